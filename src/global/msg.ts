@@ -83,7 +83,6 @@ export const msg = {
 
 /** Network or file text in a log line: clipped, control characters made visible. */
 export function clip(text: string, max = 100): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: replacing them is the point
   const clean = text.replace(/[\x00-\x1f\x7f]/g, '?');
   return clean.length > max ? clean.slice(0, max) + '...' : clean;
 }
