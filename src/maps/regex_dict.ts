@@ -1,0 +1,61 @@
+/*
+ * regex_dict - the Dict behind regexp: and pcre: tables
+ *
+ * Opens the file once (warnings at open time, as Postfix), then answers
+ * lookups by walking the rules in order: the first rule that matches (or,
+ * for "!/re/", does not match) gives the result, IF/ENDIF skip blocks.
+ * The key is used as is: these tables have their own "i" flag and Postfix
+ * folds neither with nor without postmap -f, so DictFlags.fold is ignored.
+ * A rule that hits the time limit (regex_guard.ts) makes the lookup answer
+ * retry, with a warning naming the file and line.
+ */
+import { readFileSync } from 'node:fs';
+import { msg } from '../global/msg.js';
+import { type Dict, DictOpenError, found, type Lookup, NOTFOUND, retry } from './dict.js';
+import { latin1, parseTable, type RegexType, type Rule, utf8 } from './regex_file.js';
+import { Subject } from './regex_guard.js';
+import { substitute } from './regex_subst.js';
+
+export function openRegexDict(name: string, kind: RegexType): Dict {
+  let text: string;
+  try {
+    text = readFileSync(name).toString('latin1');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why =
+      err.code === 'ENOENT'
+        ? 'No such file or directory'
+        : err.code === 'EACCES'
+          ? 'Permission denied'
+          : err.message;
+    throw new DictOpenError(`${kind.type}:${name}`, `open ${name}: ${why}`);
+  }
+  const rules = parseTable(text, latin1(name), kind);
+  return {
+    type: kind.type,
+    name,
+    lookup: async (key) => lookupRules(rules, key, kind.type, name),
+    close: async () => {},
+  };
+}
+
+export function lookupRules(rules: readonly Rule[], key: string, type: string, name: string): Lookup {
+  const subject = new Subject(latin1(key));
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i]!;
+    if (rule.op === 'endif') continue;
+    const wantGroups = rule.op === 'match' && !rule.negate && rule.result.maxGroup > 0;
+    const m = rule.re.exec(subject, wantGroups);
+    if (m === 'limit') {
+      msg.warn(`${type} map ${name}, line ${rule.line}: match limit exceeded`);
+      return retry(`${type} map ${name}, line ${rule.line}: match limit exceeded`);
+    }
+    const hit = (m !== null) !== rule.negate;
+    if (rule.op === 'if') {
+      if (!hit) i = rule.endif;
+      continue;
+    }
+    if (hit) return found(utf8(substitute(rule.result, m ?? [])));
+  }
+  return NOTFOUND;
+}
