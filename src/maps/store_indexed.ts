@@ -1,0 +1,273 @@
+/*
+ * store_indexed - the Dict behind hash:, btree: and cdb: files
+ *
+ * A table "type:/path/name" lives in /path/name<suffix> (".db" or ".cdb"),
+ * a cdb image (store_cdb.ts). Opened for reading, lookups are positioned
+ * reads in that file. Opened to build (postmap) or to change (postmap -i,
+ * -d, postalias), the entries are kept in memory and written out on
+ * close(): into a temporary file in the same directory, fsync'd, renamed
+ * over the table, then the directory fsync'd. Readers therefore see the
+ * old table or the new one, never a half-built one, and need no locks.
+ * Two concurrent writers of one table are not serialised: the last
+ * rename wins (Postfix serialises them with a lock; see docs/tables.md).
+ *
+ * Keys are case-folded here when the flags ask for it, so every caller
+ * (postmap, postalias, daemons) gets Postfix's fixed-case table semantics.
+ * Duplicate keys are warned about in Postfix's per-type wording.
+ */
+import { closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { msg } from '../global/msg.js';
+import {
+  type Dict,
+  type DictFlags,
+  DictOpenError,
+  type Lookup,
+  NOTFOUND,
+  type UpdateResult,
+} from './dict.js';
+import { buildCdb, CdbFormatError, CdbReader } from './store_cdb.js';
+
+/** Extra open flags that only file-building callers (postmap, postalias) set. */
+export interface BuildFlags extends DictFlags {
+  /** Permissions for a table file that does not exist yet (postmap -p: 0644; else derived from the source). */
+  readonly createMode?: number;
+}
+
+export interface IndexedSpec {
+  readonly type: string;
+  readonly suffix: string;
+  /** Bytes before the cdb image; checked on open. Empty for a real cdb file. */
+  readonly magic: Buffer;
+  /** Write records in key order (btree: -s lists them sorted). */
+  readonly sorted: boolean;
+  /** cdb files cannot be changed in place, nor listed (as in Postfix). */
+  readonly updatable: boolean;
+  readonly sequence: boolean;
+  /** Who a duplicate-entry warning names (Postfix names the file it was writing). */
+  dupLabel(name: string, path: string): string;
+}
+
+export function foldKey(key: string, flags: DictFlags): string {
+  if (!flags.fold) return key;
+  // Without SMTPUTF8, Postfix folds ASCII only.
+  return flags.utf8 ? key.toLowerCase() : key.replace(/[A-Z]+/g, (s) => s.toLowerCase());
+}
+
+const stripNul = (b: Buffer): Buffer => (b.length > 0 && b[b.length - 1] === 0 ? b.subarray(0, -1) : b);
+
+/** Open per Postfix: missing file and bad format are DictOpenErrors in its words. */
+function openReader(spec: IndexedSpec, path: string): CdbReader {
+  try {
+    if (spec.magic.length > 0 && !CdbReader.readPrefix(path, spec.magic.length).equals(spec.magic)) {
+      throw new CdbFormatError('not a Postroom table');
+    }
+    return new CdbReader(path, spec.magic.length);
+  } catch (e) {
+    throw openError(spec, path, e);
+  }
+}
+
+function openError(spec: IndexedSpec, path: string, e: unknown): DictOpenError {
+  if (e instanceof CdbFormatError) {
+    return new DictOpenError(
+      `${spec.type}:${path}`,
+      `open database ${path}: Invalid argument (not a Postroom ${spec.type} file: rebuild it with postmap)`,
+    );
+  }
+  return new DictOpenError(`${spec.type}:${path}`, `open database ${path}: ${errnoText(e)}`);
+}
+
+/** strerror(3) text for a Node error, as Postfix prints it. */
+export function errnoText(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT':
+      return 'No such file or directory';
+    case 'EACCES':
+      return 'Permission denied';
+    case 'EISDIR':
+      return 'Is a directory';
+    case 'ENOTDIR':
+      return 'Not a directory';
+    case 'EROFS':
+      return 'Read-only file system';
+    case 'ENOSPC':
+      return 'No space left on device';
+    case 'EEXIST':
+      return 'File exists';
+    default:
+      return e instanceof Error ? e.message : String(e);
+  }
+}
+
+/** Postfix warns when a table was not rebuilt after its source changed (grace: 100 s for a rebuild in progress). */
+export function warnIfStale(dbPath: string, sourcePath: string): void {
+  try {
+    const src = statSync(sourcePath);
+    const db = statSync(dbPath);
+    if (src.mtimeMs > db.mtimeMs && src.mtimeMs < Date.now() - 100_000) {
+      msg.warn(`database ${dbPath} is older than source file ${sourcePath}`);
+    }
+  } catch {
+    // No source file next to the table: nothing to compare.
+  }
+}
+
+/** Write a whole file so that readers see the old or the new one: temp file, fsync, rename, fsync dir. */
+export function writeFileAtomic(path: string, data: Uint8Array, createMode: number): void {
+  let mode = createMode;
+  try {
+    mode = statSync(path).mode & 0o7777; // an existing table keeps its permissions
+  } catch {
+    // new file
+  }
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  const fd = openSync(tmp, 'wx', mode);
+  try {
+    let done = 0;
+    while (done < data.length) done += writeSync(fd, data, done, data.length - done);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    unlinkSync(tmp);
+    throw e;
+  }
+  closeSync(fd);
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    unlinkSync(tmp);
+    throw e;
+  }
+  try {
+    const dfd = openSync(dir, 'r');
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+  } catch {
+    // Some file systems refuse fsync on a directory; the rename is done.
+  }
+}
+
+export async function openIndexed(spec: IndexedSpec, name: string, flags: DictFlags): Promise<Dict> {
+  const path = name + spec.suffix;
+  if (flags.mode === 'read') return readerDict(spec, name, path, flags);
+  if (flags.mode === 'update' && !spec.updatable) {
+    throw new DictOpenError(
+      `${spec.type}:${name}`,
+      `dict_${spec.type}_open: inappropriate open flags for ${spec.type} database - specify O_RDONLY or O_WRONLY|O_CREAT|O_TRUNC`,
+    );
+  }
+  return writerDict(spec, name, path, flags);
+}
+
+function readerDict(spec: IndexedSpec, name: string, path: string, flags: DictFlags): Dict {
+  const reader = openReader(spec, path);
+  warnIfStale(path, name);
+  // Postfix tries keys with and without a terminating null byte until it learns which the file uses.
+  const withNul = flags.tryNull === true;
+  const tryBoth = flags.tryNull === undefined && spec.magic.length === 0;
+  const dict: Dict = {
+    type: spec.type,
+    name,
+    async lookup(key: string): Promise<Lookup> {
+      const k = foldKey(key, flags);
+      try {
+        let v = reader.get(Buffer.from(withNul ? k + '\0' : k));
+        if (v === undefined && tryBoth) v = reader.get(Buffer.from(k + '\0'));
+        return v === undefined ? NOTFOUND : { kind: 'found', value: stripNul(v).toString('utf8') };
+      } catch (e) {
+        return { kind: 'retry', reason: `${spec.type}:${name}: ${(e as Error).message}` };
+      }
+    },
+    async close() {
+      reader.close();
+    },
+  };
+  if (spec.sequence) {
+    dict.sequence = async function* () {
+      for (const [k, v] of reader.entries())
+        yield [stripNul(k).toString('utf8'), stripNul(v).toString('utf8')];
+    };
+  }
+  return dict;
+}
+
+async function writerDict(spec: IndexedSpec, name: string, path: string, flags: BuildFlags): Promise<Dict> {
+  const table = new Map<string, string>();
+  let dirty = flags.mode === 'create';
+  if (flags.mode === 'update') {
+    let reader: CdbReader | undefined;
+    try {
+      reader = openReader(spec, path);
+    } catch (e) {
+      // A table that does not exist yet is created, as with O_CREAT.
+      if (!(e instanceof DictOpenError) || !/No such file/.test(e.message)) throw e;
+      dirty = true;
+    }
+    if (reader) {
+      for (const [k, v] of reader.entries()) table.set(k.toString('utf8'), v.toString('utf8'));
+      reader.close();
+    }
+  }
+  const label = spec.dupLabel(name, path);
+  const nul = flags.tryNull === true && spec.magic.length === 0 ? '\0' : '';
+  let closed = false;
+  const flush = () => {
+    if (!dirty) return;
+    let entries: Iterable<readonly [Uint8Array | string, string]> = table;
+    if (spec.sorted) {
+      // Byte order, as a btree compares keys (JavaScript compares UTF-16 units).
+      entries = [...table]
+        .map(([k, v]) => [Buffer.from(k), v] as const)
+        .sort((a, b) => Buffer.compare(a[0], b[0]));
+    }
+    if (nul) entries = [...table].map(([k, v]) => [k + nul, v + nul] as const);
+    try {
+      writeFileAtomic(path, buildCdb(spec.magic, entries), flags.createMode ?? 0o644);
+    } catch (e) {
+      msg.fatal(`open database ${path}: ${errnoText(e)}`);
+    }
+    dirty = false;
+  };
+  return {
+    type: spec.type,
+    name,
+    async lookup(key) {
+      const v = table.get(foldKey(key, flags));
+      return v === undefined ? NOTFOUND : { kind: 'found', value: v };
+    },
+    async update(key, value): Promise<UpdateResult> {
+      const k = foldKey(key, flags);
+      if (table.has(k)) {
+        if (flags.dup === 'warn') msg.warn(`${label}: duplicate entry: "${k}"`);
+        if (flags.dup !== 'replace') return 'duplicate';
+      }
+      table.set(k, value);
+      dirty = true;
+      return 'stored';
+    },
+    async delete(key) {
+      if (!table.delete(foldKey(key, flags))) return 'notfound';
+      dirty = true;
+      return 'deleted';
+    },
+    sequence: spec.sequence
+      ? async function* () {
+          yield* table;
+        }
+      : undefined,
+    async sync() {
+      flush();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      flush();
+    },
+  };
+}
