@@ -46,6 +46,8 @@ export interface RegexType {
   readonly type: string;
   /** Wording after a missing closing delimiter: regexp "skipping", pcre "ignoring". */
   readonly missingDelimiterAction: string;
+  /** How "$0" is reported: regexp "out-of-range", pcre "out of range". */
+  readonly zeroIndexWording: string;
   /**
    * Parse the flag letters; return null (after warning) to skip the rule.
    * `where` is the "<type> map <file>, line N" prefix.
@@ -165,7 +167,7 @@ export function parseTable(text: string, path: string, kind: RegexType): Rule[] 
       continue;
     }
     if (pat.rest === '') msg.warn(`${where}: no replacement text: using empty string`);
-    const result = parseReplacement(pat.rest, where);
+    const result = parseReplacement(pat.rest, where, kind.zeroIndexWording);
     if (!result) continue;
     if (pat.negate && result.maxGroup > 0) {
       msg.warn(`${where}: $number found in negative match replacement text: skipping this rule`);

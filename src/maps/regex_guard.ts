@@ -25,6 +25,16 @@ type RE2Ctor = new (pattern: string, flags?: string) => RE2Like;
 // re2 is CommonJS; loading it through require keeps the ESM build simple.
 const RE2 = createRequire(import.meta.url)('re2') as RE2Ctor;
 
+/** Does RE2 accept this pattern (used to validate pieces such as \p{Name})? */
+export function re2Accepts(source: string): boolean {
+  try {
+    new RE2(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Time one backtracking match may take before the lookup answers retry. */
 export const MATCH_LIMIT_MS = 100;
 

@@ -184,19 +184,25 @@ class PosixParser {
     const anchor = (text: string): Atom => ({ text, quantified: false, anchor: true });
     if (this.#ere) {
       if (c === '(') return this.#group(depth, 1);
-      if (c === '^') return (this.#p++, anchor(this.#lineStart()));
-      if (c === '$') return (this.#p++, anchor(this.#lineEnd()));
+      if (c === '^') return this.#skip(anchor(this.#lineStart()));
+      if (c === '$') return this.#skip(anchor(this.#lineEnd()));
     } else {
       if (c === '\\' && this.#peek(1) === '(') return this.#group(depth, 2);
-      if (c === '^' && branchStart) return (this.#p++, anchor(this.#lineStart()));
-      if (c === '$' && this.#bareEnd(depth)) return (this.#p++, anchor(this.#lineEnd()));
-      if (c === '*') return (this.#p++, lit(hex(0x2a)));
+      if (c === '^' && branchStart) return this.#skip(anchor(this.#lineStart()));
+      if (c === '$' && this.#bareEnd(depth)) return this.#skip(anchor(this.#lineEnd()));
+      if (c === '*') return this.#skip(lit(hex(0x2a)));
     }
     if (c === '[') return lit(this.#bracket());
-    if (c === '.') return (this.#p++, lit(this.o.newline ? '[^\\n]' : '[\\x00-\\xff]'));
+    if (c === '.') return this.#skip(lit(this.o.newline ? '[^\\n]' : '[\\x00-\\xff]'));
     if (c === '\\') return this.#escape();
     this.#p++;
     return lit(this.#literal(c.charCodeAt(0)));
+  }
+
+  /** Consume one character that makes the given atom. */
+  #skip(a: Atom): Atom {
+    this.#p++;
+    return a;
   }
 
   /** BRE: "$" is an anchor only at the end of a branch. */

@@ -21,7 +21,11 @@ export interface Replacement {
 const NAME = /^[A-Za-z0-9_]+/;
 
 /** Parse result text; null (after warnings) when the rule must be skipped. `where` is "type map file, line N". */
-export function parseReplacement(text: string, where: string): Replacement | null {
+export function parseReplacement(
+  text: string,
+  where: string,
+  zeroWording = 'out-of-range',
+): Replacement | null {
   const parts: (string | number)[] = [];
   let lit = '';
   let maxGroup = 0;
@@ -34,7 +38,7 @@ export function parseReplacement(text: string, where: string): Replacement | nul
     }
     const n = Number(name);
     if (n < 1) {
-      msg.warn(`${where}: out-of-range replacement index "${toText(name)}"`);
+      msg.warn(`${where}: ${zeroWording} replacement index "${toText(name)}"`);
       bad = true;
       return;
     }

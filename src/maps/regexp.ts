@@ -19,6 +19,7 @@ import { type PosixOptions, translatePosix } from './regex_posix.js';
 
 export const REGEXP: RegexType = {
   type: 'regexp',
+  zeroIndexWording: 'out-of-range',
   missingDelimiterAction: 'skipping',
   parseFlags(flags, where): PosixOptions | null {
     let icase = true;
