@@ -380,18 +380,20 @@ class PcreParser {
     return false;
   }
 
-  #escape(): void {
+  #escape(): boolean {
     const s = this.s;
     const at = this.#p;
     const c = s[at + 1];
     if (c === undefined) throw new PcreError(s.length, '\\ at end of pattern');
     this.#p += 2;
-    const emit = (text: string): void => {
+    const emit = (text: string): true => {
       this.#out += text;
+      return true;
     };
-    const anchor = (text: string): void => {
+    const anchor = (text: string): true => {
       this.#out += text;
       this.#itemStart = -1;
+      return true;
     };
     const js = this.target === 'js';
     if (c in SIMPLE_ESCAPES) return emit(hex(SIMPLE_ESCAPES[c]!));
@@ -403,7 +405,7 @@ class PcreParser {
         this.#p = end < 0 ? s.length : end + 2;
         if (text === '') {
           this.#itemStart = -1;
-          return;
+          return true;
         }
         // A quantifier after \Q..\E repeats its last character only.
         emit([...text.slice(0, -1)].map((ch) => this.#literal(ch.charCodeAt(0))).join(''));
@@ -412,7 +414,7 @@ class PcreParser {
       }
       case 'E':
         this.#itemStart = -1;
-        return;
+        return true;
       case 'R':
         return emit('(?:\\x0d\\x0a|[\\x0a-\\x0d\\x85])');
       case 'N':
@@ -460,7 +462,8 @@ class PcreParser {
       }
       case 'g':
       case 'k':
-        return this.#backref(c, at);
+        this.#backref(c, at);
+        return true;
     }
     if (c === '0') {
       const m = /^[0-7]{0,2}/.exec(s.slice(this.#p))!;
