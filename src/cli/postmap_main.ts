@@ -17,7 +17,7 @@ import { loadMainConfig, type MainConfig } from '../global/config.js';
 import { msg } from '../global/msg.js';
 import type { Dict, DictFlags } from '../maps/dict.js';
 import { DICT_TYPES, openDict, splitDictSpec } from '../maps/index.js';
-import { type BuildFlags, errnoText } from '../maps/store_indexed.js';
+import { type BuildFlags, errnoText, foldKey } from '../maps/store_indexed.js';
 import { type Entry, logicalLines } from '../maps/table_source.js';
 import { getopt } from '../util/getopt.js';
 import { MessageKeys } from './postmap_mime.js';
@@ -50,6 +50,7 @@ interface Options {
   mime: boolean;
   base64: boolean;
   utf8Off: boolean;
+  utf8: boolean;
   configDir?: string;
 }
 
@@ -68,6 +69,7 @@ export async function runTool(tool: Tool, argv: readonly string[]): Promise<neve
     mime: false,
     base64: false,
     utf8Off: false,
+    utf8: true,
   };
   const parsed = getopt(argv, tool.optstring);
   const opts = parsed.opts;
@@ -146,6 +148,7 @@ export async function runTool(tool: Tool, argv: readonly string[]): Promise<neve
   if ((o.header || o.body || o.mime) && o.query !== '-') msg.fatal('specify -b -h or -m only with "-q -"');
   if (o.mime && !o.header && !o.body) msg.warn('ignoring -m option without -b or -h');
   const utf8 = !o.utf8Off && /^yes$/i.test(cfg.get('smtputf8_enable') || 'yes');
+  o.utf8 = utf8;
   const defaultType = cfg.get('default_database_type') || 'hash';
   const flags = (mode: DictFlags['mode']): DictFlags => ({
     fold: o.fold,
@@ -164,10 +167,7 @@ export async function runTool(tool: Tool, argv: readonly string[]): Promise<neve
     try {
       return await openDict(spec, { ...flags(mode), ...extra });
     } catch (e) {
-      const text = e instanceof Error ? e.message : String(e);
-      const unsupported = /^unsupported dictionary type: ([^\s.]+)$/.exec(text);
-      if (unsupported) msg.fatal(`${text}. Is the postfix-${unsupported[1]} package installed?`);
-      return msg.fatal(text);
+      return msg.fatal(e instanceof Error ? e.message : String(e));
     }
   };
   const show = (v: string) => (o.base64 ? Buffer.from(v, 'base64').toString('latin1') : v);
@@ -278,7 +278,9 @@ async function build(
       return msg.fatal(`open ${name}: ${errnoText(e)}`);
     }
   }
-  const extra: Pick<BuildFlags, 'createMode'> = { createMode };
+  // Keys are folded here, not by the table, so that postalias can store YP_* as is.
+  const fold: DictFlags = { fold: o.fold, dup: o.dup, mode: 'create', utf8: o.utf8 };
+  const extra: Pick<BuildFlags, 'createMode' | 'fold'> = { createMode, fold: false };
   const d = await open(spec, o.incremental ? 'update' : 'create', extra);
   const update = d.update?.bind(d);
   if (!update) return msg.fatal(`unsupported dictionary type: ${type} does not support bulk-mode creation.`);
@@ -290,7 +292,7 @@ async function build(
     }
     const value = o.base64 ? fileContents(e.value, source, line) : e.value;
     if (value === undefined) continue;
-    await update(e.key, value);
+    await update(foldKey(e.key, fold), value);
   }
   if (tool.aliases && !o.incremental) {
     // Sendmail-compatible markers: "@" says the database is complete; the YP entries are NIS's.

@@ -17,6 +17,7 @@ export const BTREE_SPEC: IndexedSpec = {
   sorted: true,
   updatable: true,
   sequence: true,
+  readerNamesFile: false,
   dupLabel: (_name, path) => path,
 };
 

@@ -17,6 +17,7 @@ export const CDB_SPEC: IndexedSpec = {
   sorted: false,
   updatable: false,
   sequence: false,
+  readerNamesFile: true,
   dupLabel: (name) => name,
 };
 

@@ -17,6 +17,7 @@ export const HASH_SPEC: IndexedSpec = {
   sorted: false,
   updatable: true,
   sequence: true,
+  readerNamesFile: false,
   dupLabel: (_name, path) => path,
 };
 

@@ -44,6 +44,8 @@ export interface IndexedSpec {
   /** cdb files cannot be changed in place, nor listed (as in Postfix). */
   readonly updatable: boolean;
   readonly sequence: boolean;
+  /** A reader's Dict name is the file itself (Postfix's cdb: "table cdb:/x/y.cdb: ..."). */
+  readonly readerNamesFile: boolean;
   /** Who a duplicate-entry warning names (Postfix names the file it was writing). */
   dupLabel(name: string, path: string): string;
 }
@@ -173,7 +175,7 @@ function readerDict(spec: IndexedSpec, name: string, path: string, flags: DictFl
   const tryBoth = flags.tryNull === undefined && spec.magic.length === 0;
   const dict: Dict = {
     type: spec.type,
-    name,
+    name: spec.readerNamesFile ? path : name,
     async lookup(key: string): Promise<Lookup> {
       const k = foldKey(key, flags);
       try {

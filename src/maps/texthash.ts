@@ -3,7 +3,7 @@
  *
  * No compiled file: the source is parsed into memory when the table is
  * opened, with postmap's syntax and warnings (table_source.ts). Like
- * Postfix, it cannot be built with postmap, changed, or listed; a missing
+ * Postfix, it cannot be built with postmap or changed, only listed; a missing
  * file is "open database /path/name: No such file or directory".
  */
 import { readFileSync } from 'node:fs';
@@ -29,7 +29,9 @@ export const openDict: DictOpener = async (name: string, flags: DictFlags): Prom
   for (const { line, text: t } of logicalLines(text, name, (w) => msg.warn(w))) {
     const e = parseEntry(t);
     if (e.kind === 'error') {
-      msg.warn(`${name}, line ${line}: ${e.warning}`);
+      msg.warn(
+        `${name}, line ${line}: ${e.warning}${e.warning.startsWith('expected') ? ' -- ignoring this line' : ''}`,
+      );
       continue;
     }
     const k = foldKey(e.key, flags);
@@ -45,6 +47,9 @@ export const openDict: DictOpener = async (name: string, flags: DictFlags): Prom
     async lookup(key) {
       const v = table.get(foldKey(key, flags));
       return v === undefined ? NOTFOUND : { kind: 'found', value: v };
+    },
+    async *sequence() {
+      yield* table;
     },
     async close() {},
   };

@@ -1,0 +1,27 @@
+/*
+ * The same scenarios against the installed Postfix, live: catches a golden
+ * file that has gone stale against the Postfix being compared with.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ours, postfixCommand } from '../harness/index.js';
+import { CASES, postfixRunner, transcript } from './cases.js';
+
+const LIVE = ['build-hash', 'incremental', 'aliases', 'errors'];
+
+for (const c of CASES.filter((k) => LIVE.includes(k.name))) {
+  test(`${c.area} live vs Postfix: ${c.name}`, (t) => {
+    const bins = new Map<string, string>();
+    for (const name of ['postmap', 'postalias', 'newaliases']) {
+      const p = postfixCommand(t, name);
+      if (p === null) return;
+      bins.set(name, p);
+    }
+    const theirs = transcript(
+      c,
+      postfixRunner((name) => bins.get(name)!),
+    );
+    const mine = transcript(c, (step, cwd, input) => ours(step.cmd, step.args, { cwd, input }));
+    assert.equal(mine, theirs);
+  });
+}
