@@ -1,0 +1,153 @@
+/*
+ * main_cf_edit - change main.cf in place, as postconf -e, -X and -# do
+ *
+ * The file is edited line by line so that everything the administrator
+ * wrote stays: comments, blank lines, order, spacing of the entries not
+ * touched. An entry is its first line plus the lines that continue it
+ * (lines starting with whitespace); comment and blank lines in between are
+ * kept and do not end the entry, exactly as main.cf is read. For each entry
+ * whose name is edited:
+ *   -e  every occurrence becomes one "name = value" line, in place; names
+ *       that do not occur are appended at the end, in command-line order
+ *       (Postfix appends them in hash-table order, which is random).
+ *   -X  every occurrence is removed, continuation lines included.
+ *   -#  every line of every occurrence gets a "#" in front.
+ * The result is written to main.cf.tmp, synced, renamed over main.cf and
+ * the directory synced: a crash leaves the old file or the new one, never
+ * a mix. The new file has mode 0644 (less the umask), as with Postfix.
+ */
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { msg } from './msg.js';
+
+export type MainCfEdit =
+  | { readonly kind: 'set'; readonly settings: ReadonlyMap<string, string> }
+  | { readonly kind: 'remove' | 'comment'; readonly names: ReadonlySet<string> };
+
+/** strerror() wording for the I/O errors an edit can meet. */
+function reason(e: unknown): string {
+  switch ((e as NodeJS.ErrnoException).code) {
+    case 'ENOENT':
+      return 'No such file or directory';
+    case 'EACCES':
+      return 'Permission denied';
+    case 'EISDIR':
+      return 'Is a directory';
+    case 'ENOTDIR':
+      return 'Not a directory';
+    case 'ENOSPC':
+      return 'No space left on device';
+    case 'EROFS':
+      return 'Read-only file system';
+    default:
+      return (e as Error).message;
+  }
+}
+
+/** The name an entry line sets: up to whitespace or "=". */
+function entryName(line: string): string {
+  return /^[^\s=]*/.exec(line)?.[0] ?? '';
+}
+
+/**
+ * Parse "name=value" / "name = value" from the command line. Returns the
+ * text after "fatal: " when the argument is malformed.
+ */
+export function splitNameValue(arg: string): { name: string; value: string } | { error: string } {
+  const text = arg.replace(/^\s+/, '');
+  const m = /^([^\s=]*)\s*/.exec(text);
+  const name = m?.[1] ?? '';
+  if (name === '') return { error: `missing attribute name: "${text}"` };
+  const rest = text.slice(m?.[0].length ?? 0);
+  if (rest[0] !== '=') return { error: `missing '=' after attribute name: "${text}"` };
+  return { name, value: rest.slice(1).trim() };
+}
+
+/** The edited text of main.cf; also reports names that occur more than once. */
+export function editMainCfText(file: string, text: string, edit: MainCfEdit): string {
+  const wanted = edit.kind === 'set' ? new Set(edit.settings.keys()) : edit.names;
+  const seen = new Map<string, number>();
+  const out: string[] = [];
+  let inEdited = false;
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  for (const line of lines) {
+    if (/^\s*(#|$)/.test(line)) {
+      out.push(line);
+      continue;
+    }
+    if (/^\s/.test(line)) {
+      if (!inEdited) out.push(line);
+      else if (edit.kind === 'comment') out.push(`#${line}`);
+      continue;
+    }
+    const name = entryName(line);
+    inEdited = wanted.has(name);
+    if (!inEdited) {
+      out.push(line);
+      continue;
+    }
+    seen.set(name, (seen.get(name) ?? 0) + 1);
+    if (edit.kind === 'set') out.push(`${name} = ${edit.settings.get(name)}`);
+    else if (edit.kind === 'comment') out.push(`#${line}`);
+  }
+  for (const [name, count] of seen) {
+    if (count > 1) msg.warn(`${file}: multiple entries for "${name}"`);
+  }
+  if (edit.kind === 'set') {
+    for (const [name, value] of edit.settings) {
+      if (!seen.has(name)) out.push(`${name} = ${value}`);
+    }
+  }
+  return out.map((l) => `${l}\n`).join('');
+}
+
+/** Edit <configDir>/main.cf in place; failures are fatal in Postfix's words. */
+export function editMainCf(configDir: string, edit: MainCfEdit): void {
+  const file = `${configDir}/main.cf`;
+  const result = editMainCfText(file, readForEdit(file), edit);
+  const tmp = `${file}.tmp`;
+  const fd = openTemp(tmp);
+  try {
+    writeSync(fd, Buffer.from(result, 'latin1'));
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(tmp, file);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // Nothing more to undo: main.cf itself was never touched.
+    }
+    msg.fatal(`write ${tmp}: ${reason(e)}`);
+  }
+  syncDirectory(dirname(file));
+}
+
+function readForEdit(file: string): string {
+  try {
+    return readFileSync(file, 'latin1');
+  } catch (e) {
+    return msg.fatal(`open ${file} for reading: ${reason(e)}`);
+  }
+}
+
+function openTemp(tmp: string): number {
+  try {
+    return openSync(tmp, 'w', 0o644);
+  } catch (e) {
+    return msg.fatal(`open ${tmp}: ${reason(e)}`);
+  }
+}
+
+function syncDirectory(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Some file systems refuse fsync on a directory; the rename itself is done.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
