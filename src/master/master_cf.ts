@@ -1,0 +1,377 @@
+/*
+ * master_cf - the master.cf service table, parsed
+ *
+ * parseMasterCf(text, file) turns master(5) text into typed entries: the
+ * eight fields exactly as written (postconf shows them so), the command
+ * arguments normalized the way postconf -M prints them ("{ a b }" becomes
+ * "{a b}", "-oname=value" becomes "-o", "name=value"), and the "-o"
+ * parameter overrides as (name, value) pairs. A bad row is a MasterCfError
+ * carrying Postfix's words ("file /etc/postfix/master.cf: line 7: bad field
+ * count", 'invalid chroot field "x" in "..."'); questionable "-o" or brace
+ * syntax is a warning through the onWarning callback, as Postfix warns.
+ * resolveEntry() applies master(5) defaults for the master daemon.
+ *
+ * Duplicate name/type pairs are kept: postconf shows every row, and master
+ * keeps the last one (lastOfEach()).
+ */
+import { readFileSync } from 'node:fs';
+import {
+  braceIfBlank,
+  classifyLine,
+  type PhysicalLine,
+  printable,
+  splitBraced,
+  splitNameValue,
+  splitPhysicalLines,
+  unbrace,
+} from './master_cf_tokens.js';
+
+export const SERVICE_TYPES = ['inet', 'unix', 'unix-dgram', 'fifo', 'pass'] as const;
+export type ServiceType = (typeof SERVICE_TYPES)[number];
+
+export function isServiceType(s: string): s is ServiceType {
+  return (SERVICE_TYPES as readonly string[]).includes(s);
+}
+
+/** postconf -F names of the eight fields, in file order. */
+export const FIELD_NAMES = [
+  'service',
+  'type',
+  'private',
+  'unprivileged',
+  'chroot',
+  'wakeup',
+  'process_limit',
+  'command',
+] as const;
+export type FieldName = (typeof FIELD_NAMES)[number];
+
+export interface ServiceParam {
+  readonly name: string;
+  readonly value: string;
+}
+
+export interface MasterEntry {
+  /** First physical line (1-based) and last one, comments inside included. */
+  readonly line: number;
+  readonly lastLine: number;
+  /** Fields 1-7 as written: name, type, private, unprivileged, chroot, wakeup, process_limit. */
+  readonly name: string;
+  readonly type: ServiceType;
+  readonly private: string;
+  readonly unprivileged: string;
+  readonly chroot: string;
+  readonly wakeup: string;
+  readonly processLimit: string;
+  /** Field 8 and the arguments after it, normalized. */
+  readonly command: string;
+  readonly args: readonly string[];
+  /** The "-o name=value" settings in the option part of args, in order (duplicates kept). */
+  readonly params: readonly ServiceParam[];
+}
+
+export interface MasterCf {
+  readonly file: string;
+  readonly lines: readonly PhysicalLine[];
+  readonly entries: readonly MasterEntry[];
+}
+
+export class MasterCfError extends Error {}
+
+export type WarningSink = (text: string) => void;
+
+/** Postfix says "master.cf" here, not the full path. */
+const WARN_CONTEXT = 'master.cf';
+
+/** y, n, or "-" for the default. */
+function isBoolField(s: string): boolean {
+  return s === 'y' || s === 'n' || s === '-';
+}
+
+/** "-" or digits, either optionally followed by "?" (wake up only once used). */
+export function isWakeupField(s: string): boolean {
+  const t = s.endsWith('?') ? s.slice(0, -1) : s;
+  return t === '-' || /^[0-9]*$/.test(t);
+}
+
+export function isProcessLimitField(s: string): boolean {
+  return s === '-' || /^[0-9]+$/.test(s);
+}
+
+/**
+ * Check one field value; the error text is Postfix's, with `context` as the
+ * text shown after "in" (the logical line, or the value being edited).
+ */
+export function checkField(field: FieldName, value: string, context: string): string | null {
+  const ok =
+    field === 'type'
+      ? isServiceType(value)
+      : field === 'private' || field === 'unprivileged' || field === 'chroot'
+        ? isBoolField(value)
+        : field === 'wakeup'
+          ? isWakeupField(value)
+          : field === 'process_limit'
+            ? isProcessLimitField(value)
+            : true;
+  return ok ? null : `invalid ${field} field "${printable(value)}" in "${printable(context)}"`;
+}
+
+/**
+ * Normalize the arguments after the command name. Options ("-x") come
+ * first; the first other word (or "--") ends them, and only "-o" inside
+ * that part sets parameters, as daemons parse their command line.
+ */
+export function normalizeArgs(
+  raw: readonly string[],
+  warn: WarningSink,
+): { args: string[]; params: ServiceParam[] } {
+  const args: string[] = [];
+  const params: ServiceParam[] = [];
+  let options = true;
+  for (let i = 0; i < raw.length; i++) {
+    const arg = raw[i]!;
+    if (options && (!arg.startsWith('-') || arg === '--')) options = false;
+    if (options && arg.startsWith('-o')) {
+      let value: string | undefined;
+      if (arg.length > 2) value = arg.slice(2);
+      else if (i + 1 < raw.length) value = raw[++i]!;
+      args.push('-o');
+      if (value === undefined) continue;
+      args.push(normalizeSetting(value, params, warn));
+      continue;
+    }
+    if (!options && arg.startsWith('{')) {
+      const u = unbrace(arg);
+      if (u.warning) warn(`${WARN_CONTEXT}: ${u.warning}`);
+      args.push(braceIfBlank(u.text));
+      continue;
+    }
+    args.push(arg);
+  }
+  return { args, params };
+}
+
+/** One "-o" value: "name=value" or "{ name = value }". Returns the text postconf shows. */
+function normalizeSetting(value: string, params: ServiceParam[], warn: WarningSink): string {
+  if (value.startsWith('{')) {
+    const u = unbrace(value);
+    if (u.warning) warn(`${WARN_CONTEXT}: ${u.warning}`);
+    const nv = splitNameValue(u.text);
+    if (nv.kind === 'error') {
+      warn(`${WARN_CONTEXT}: ${nv.message}: "${u.text}"`);
+      return braceIfBlank(u.text);
+    }
+    params.push({ name: nv.name, value: nv.value });
+    return braceIfBlank(`${nv.name}=${nv.value}`);
+  }
+  const eq = value.indexOf('=');
+  if (eq > 0) params.push({ name: value.slice(0, eq), value: value.slice(eq + 1) });
+  return braceIfBlank(value);
+}
+
+/**
+ * Parse the fields of one logical line (or of a "postconf -Me" value).
+ * Returns Postfix's error text for a bad row without file context, or
+ * "bad field count" which the caller words with file and line.
+ */
+export function parseEntryText(
+  text: string,
+  warn: WarningSink,
+):
+  | {
+      kind: 'ok';
+      fields: Omit<MasterEntry, 'line' | 'lastLine'>;
+    }
+  | { kind: 'count' }
+  | { kind: 'error'; message: string } {
+  const tokens = splitBraced(text);
+  if (tokens.length < FIELD_NAMES.length) return { kind: 'count' };
+  for (let f = 1; f < 7; f++) {
+    const err = checkField(FIELD_NAMES[f]!, tokens[f]!, text);
+    if (err) return { kind: 'error', message: err };
+  }
+  const { args, params } = normalizeArgs(tokens.slice(8), warn);
+  return {
+    kind: 'ok',
+    fields: {
+      name: tokens[0]!,
+      type: tokens[1] as ServiceType,
+      private: tokens[2]!,
+      unprivileged: tokens[3]!,
+      chroot: tokens[4]!,
+      wakeup: tokens[5]!,
+      processLimit: tokens[6]!,
+      command: tokens[7]!,
+      args,
+      params,
+    },
+  };
+}
+
+/**
+ * Parse master.cf text. `file` is used in messages as given
+ * ("<config_directory>/master.cf"). Throws MasterCfError on a bad row.
+ */
+export function parseMasterCf(text: string, file: string, onWarning: WarningSink = () => {}): MasterCf {
+  const lines = splitPhysicalLines(text);
+  const entries: MasterEntry[] = [];
+  let i = 0;
+  while (i < lines.length) {
+    const first = lines[i]!;
+    if (first.kind === 'comment') {
+      i++;
+      continue;
+    }
+    // A logical line: this line plus following continuations; comments inside are skipped.
+    let logical = first.text;
+    let last = i;
+    let j = i + 1;
+    for (; j < lines.length; j++) {
+      const l = lines[j]!;
+      if (l.kind === 'start') break;
+      if (l.kind === 'continue') {
+        logical += l.text;
+        last = j;
+      }
+    }
+    if (first.kind === 'continue') {
+      onWarning(`${file}: logical line must not start with whitespace: "${printable(logical)}"`);
+      i = j;
+      continue;
+    }
+    const r = parseEntryText(logical, onWarning);
+    if (r.kind === 'count') throw new MasterCfError(`file ${file}: line ${i + 1}: bad field count`);
+    if (r.kind === 'error') throw new MasterCfError(r.message);
+    entries.push({ line: i + 1, lastLine: last + 1, ...r.fields });
+    i = j;
+  }
+  return { file, lines, entries };
+}
+
+export function masterCfPath(configDir: string): string {
+  return `${configDir}/master.cf`;
+}
+
+/** Read and parse <configDir>/master.cf; I/O errors are MasterCfError "open <file>: <reason>". */
+export function readMasterCf(configDir: string, onWarning?: WarningSink): MasterCf {
+  const file = masterCfPath(configDir);
+  let text: string;
+  try {
+    text = readFileSync(file, 'latin1');
+  } catch (e) {
+    throw new MasterCfError(`open ${file}: ${ioReason(e)}`);
+  }
+  return parseMasterCf(text, file, onWarning);
+}
+
+/** strerror() wording for the errors a configuration file read can meet. */
+export function ioReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT':
+      return 'No such file or directory';
+    case 'EACCES':
+      return 'Permission denied';
+    case 'EISDIR':
+      return 'Is a directory';
+    case 'ENOTDIR':
+      return 'Not a directory';
+    default:
+      return (e as Error).message;
+  }
+}
+
+/** The "-o" settings of an entry with later ones winning, sorted by name (postconf -P order). */
+export function serviceParameters(entry: Pick<MasterEntry, 'params'>): ServiceParam[] {
+  const last = new Map<string, string>();
+  for (const p of entry.params) last.set(p.name, p.value);
+  return [...last]
+    .map(([name, value]) => ({ name, value }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** master(8) keeps the last definition of each name/type. */
+export function lastOfEach(entries: readonly MasterEntry[]): MasterEntry[] {
+  const byKey = new Map<string, MasterEntry>();
+  for (const e of entries) {
+    const key = `${e.name}/${e.type}`;
+    byKey.delete(key);
+    byKey.set(key, e);
+  }
+  return [...byKey.values()];
+}
+
+// ---------------------------------------------------------------------------
+// Defaults and endpoints, for the master daemon.
+
+export type Endpoint =
+  | { readonly kind: 'inet'; readonly host: string | null; readonly port: string }
+  | { readonly kind: 'local'; readonly path: string };
+
+export interface ResolvedService {
+  readonly entry: MasterEntry;
+  readonly private: boolean;
+  readonly unprivileged: boolean;
+  readonly chroot: boolean;
+  /** Seconds between wake-up events; 0 for none. */
+  readonly wakeupSeconds: number;
+  /** Only once the service has been used ("?" suffix). */
+  readonly wakeupWhenUsed: boolean;
+  /** 0 means no limit. */
+  readonly processLimit: number;
+  readonly endpoint: Endpoint;
+}
+
+/**
+ * host:port, [host]:port, or port alone (host from inet_interfaces). The
+ * last ":" separates the port, so "::1:smtp" is host ::1, port smtp.
+ */
+export function parseInetName(name: string): { host: string | null; port: string } | { error: string } {
+  let host: string | null = null;
+  let port = name;
+  if (name.startsWith('[')) {
+    const close = name.indexOf(']');
+    if (close < 0) return { error: `missing "]" in "${name}"` };
+    if (name[close + 1] !== ':') return { error: `garbage after "]" in "${name}"` };
+    host = name.slice(1, close);
+    port = name.slice(close + 2);
+  } else {
+    const colon = name.lastIndexOf(':');
+    if (colon >= 0) {
+      host = name.slice(0, colon);
+      port = name.slice(colon + 1);
+    }
+  }
+  if (port === '') return { error: `missing port in "${name}"` };
+  return { host: host === '' ? null : host, port };
+}
+
+/** The effective settings of one entry; `defaultProcessLimit` is $default_process_limit. */
+export function resolveEntry(file: string, entry: MasterEntry, defaultProcessLimit: number): ResolvedService {
+  const where = `${file}: line ${entry.line}`;
+  const bool = (v: string, dflt: boolean) => (v === '-' ? dflt : v === 'y');
+  const priv = bool(entry.private, true);
+  let endpoint: Endpoint;
+  if (entry.type === 'inet') {
+    if (priv) throw new MasterCfError(`${where}: inet service cannot be private`);
+    const hp = parseInetName(entry.name);
+    if ('error' in hp) throw new MasterCfError(`${where}: ${hp.error}`);
+    endpoint = { kind: 'inet', host: hp.host, port: hp.port };
+  } else {
+    endpoint = { kind: 'local', path: `${priv ? 'private' : 'public'}/${entry.name}` };
+  }
+  const w = entry.wakeup.endsWith('?') ? entry.wakeup.slice(0, -1) : entry.wakeup;
+  const wakeupSeconds = w === '-' || w === '' ? 0 : Number.parseInt(w, 10);
+  return {
+    entry,
+    private: priv,
+    unprivileged: bool(entry.unprivileged, true),
+    chroot: bool(entry.chroot, false),
+    wakeupSeconds,
+    wakeupWhenUsed: wakeupSeconds > 0 && entry.wakeup.endsWith('?'),
+    processLimit: entry.processLimit === '-' ? defaultProcessLimit : Number.parseInt(entry.processLimit, 10),
+    endpoint,
+  };
+}
+
+export { classifyLine };
