@@ -471,8 +471,17 @@ class PcreParser {
       return emit(hex(parseInt(`0${m[0]}`, 8)));
     }
     if (c >= '1' && c <= '9') {
-      if (!js) throw new NeedJs();
       const m = /^\d*/.exec(s.slice(this.#p))!;
+      const n = Number(c + m[0]);
+      if (n >= 10 && n > this.#groups) {
+        // Not a backreference: up to three octal digits, the rest literal.
+        const oct = /^[0-7]{1,3}/.exec(c + m[0]);
+        if (oct) {
+          this.#p += oct[0].length - 1;
+          return emit(this.#code(parseInt(oct[0], 8)));
+        }
+      }
+      if (!js) throw new NeedJs();
       this.#refs.push({ offset: at + 1, ref: Number(c + m[0]) });
       this.#p += m[0].length;
       return emit(`\\${c}${m[0]}(?:)`);
