@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { msg } from '../../../src/global/msg.js';
 import { openDict } from '../../../src/maps/index.js';
 import { configDir as freshConfigDir, postfixCommand, ROOT } from '../../harness/index.js';
-import { type Case, goldenCases, nlLine, queryAll, queryEach, TYPES, unescape } from './golden.js';
+import { type Case, decodeKey, goldenCases, nlLine, queryAll, queryEach, TYPES } from './golden.js';
 
 /** Postfix waits about two seconds for a main.cf changed within the last second: age it. */
 function configDir(t: TestContext): string {
@@ -45,7 +45,7 @@ async function inProcess(c: Case): Promise<{ stdout: string; stderr: string; nl:
     }
     let nl = '';
     for (const k of c.nl ?? []) {
-      const r = await dict.lookup(unescape(k));
+      const r = await dict.lookup(decodeKey(k));
       const status = r.kind === 'found' ? 0 : 1;
       nl += `${nlLine(k, { stdout: r.kind === 'found' ? `${r.value}\n` : '', stderr: '', status })}\n`;
     }

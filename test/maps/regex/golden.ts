@@ -34,7 +34,7 @@ export function goldenCases(type: string): Case[] {
 }
 
 /** "\n", "\t", "\\" in a .nl line. */
-export const unescape = (s: string): string =>
+export const decodeKey = (s: string): string =>
   s.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : c));
 
 /** One .nlref line from a single-key query. */
@@ -55,7 +55,7 @@ export function queryAll(postmap: string, confDir: string, c: Case): Run {
 export function queryEach(postmap: string, confDir: string, c: Case): string {
   return (c.nl ?? [])
     .map((k) =>
-      nlLine(k, run(postmap, ['-c', confDir, '-q', unescape(k), `${c.type}:${c.table}`], { cwd: c.dir })),
+      nlLine(k, run(postmap, ['-c', confDir, '-q', decodeKey(k), `${c.type}:${c.table}`], { cwd: c.dir })),
     )
     .join('\n')
     .concat('\n');
