@@ -122,9 +122,11 @@ export async function showMainParams(cmd: PostconfCommand): Promise<number> {
   const user = new Set(setNames.filter((n) => !isBuiltinOrService(n) && referenced.has(n)));
   for (const ref of undefinedRefs) msg.warn(`${configDir}/main.cf: undefined parameter: ${ref}`);
 
+  // A name that a master.cf service defines is a service parameter even when
+  // it also has a built-in default (local_destination_concurrency_limit).
   const inClass = (n: string): boolean =>
-    (builtin.has(n) && cmd.classes.has('builtin')) ||
-    (!builtin.has(n) && serviceDefaults.has(n) && cmd.classes.has('service')) ||
+    (serviceDefaults.has(n) && cmd.classes.has('service')) ||
+    (!serviceDefaults.has(n) && builtin.has(n) && cmd.classes.has('builtin')) ||
     (user.has(n) && cmd.classes.has('user'));
   const known = (n: string): boolean => inClass(n) && !(defaultsOnly && user.has(n));
   const defaultOf = (n: string): string => registry.defaultText(n) ?? serviceDefaults.get(n) ?? '';

@@ -12,6 +12,7 @@
  *       (Postfix appends them in hash-table order, which is random).
  *   -X  every occurrence is removed, continuation lines included.
  *   -#  every line of every occurrence gets a "#" in front.
+ * Lines not edited keep their bytes, a missing final newline included.
  * The result is written to main.cf.tmp, synced, renamed over main.cf and
  * the directory synced: a crash leaves the old file or the new one, never
  * a mix. The new file has mode 0644 (less the umask), as with Postfix.
@@ -69,8 +70,8 @@ export function editMainCfText(file: string, text: string, edit: MainCfEdit): st
   const seen = new Map<string, number>();
   const out: string[] = [];
   let inEdited = false;
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
+  // Each element keeps its own "\n" (the last one may have none).
+  const lines = text.split(/(?<=\n)/).filter((l) => l !== '');
   for (const line of lines) {
     if (/^\s*(#|$)/.test(line)) {
       out.push(line);
@@ -88,46 +89,46 @@ export function editMainCfText(file: string, text: string, edit: MainCfEdit): st
       continue;
     }
     seen.set(name, (seen.get(name) ?? 0) + 1);
-    if (edit.kind === 'set') out.push(`${name} = ${edit.settings.get(name)}`);
+    if (edit.kind === 'set') out.push(`${name} = ${edit.settings.get(name)}\n`);
     else if (edit.kind === 'comment') out.push(`#${line}`);
   }
   for (const [name, count] of seen) {
     if (count > 1) msg.warn(`${file}: multiple entries for "${name}"`);
   }
   if (edit.kind === 'set') {
-    for (const [name, value] of edit.settings) {
-      if (!seen.has(name)) out.push(`${name} = ${value}`);
-    }
+    const added = [...edit.settings].filter(([name]) => !seen.has(name));
+    // Postfix glues a new entry onto a last line that lacks its newline; we do not.
+    const last = out[out.length - 1];
+    if (added.length > 0 && last !== undefined && !last.endsWith('\n')) out[out.length - 1] = `${last}\n`;
+    for (const [name, value] of added) out.push(`${name} = ${value}\n`);
   }
-  return out.map((l) => `${l}\n`).join('');
+  return out.join('');
 }
 
 /** Edit <configDir>/main.cf in place; failures are fatal in Postfix's words. */
 export function editMainCf(configDir: string, edit: MainCfEdit): void {
   const file = `${configDir}/main.cf`;
-  const result = editMainCfText(file, readForEdit(file), edit);
   const tmp = `${file}.tmp`;
+  // The temporary file comes first, as in Postfix: a missing directory is reported as its open error.
   const fd = openTemp(tmp);
+  const result = editMainCfText(file, readForEdit(file, tmp), edit);
   try {
     writeSync(fd, Buffer.from(result, 'latin1'));
     fsyncSync(fd);
     closeSync(fd);
     renameSync(tmp, file);
   } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // Nothing more to undo: main.cf itself was never touched.
-    }
+    unlinkQuietly(tmp);
     msg.fatal(`write ${tmp}: ${reason(e)}`);
   }
   syncDirectory(dirname(file));
 }
 
-function readForEdit(file: string): string {
+function readForEdit(file: string, tmp: string): string {
   try {
     return readFileSync(file, 'latin1');
   } catch (e) {
+    unlinkQuietly(tmp);
     return msg.fatal(`open ${file} for reading: ${reason(e)}`);
   }
 }
@@ -137,6 +138,14 @@ function openTemp(tmp: string): number {
     return openSync(tmp, 'w', 0o644);
   } catch (e) {
     return msg.fatal(`open ${tmp}: ${reason(e)}`);
+  }
+}
+
+function unlinkQuietly(tmp: string): void {
+  try {
+    unlinkSync(tmp);
+  } catch {
+    // Nothing more to undo: main.cf itself was never touched.
   }
 }
 
