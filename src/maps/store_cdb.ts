@@ -122,6 +122,199 @@ export function buildCdb(
   return buf.subarray(0, at);
 }
 
+/**
+ * A cdb image built record by record, for postmap: records go straight
+ * into the output buffer and an in-memory index of their hashes finds
+ * duplicates, so a million-line build keeps no per-entry JavaScript
+ * objects. Deleted or replaced records are dropped when the image is
+ * finished. Positions are relative to the start of the image.
+ */
+export class CdbBuilder {
+  #buf = Buffer.allocUnsafe(1 << 20);
+  #off = HEADER;
+  #n = 0;
+  #hashes = new Uint32Array(1024);
+  #positions = new Float64Array(1024); // -1: deleted
+  #index = new Int32Array(2048); // record number + 1, open addressing on the hash
+  #live = 0;
+  #garbage = false; // deleted or replaced records: compact at finish()
+
+  get size(): number {
+    return this.#live;
+  }
+
+  #ensure(need: number): void {
+    if (this.#off + need <= this.#buf.length) return;
+    let size = this.#buf.length * 2;
+    while (size < this.#off + need) size *= 2;
+    const bigger = Buffer.allocUnsafe(size);
+    this.#buf.copy(bigger, 0, 0, this.#off);
+    this.#buf = bigger;
+  }
+
+  /** The record number holding the key bytes at [start, end) of the buffer, or -1. */
+  #find(h: number, start: number, end: number): number {
+    const mask = this.#index.length - 1;
+    const buf = this.#buf;
+    const klen = end - start;
+    for (let s = h & mask; ; s = (s + 1) & mask) {
+      const r = this.#index[s]! - 1;
+      if (r < 0) return -1;
+      if (this.#hashes[r] !== h) continue;
+      const pos = this.#positions[r]!;
+      if (pos < 0 || buf.readUInt32LE(pos) !== klen) continue;
+      if (buf.compare(buf, start, end, pos + 8, pos + 8 + klen) === 0) return r;
+    }
+  }
+
+  #insertIndex(h: number, r: number): void {
+    const mask = this.#index.length - 1;
+    let s = h & mask;
+    while (this.#index[s] !== 0) s = (s + 1) & mask;
+    this.#index[s] = r + 1;
+  }
+
+  #grow(): void {
+    const n = this.#n;
+    const h2 = new Uint32Array(n * 2);
+    h2.set(this.#hashes);
+    this.#hashes = h2;
+    const p2 = new Float64Array(n * 2);
+    p2.set(this.#positions);
+    this.#positions = p2;
+    this.#index = new Int32Array(this.#index.length * 2);
+    for (let r = 0; r < n; r++) this.#insertIndex(this.#hashes[r]!, r);
+  }
+
+  /** Stage the key at the end of the buffer; returns [hash, record start, key end]. */
+  #stageKey(key: string | Uint8Array): [number, number, number] {
+    const start = this.#off;
+    let klen: number;
+    if (typeof key === 'string') {
+      this.#ensure(key.length * 3 + 8);
+      klen = this.#buf.write(key, start + 8, 'utf8');
+    } else {
+      this.#ensure(key.length + 8);
+      this.#buf.set(key, start + 8);
+      klen = key.length;
+    }
+    return [cdbHash(this.#buf, start + 8, start + 8 + klen), start, start + 8 + klen];
+  }
+
+  /** The value stored under `key`, if any. */
+  get(key: string | Uint8Array): Buffer | undefined {
+    const [h, start, kend] = this.#stageKey(key);
+    const r = this.#find(h, start + 8, kend);
+    if (r < 0) return undefined;
+    const pos = this.#positions[r]!;
+    const klen = this.#buf.readUInt32LE(pos);
+    const vlen = this.#buf.readUInt32LE(pos + 4);
+    return Buffer.from(this.#buf.subarray(pos + 8 + klen, pos + 8 + klen + vlen));
+  }
+
+  /** Add a record unless the key exists; with `replace`, the new value wins. */
+  put(key: string | Uint8Array, value: string | Uint8Array, replace = false): 'stored' | 'duplicate' {
+    const [h, start, kend] = this.#stageKey(key);
+    const old = this.#find(h, start + 8, kend);
+    if (old >= 0 && !replace) return 'duplicate';
+    this.#off = kend; // keep the staged key when the buffer grows
+    let vlen: number;
+    if (typeof value === 'string') {
+      this.#ensure(value.length * 3);
+      vlen = this.#buf.write(value, kend, 'utf8');
+    } else {
+      this.#ensure(value.length);
+      this.#buf.set(value, kend);
+      vlen = value.length;
+    }
+    this.#buf.writeUInt32LE(kend - start - 8, start);
+    this.#buf.writeUInt32LE(vlen, start + 4);
+    this.#off = kend + vlen;
+    if (old >= 0) {
+      this.#positions[old] = start; // the old bytes become garbage, dropped at finish()
+      this.#garbage = true;
+      return 'stored';
+    }
+    this.#live++;
+    if (this.#n === this.#hashes.length || this.#n * 2 >= this.#index.length) this.#grow();
+    this.#hashes[this.#n] = h;
+    this.#positions[this.#n] = start;
+    this.#insertIndex(h, this.#n);
+    this.#n++;
+    return 'stored';
+  }
+
+  delete(key: string | Uint8Array): boolean {
+    const [h, start, kend] = this.#stageKey(key);
+    const r = this.#find(h, start + 8, kend);
+    if (r < 0) return false;
+    this.#positions[r] = -1;
+    this.#live--;
+    this.#garbage = true;
+    return true;
+  }
+
+  /** Live records, in the order they were first added. */
+  *entries(): Generator<[Buffer, Buffer]> {
+    for (let r = 0; r < this.#n; r++) {
+      const pos = this.#positions[r]!;
+      if (pos < 0) continue;
+      const klen = this.#buf.readUInt32LE(pos);
+      const vlen = this.#buf.readUInt32LE(pos + 4);
+      yield [
+        this.#buf.subarray(pos + 8, pos + 8 + klen),
+        this.#buf.subarray(pos + 8 + klen, pos + 8 + klen + vlen),
+      ];
+    }
+  }
+
+  /** The finished file: `prefix` then the image; records in key byte order when `sorted`. */
+  finish(prefix: Uint8Array, sorted: boolean): Buffer {
+    if (sorted) {
+      const all = [...this.entries()].sort((a, b) => Buffer.compare(a[0], b[0]));
+      return buildCdb(prefix, all);
+    }
+    if (this.#garbage) return buildCdb(prefix, this.entries());
+    // Fast path: the records are already laid out; add header and tables in place.
+    const n = this.#n;
+    const recordsEnd = this.#off;
+    const counts = new Uint32Array(256);
+    for (let i = 0; i < n; i++) counts[this.#hashes[i]! & 255]!++;
+    const base = prefix.length;
+    if (base + recordsEnd + n * 16 > MAX_OFFSET)
+      throw new CdbFormatError('table too large for the cdb format (4 GB)');
+    const out = Buffer.allocUnsafe(base + recordsEnd + n * 16);
+    out.set(prefix, 0);
+    this.#buf.copy(out, base + HEADER, HEADER, recordsEnd);
+    const slotsAt = new Uint32Array(256);
+    let at = base + recordsEnd;
+    for (let t = 0; t < 256; t++) {
+      const slots = counts[t]! * 2;
+      slotsAt[t] = at;
+      out.writeUInt32LE(at, base + t * 8);
+      out.writeUInt32LE(slots, base + t * 8 + 4);
+      at += slots * 8;
+    }
+    out.fill(0, base + recordsEnd, at);
+    for (let i = 0; i < n; i++) {
+      const h = this.#hashes[i]!;
+      const t = h & 255;
+      const slots = counts[t]! * 2;
+      let s = (h >>> 8) % slots;
+      for (;;) {
+        const p = slotsAt[t]! + s * 8;
+        if (out.readUInt32LE(p + 4) === 0) {
+          out.writeUInt32LE(h, p);
+          out.writeUInt32LE(base + this.#positions[i]!, p + 4);
+          break;
+        }
+        if (++s === slots) s = 0;
+      }
+    }
+    return out;
+  }
+}
+
 /** A cdb image in a file, read with positioned reads. */
 export class CdbReader {
   readonly #fd: number;
@@ -129,6 +322,7 @@ export class CdbReader {
   readonly #size: number;
   readonly #header: Buffer;
   #scratch = Buffer.allocUnsafe(512);
+  readonly #slots = Buffer.allocUnsafe(64);
   #closed = false;
 
   /** Open `path`; the image starts `base` bytes into the file. Throws the open error (ENOENT...). */
@@ -182,7 +376,7 @@ export class CdbReader {
     const slots = this.#header.readUInt32LE(t * 8 + 4);
     if (slots === 0) return undefined;
     let s = (h >>> 8) % slots;
-    const slotBuf = Buffer.allocUnsafe(64);
+    const slotBuf = this.#slots;
     for (let probed = 0; probed < slots; ) {
       const batch = Math.min(8, slots - s);
       this.#read(slotBuf, batch * 8, tpos + s * 8);

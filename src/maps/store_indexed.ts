@@ -26,7 +26,7 @@ import {
   NOTFOUND,
   type UpdateResult,
 } from './dict.js';
-import { buildCdb, CdbFormatError, CdbReader } from './store_cdb.js';
+import { CdbBuilder, CdbFormatError, CdbReader } from './store_cdb.js';
 
 /** Extra open flags that only file-building callers (postmap, postalias) set. */
 export interface BuildFlags extends DictFlags {
@@ -173,14 +173,19 @@ function readerDict(spec: IndexedSpec, name: string, path: string, flags: DictFl
   // Postfix tries keys with and without a terminating null byte until it learns which the file uses.
   const withNul = flags.tryNull === true;
   const tryBoth = flags.tryNull === undefined && spec.magic.length === 0;
+  let keyBuf = Buffer.allocUnsafe(256);
+  const encode = (k: string): Buffer => {
+    if (k.length * 3 > keyBuf.length) keyBuf = Buffer.allocUnsafe(k.length * 3);
+    return keyBuf.subarray(0, keyBuf.write(k, 0, 'utf8'));
+  };
   const dict: Dict = {
     type: spec.type,
     name: spec.readerNamesFile ? path : name,
     async lookup(key: string): Promise<Lookup> {
       const k = foldKey(key, flags);
       try {
-        let v = reader.get(Buffer.from(withNul ? k + '\0' : k));
-        if (v === undefined && tryBoth) v = reader.get(Buffer.from(k + '\0'));
+        let v = reader.get(encode(withNul ? k + '\0' : k));
+        if (v === undefined && tryBoth) v = reader.get(encode(k + '\0'));
         return v === undefined ? NOTFOUND : { kind: 'found', value: stripNul(v).toString('utf8') };
       } catch (e) {
         return { kind: 'retry', reason: `${spec.type}:${name}: ${(e as Error).message}` };
@@ -200,7 +205,7 @@ function readerDict(spec: IndexedSpec, name: string, path: string, flags: DictFl
 }
 
 async function writerDict(spec: IndexedSpec, name: string, path: string, flags: BuildFlags): Promise<Dict> {
-  const table = new Map<string, string>();
+  const table = new CdbBuilder();
   let dirty = flags.mode === 'create';
   if (flags.mode === 'update') {
     let reader: CdbReader | undefined;
@@ -212,25 +217,18 @@ async function writerDict(spec: IndexedSpec, name: string, path: string, flags: 
       dirty = true;
     }
     if (reader) {
-      for (const [k, v] of reader.entries()) table.set(k.toString('utf8'), v.toString('utf8'));
+      for (const [k, v] of reader.entries()) table.put(k, v);
       reader.close();
     }
   }
   const label = spec.dupLabel(name, path);
+  // Only a real cdb file may carry Postfix's terminating null bytes (-N).
   const nul = flags.tryNull === true && spec.magic.length === 0 ? '\0' : '';
   let closed = false;
   const flush = () => {
     if (!dirty) return;
-    let entries: Iterable<readonly [Uint8Array | string, string]> = table;
-    if (spec.sorted) {
-      // Byte order, as a btree compares keys (JavaScript compares UTF-16 units).
-      entries = [...table]
-        .map(([k, v]) => [Buffer.from(k), v] as const)
-        .sort((a, b) => Buffer.compare(a[0], b[0]));
-    }
-    if (nul) entries = [...table].map(([k, v]) => [k + nul, v + nul] as const);
     try {
-      writeFileAtomic(path, buildCdb(spec.magic, entries), flags.createMode ?? 0o644);
+      writeFileAtomic(path, table.finish(spec.magic, spec.sorted), flags.createMode ?? 0o644);
     } catch (e) {
       msg.fatal(`open database ${path}: ${errnoText(e)}`);
     }
@@ -240,27 +238,27 @@ async function writerDict(spec: IndexedSpec, name: string, path: string, flags: 
     type: spec.type,
     name,
     async lookup(key) {
-      const v = table.get(foldKey(key, flags));
-      return v === undefined ? NOTFOUND : { kind: 'found', value: v };
+      const v = table.get(foldKey(key, flags) + nul);
+      return v === undefined ? NOTFOUND : { kind: 'found', value: stripNul(v).toString('utf8') };
     },
     async update(key, value): Promise<UpdateResult> {
       const k = foldKey(key, flags);
-      if (table.has(k)) {
+      if (table.put(k + nul, value + nul, flags.dup === 'replace') === 'duplicate') {
         if (flags.dup === 'warn') msg.warn(`${label}: duplicate entry: "${k}"`);
-        if (flags.dup !== 'replace') return 'duplicate';
+        return 'duplicate';
       }
-      table.set(k, value);
       dirty = true;
       return 'stored';
     },
     async delete(key) {
-      if (!table.delete(foldKey(key, flags))) return 'notfound';
+      if (!table.delete(foldKey(key, flags) + nul)) return 'notfound';
       dirty = true;
       return 'deleted';
     },
     sequence: spec.sequence
       ? async function* () {
-          yield* table;
+          for (const [k, v] of table.entries())
+            yield [stripNul(k).toString('utf8'), stripNul(v).toString('utf8')];
         }
       : undefined,
     async sync() {
