@@ -9,6 +9,7 @@ import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { GOLDEN, ours, tempDir } from '../harness/index.js';
+import { HOST_DEPENDENT } from './host_names.js';
 
 interface Golden {
   case: string;
@@ -22,19 +23,6 @@ interface Golden {
 
 const DIR = join(GOLDEN, 'postconf');
 const goldens = JSON.parse(readFileSync(join(DIR, 'golden.json'), 'latin1')) as Golden[];
-
-/** Defaults that describe the host or where the software is installed (tested in host.test.ts). */
-export const HOST_DEPENDENT = new Set([
-  'command_directory',
-  'daemon_directory',
-  'mailq_path',
-  'newaliases_path',
-  'sendmail_path',
-  'process_id',
-  'myhostname',
-  'mydomain',
-  'mynetworks',
-]);
 
 function withoutHostLines(text: string): string {
   return text
