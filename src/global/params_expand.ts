@@ -58,14 +58,13 @@ export function expandText(text: string, lookup: RawLookup): Expansion {
 
   /**
    * The [when-true, when-false] texts after the ? or : at s[i]. Text not in
-   * braces is the 2.x form: the rest, taken literally (a relational test
-   * skips the whitespace before it, a name test does not).
+   * braces is the 2.x form: the rest, whitespace and all.
    */
-  const branch = (s: string, i: number, skipBlank: boolean): [string | undefined, string | undefined] => {
+  const branch = (s: string, i: number): [string | undefined, string | undefined] => {
     const c = s[i];
     const j = skipWs(s, i + 1);
     if (s[j] !== '{') {
-      const rest = s.slice(skipBlank ? j : i + 1);
+      const rest = s.slice(i + 1);
       return c === '?' ? [rest, undefined] : [undefined, rest];
     }
     const [first, k] = curly(s, j);
@@ -76,7 +75,7 @@ export function expandText(text: string, lookup: RawLookup): Expansion {
     if (k >= s.length) return [first, undefined];
     if (s[k] !== ':') fail(`":" expected at: ${at(`${first}}`, s, k)}`);
     const m = skipWs(s, k + 1);
-    if (s[m] !== '{') return [first, s.slice(m)];
+    if (s[m] !== '{') return [first, s.slice(k + 1)];
     const [second, n] = curly(s, m);
     if (n < s.length) fail(`unexpected input at: ${at(`${second}}`, s, n)}`);
     return [first, second];
@@ -99,7 +98,7 @@ export function expandText(text: string, lookup: RawLookup): Expansion {
     let no: string | undefined;
     if (q < s.length) {
       if (s[q] !== '?' && s[q] !== ':') fail(`"?" or ":" expected at: ${at('}', s, q)}`);
-      [yes, no] = branch(s, q, true);
+      [yes, no] = branch(s, q);
     }
     const a = expand(left, level);
     const b = expand(right, level);
@@ -117,7 +116,7 @@ export function expandText(text: string, lookup: RawLookup): Expansion {
     const q = skipWs(s, end);
     if (q >= s.length) return value(name, level + 1);
     if (s[q] !== '?' && s[q] !== ':') fail(`attribute name syntax error at: ${at(name, s, end)}`);
-    const [yes, no] = branch(s, q, false);
+    const [yes, no] = branch(s, q);
     const raw = lookup(name);
     const set = raw !== undefined && raw !== '';
     const chosen = set ? yes : no;
