@@ -83,9 +83,9 @@ export type WarningSink = (text: string) => void;
 /** Postfix says "master.cf" here, not the full path. */
 const WARN_CONTEXT = 'master.cf';
 
-/** y, n, or "-" for the default. */
+/** y, n, or "-" for the default (postconf -Fe also lets an empty value through). */
 function isBoolField(s: string): boolean {
-  return s === 'y' || s === 'n' || s === '-';
+  return s === 'y' || s === 'n' || s === '-' || s === '';
 }
 
 /** "-" or digits, either optionally followed by "?" (wake up only once used). */
@@ -95,7 +95,7 @@ export function isWakeupField(s: string): boolean {
 }
 
 export function isProcessLimitField(s: string): boolean {
-  return s === '-' || /^[0-9]+$/.test(s);
+  return s === '-' || /^[0-9]*$/.test(s);
 }
 
 /**
@@ -259,7 +259,10 @@ export function readMasterCf(configDir: string, onWarning?: WarningSink): Master
   try {
     text = readFileSync(file, 'latin1');
   } catch (e) {
-    throw new MasterCfError(`open ${file}: ${ioReason(e)}`);
+    // Postfix opens a directory fine and reads nothing from it.
+    if ((e as NodeJS.ErrnoException).code !== 'EISDIR')
+      throw new MasterCfError(`open ${file}: ${ioReason(e)}`);
+    text = '';
   }
   return parseMasterCf(text, file, onWarning);
 }

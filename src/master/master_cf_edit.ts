@@ -193,10 +193,13 @@ function setParam(e: EntryText, name: string, value: string | null): EntryText {
       options = false;
       endOfOptions = args.length;
     }
-    if (options && arg === '-o' && i + 1 < e.args.length && settingName(e.args[i + 1]!) === name) {
-      i++;
-      found = true;
-      if (value !== null) args.push('-o', `${name}=${value}`);
+    if (options && arg === '-o' && i + 1 < e.args.length) {
+      const shown = e.args[++i]!;
+      if (settingName(shown) !== name) args.push(arg, shown);
+      else {
+        found = true;
+        if (value !== null) args.push('-o', `${name}=${value}`);
+      }
       continue;
     }
     args.push(arg);

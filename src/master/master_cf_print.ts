@@ -43,20 +43,26 @@ function pieces(args: readonly string[]): Piece[] {
   return out;
 }
 
+/** Postfix measures an argument shown as "{text}" without its braces. */
+function width(text: string): number {
+  return text.length > 1 && text.startsWith('{') && text.endsWith('}') ? text.length - 2 : text.length;
+}
+
 /**
  * Append arguments to the text already on the line. `glueFirst` reproduces
  * postconf -Fh, which prints no blank between the command and a first
- * argument that is not an option.
+ * argument that is not an option, and never folds there.
  */
 function appendArgs(start: string, args: readonly string[], fold: boolean, glueFirst = false): string {
   const lines: string[] = [];
   let cur = start;
   let afterPair = false;
   pieces(args).forEach((p, n) => {
-    const sep = glueFirst && n === 0 && !p.option ? '' : ' ';
-    if (!fold) {
+    const glued = glueFirst && n === 0 && !p.text.startsWith('-');
+    const sep = glued ? '' : ' ';
+    if (!fold || glued) {
       cur += sep + p.text;
-    } else if (p.pair || afterPair || cur.length + sep.length + p.text.length >= LINE_LIMIT) {
+    } else if (p.pair || afterPair || cur.length + 1 + width(p.text) >= LINE_LIMIT) {
       lines.push(cur);
       cur = INDENT + p.text;
     } else {
