@@ -392,6 +392,9 @@ export function loadParams<const N extends string>(
       case 'time':
         out[name] = cfg.time(name, spec.unit, spec.min, spec.max);
         break;
+      case 'str':
+        out[name] = cfg.str(name, spec.min ?? 0, spec.max ?? 0);
+        break;
       default:
         out[name] = cfg.get(name);
     }

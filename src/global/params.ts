@@ -16,14 +16,37 @@ import { GENERATED } from './params_table.js';
 export type { ParamLookup, ParamSpec, ParamType, TimeUnit } from './params_spec.js';
 export { ConfigError } from './params_spec.js';
 
-/** Limits that postconf(5) does not spell out, learned from Postfix's own refusals. */
-const CORRECTIONS: Record<string, ParamSpec> = {
-  smtpd_recipient_limit: p('int', '1000', { min: 1 }),
-  line_length_limit: p('int', '2048', { min: 512 }),
-  default_process_limit: p('int', '100', { min: 1 }),
+/**
+ * Limits that postconf(5) does not spell out, learned from Postfix's own
+ * refusals ("invalid line_length_limit parameter value 0 < 512", "bad string
+ * length 0 < 1: myhostname = "). For a string, min is its least length.
+ */
+const CORRECTIONS: Record<string, Partial<ParamSpec>> = {
+  smtpd_recipient_limit: { min: 1 },
+  line_length_limit: { min: 512 },
+  default_process_limit: { min: 1 },
+  myhostname: { min: 1 },
+  mydomain: { min: 1 },
+  mail_name: { min: 1 },
+  mail_owner: { min: 1 },
+  default_privs: { min: 1 },
+  queue_directory: { min: 1 },
+  daemon_directory: { min: 1 },
+  command_directory: { min: 1 },
+  default_database_type: { min: 1 },
+  default_cache_db_type: { min: 1 },
 };
 
-export const PARAMS: Readonly<Record<string, ParamSpec>> = Object.freeze({ ...GENERATED, ...CORRECTIONS });
+function corrected(): Record<string, ParamSpec> {
+  const out: Record<string, ParamSpec> = { ...GENERATED };
+  for (const [name, fix] of Object.entries(CORRECTIONS)) {
+    const base = GENERATED[name];
+    if (base) out[name] = Object.freeze({ ...base, ...fix });
+  }
+  return out;
+}
+
+export const PARAMS: Readonly<Record<string, ParamSpec>> = Object.freeze(corrected());
 
 export function paramSpec(name: string): ParamSpec | undefined {
   return Object.hasOwn(PARAMS, name) ? PARAMS[name] : undefined;

@@ -24,6 +24,7 @@ export interface ParamSpec {
   readonly type: ParamType;
   /** Postfix's default text, unexpanded; a function when it depends on the host or the install. */
   readonly default: string | ((cfg?: ParamLookup) => string);
+  /** Least/greatest number (int, long, time in seconds) or least/greatest length (str). */
   readonly min?: number;
   readonly max?: number;
   /** The unit of a time value written without one. */

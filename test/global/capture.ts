@@ -32,7 +32,7 @@ export function capture(program: string, body: () => string): Outcome {
 /** A golden recorded by test/golden/global/record.sh: "stdout:", lines, "stderr:", lines, "exit: N". */
 export function readGolden(file: string, dir: string): Outcome {
   const text = readFileSync(file, 'utf8').replaceAll('$DIR', dir);
-  const m = /^stdout:\n([^]*?)stderr:\n([^]*?)exit: (\d+)\n$/.exec(text);
+  const m = /^stdout:\n([\s\S]*?)stderr:\n([\s\S]*?)exit: (\d+)\n$/.exec(text);
   if (!m) throw new Error(`${file}: not a golden file`);
   const stderr = (m[2] ?? '').split('\n').filter((l) => l !== '');
   return { stdout: m[1] ?? '', stderr, exit: Number(m[3]) };
