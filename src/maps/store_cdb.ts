@@ -323,6 +323,8 @@ export class CdbReader {
   readonly #header: Buffer;
   #scratch = Buffer.allocUnsafe(512);
   readonly #slots = Buffer.allocUnsafe(64);
+  readonly #tables: (Buffer | undefined)[] = new Array(256);
+  #lookups = 0;
   #closed = false;
 
   /** Open `path`; the image starts `base` bytes into the file. Throws the open error (ENOENT...). */
@@ -376,6 +378,19 @@ export class CdbReader {
     const slots = this.#header.readUInt32LE(t * 8 + 4);
     if (slots === 0) return undefined;
     let s = (h >>> 8) % slots;
+    const cached = this.#tableCache(t, tpos, slots);
+    if (cached) {
+      for (let probed = 0; probed < slots; probed++) {
+        const rpos = cached.readUInt32LE(s * 8 + 4);
+        if (rpos === 0) return undefined;
+        if (cached.readUInt32LE(s * 8) === h) {
+          const v = this.#record(rpos, key);
+          if (v) return v;
+        }
+        if (++s === slots) s = 0;
+      }
+      return undefined;
+    }
     const slotBuf = this.#slots;
     for (let probed = 0; probed < slots; ) {
       const batch = Math.min(8, slots - s);
@@ -391,6 +406,23 @@ export class CdbReader {
       if (s === slots) s = 0;
     }
     return undefined;
+  }
+
+  /**
+   * The slots of hash table t, kept in memory once a table has answered
+   * enough lookups to be worth it: a long-running reader then pays one
+   * read per lookup (the record), a one-shot "postmap -q" reads only the
+   * few slots it probes. Bounded by the file's own table area (16 bytes
+   * a record).
+   */
+  #tableCache(t: number, tpos: number, slots: number): Buffer | undefined {
+    const hit = this.#tables[t];
+    if (hit) return hit;
+    if (++this.#lookups < 64 || slots * 8 > 1 << 24) return undefined;
+    const b = Buffer.allocUnsafe(slots * 8);
+    if (this.#read(b, b.length, tpos) < b.length) throw new CdbFormatError('truncated cdb table');
+    this.#tables[t] = b;
+    return b;
   }
 
   /** The value of the record at `pos` when its key equals `key`. */
