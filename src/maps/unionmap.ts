@@ -1,0 +1,31 @@
+/*
+ * unionmap - ask every table, return all answers joined with commas
+ *
+ * "unionmap:{type:name, type:name, ...}" sends each query to each table in
+ * order and concatenates the values found, separated by ",". Not found when
+ * no table has the key. A table that cannot answer makes the whole lookup
+ * a retry: a partial union would silently drop recipients or rules.
+ */
+import { type Dict, type DictOpener, found, type Lookup, NOTFOUND } from './dict.js';
+import { openComponents } from './pipemap.js';
+
+export const openDict: DictOpener = async (name, flags) => {
+  const tables = await openComponents('unionmap', name, flags);
+  const dict: Dict = {
+    type: 'unionmap',
+    name,
+    async lookup(key): Promise<Lookup> {
+      const values: string[] = [];
+      for (const t of tables) {
+        const r = await t.lookup(key);
+        if (r.kind === 'retry') return r;
+        if (r.kind === 'found') values.push(r.value);
+      }
+      return values.length === 0 ? NOTFOUND : found(values.join(','));
+    },
+    async close() {
+      await Promise.all(tables.map((t) => t.close()));
+    },
+  };
+  return dict;
+};
