@@ -257,11 +257,6 @@ async function build(
   { type, name, spec }: { type: string; name: string; spec: string },
   open: (spec: string, mode: DictFlags['mode'], extra?: object) => Promise<Dict>,
 ): Promise<void> {
-  if (!(type in DICT_TYPES)) {
-    msg.fatal(`unsupported dictionary type: ${type}. Is the postfix-${type} package installed?`);
-  }
-  if (!CREATABLE.has(type))
-    msg.fatal(`unsupported dictionary type: ${type} does not support bulk-mode creation.`);
   let text: string;
   let source: string;
   let createMode = 0o644;
@@ -277,6 +272,13 @@ async function build(
     } catch (e) {
       return msg.fatal(`open ${name}: ${errnoText(e)}`);
     }
+  }
+  // As Postfix: the source is opened first, then the type is checked.
+  if (!(type in DICT_TYPES)) {
+    msg.fatal(`unsupported dictionary type: ${type}. Is the postfix-${type} package installed?`);
+  }
+  if (!CREATABLE.has(type)) {
+    msg.fatal(`unsupported dictionary type: ${type} does not support bulk-mode creation.`);
   }
   // Keys are folded here, not by the table, so that postalias can store YP_* as is.
   const fold: DictFlags = { fold: o.fold, dup: o.dup, mode: 'create', utf8: o.utf8 };
@@ -294,11 +296,18 @@ async function build(
     if (value === undefined) continue;
     await update(foldKey(e.key, fold), value);
   }
-  if (tool.aliases && !o.incremental) {
+  if (tool.aliases) {
     // Sendmail-compatible markers: "@" says the database is complete; the YP entries are NIS's.
-    await update('YP_LAST_MODIFIED', String(Math.floor(Date.now() / 1000)));
-    await update('YP_MASTER_NAME', masterName());
-    await update('@', '@');
+    // They replace earlier ones silently (postalias -i).
+    const marks: [string, string][] = [
+      ['YP_LAST_MODIFIED', String(Math.floor(Date.now() / 1000))],
+      ['YP_MASTER_NAME', masterName()],
+      ['@', '@'],
+    ];
+    for (const [k, v] of marks) {
+      await d.delete?.(k);
+      await update(k, v);
+    }
   }
   await d.close();
 }
@@ -316,7 +325,7 @@ function fileContents(value: string, source: string, line: number): string | und
       if (parts.length > 0) parts.push(Buffer.from('\n'));
       parts.push(readFileSync(file));
     } catch (e) {
-      msg.warn(`${source}, line ${line}: open ${file}: ${errnoText(e)}`);
+      msg.warn(`${source}, line ${line}: open ${file}: ${errnoText(e)}: skipping this entry`);
       return undefined;
     }
   }
