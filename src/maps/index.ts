@@ -52,6 +52,9 @@ async function opener(type: string): Promise<DictOpener | undefined> {
 export async function openDict(spec: string, flags: DictFlags = READ_FLAGS): Promise<Dict> {
   const parts = splitDictSpec(spec);
   if (!parts) throw new DictOpenError(spec, `need dictionary type:name, got "${spec}"`);
+  if (parts.name === '') {
+    throw new DictOpenError(spec, `open dictionary: expecting "type:name" form instead of "${spec}"`);
+  }
   const open = await opener(parts.type);
   if (!open) throw new DictOpenError(spec, `unsupported dictionary type: ${parts.type}`);
   return open(parts.name, flags);
