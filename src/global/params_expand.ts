@@ -6,7 +6,8 @@
  * 3.0 forms ${name?{text}:{text}}, and relational tests
  * ${{text} == {text} ? {text} : {text}} with == != < <= >= > (numbers when
  * both sides are decimal, else byte order) and the "level" suffix that
- * compares compatibility levels (<level, ==level, ...). Undefined names
+ * compares compatibility levels (<level, ==level, ...); a bare test
+ * ${{text} == {text}} is "true" or empty. Undefined names
  * expand to nothing. The text chosen by ? or : is expanded in turn.
  *
  * Never throws and always ends: a syntax error or 102 nested expansions
@@ -94,7 +95,8 @@ export function expandText(text: string, lookup: RawLookup): Expansion {
     const r = skipWs(s, k);
     if (s[r] !== '{') fail(`"{expression}" expected at: ${at(s.slice(0, k), s, k)}`);
     const [right, q] = curly(s, r);
-    let yes: string | undefined;
+    // A bare test is "true" or empty, as if written ${{..} op {..} ? {true}}.
+    let yes: string | undefined = 'true';
     let no: string | undefined;
     if (q < s.length) {
       if (s[q] !== '?' && s[q] !== ':') fail(`"?" or ":" expected at: ${at('}', s, q)}`);
