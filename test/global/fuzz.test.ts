@@ -5,6 +5,7 @@
  * random expressions expand as `postconf -x` expands them (few runs: Postfix
  * sleeps a second after each fatal error).
  */
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Postfix's own ${name} syntax, not JavaScript's
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { utimesSync, writeFileSync } from 'node:fs';

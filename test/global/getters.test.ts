@@ -3,6 +3,7 @@
  * values stopped in Postfix's words (recorded from postmap and postlock,
  * which read line_length_limit and deliver_lock_delay at start-up).
  */
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Postfix's own ${name} syntax, not JavaScript's
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadMainConfig, loadParams, parseTime } from '../../src/global/config.js';

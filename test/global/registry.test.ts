@@ -4,6 +4,7 @@
  * master.cf in services/): every name, every default text. The exceptions
  * are listed here by name, each for a reason docs/parameters.md gives.
  */
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Postfix's own ${name} syntax, not JavaScript's
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
