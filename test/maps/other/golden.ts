@@ -29,7 +29,7 @@ export function readGolden(type: string): GoldenCase[] {
   return JSON.parse(readFileSync(goldenFile(type), 'utf8')) as GoldenCase[];
 }
 
-export function writeGolden(type: string, cases: GoldenCase[]): void {
+export function writeGolden(type: string, cases: readonly object[]): void {
   mkdirSync(join(GOLDEN, 'maps', type), { recursive: true });
   writeFileSync(goldenFile(type), `${JSON.stringify(cases, null, 1)}\n`);
 }
