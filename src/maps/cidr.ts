@@ -277,6 +277,7 @@ export const openDict: DictOpener = async (name) => {
   const dict: Dict = {
     type: 'cidr',
     name,
+    pattern: true,
     async lookup(key): Promise<Lookup> {
       const family: Family = key.includes(':') ? 6 : 4;
       const addr = parseAddress(key, family);

@@ -45,6 +45,12 @@ export interface Dict {
   readonly type: string;
   /** Table name, e.g. "/etc/postfix/access.cidr". */
   readonly name: string;
+  /**
+   * A pattern table (cidr, regexp, pcre, tcp, socketmap: Postfix's
+   * DICT_FLAG_PATTERN) is asked only full keys, never the partial keys of a
+   * search order (parent domains, user@, @domain). See access_search.ts.
+   */
+  readonly pattern?: boolean;
   lookup(key: string): Promise<Lookup>;
   /** Writable types only (hash, btree, lmdb, cdb during build, texthash never). */
   update?(key: string, value: string): Promise<UpdateResult>;

@@ -15,6 +15,8 @@ export const openDict: DictOpener = async (name) => {
   const dict: Dict = {
     type: 'fail',
     name,
+    // Postfix's fail table is a pattern table: only full keys reach it.
+    pattern: true,
     lookup: async () => answer,
     // An async generator that fails at once: sequencing errors, as lookups do.
     // biome-ignore lint/correctness/useYield: failing is all it does

@@ -6,6 +6,7 @@
  * the answer. Not found as soon as one table has no value; retry as soon as
  * one cannot answer. Also the shared parser of "{type:name, ...}" lists.
  */
+import { isPatternDict } from './access_search.js';
 import { bracedList } from './braces.js';
 import { type Dict, type DictFlags, DictOpenError, type DictOpener, type Lookup } from './dict.js';
 import { openDict as openAny } from './index.js';
@@ -32,6 +33,8 @@ export const openDict: DictOpener = async (name, flags) => {
   const dict: Dict = {
     type: 'pipemap',
     name,
+    // Partial keys are allowed as soon as one member is a fixed-string table.
+    pattern: tables.every(isPatternDict),
     async lookup(key): Promise<Lookup> {
       let r: Lookup = { kind: 'found', value: key };
       for (const t of tables) {

@@ -12,6 +12,7 @@
  */
 
 import { msg } from '../global/msg.js';
+import { isPatternDict } from './access_search.js';
 import { type Dict, DictOpenError, type DictOpener } from './dict.js';
 import { openDict as openAny, splitDictSpec } from './index.js';
 
@@ -26,6 +27,7 @@ export const openDict: DictOpener = async (name, flags) => {
   const dict: Dict = {
     type: 'proxy',
     name,
+    pattern: isPatternDict(inner),
     lookup: (key) => inner.lookup(key),
     // biome-ignore lint/correctness/useYield: proxied tables cannot be listed, as in Postfix
     async *sequence() {

@@ -133,6 +133,7 @@ export const openDict: DictOpener = async (name) => {
   const dict: Dict = {
     type: 'socketmap',
     name,
+    pattern: true,
     lookup(key) {
       const r = queue.then(() => lookup(key));
       queue = r.catch(() => {});

@@ -327,6 +327,7 @@ export const openDict: DictOpener = async (name) => {
   const dict: Dict = {
     type: 'tcp',
     name,
+    pattern: true,
     lookup(key) {
       // One request at a time on the one connection: queue behind the previous.
       const r = queue.then(() => lookup(key));

@@ -6,6 +6,8 @@
  * no table has the key. A table that cannot answer makes the whole lookup
  * a retry: a partial union would silently drop recipients or rules.
  */
+
+import { isPatternDict } from './access_search.js';
 import { type Dict, type DictOpener, found, type Lookup, NOTFOUND } from './dict.js';
 import { openComponents } from './pipemap.js';
 
@@ -14,6 +16,8 @@ export const openDict: DictOpener = async (name, flags) => {
   const dict: Dict = {
     type: 'unionmap',
     name,
+    // Partial keys are allowed as soon as one member is a fixed-string table.
+    pattern: tables.every(isPatternDict),
     async lookup(key): Promise<Lookup> {
       const values: string[] = [];
       for (const t of tables) {
