@@ -25,7 +25,11 @@ test('proxy:type:name answers as type:name does, warnings included', (t) => {
 test('proxy: listing is refused as by Postfix', (t) => {
   const dir = configDir(t);
   const r = ours('postmap', ['-c', dir, '-s', 'proxy:inline:{a=b}']);
-  assert.deepEqual(r, { stdout: '', stderr: "postmap: fatal: can't sequence maps via the proxy service\n", status: 1 });
+  assert.deepEqual(r, {
+    stdout: '',
+    stderr: "postmap: fatal: can't sequence maps via the proxy service\n",
+    status: 1,
+  });
 });
 
 test('proxy: a table name without a type is refused', async () => {
