@@ -197,26 +197,38 @@ function parseRule(line: string, nesting: number): Entry | string {
   return { op: 'rule', net, match, value };
 }
 
+/** A logical line; `indented` when the file starts with a continuation line (Postfix skips it). */
+export interface LogicalLine {
+  readonly line: number;
+  text: string;
+  readonly indented?: boolean;
+}
+
 /** Logical lines of a table file: comments and blank lines dropped, continuations joined. */
-export function logicalLines(text: string): { line: number; text: string }[] {
-  const out: { line: number; text: string }[] = [];
+export function logicalLines(text: string): LogicalLine[] {
+  const out: LogicalLine[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!;
     const trimmed = raw.replace(/^[ \t\n\r\v\f]+/, '');
     if (trimmed === '' || trimmed.startsWith('#')) continue;
     const last = out[out.length - 1];
-    if (WS.test(raw[0]!) && last) last.text += raw;
-    else out.push({ line: i + 1, text: trimmed });
+    if (!WS.test(raw[0]!)) out.push({ line: i + 1, text: trimmed });
+    else if (last) last.text += raw;
+    else out.push({ line: i + 1, text: raw, indented: true });
   }
   return out;
 }
 
 /** Compile rules; warnings name the table as Postfix does. */
-function compile(label: string, lines: { line: number; text: string }[]): Entry[] {
+function compile(label: string, lines: LogicalLine[]): Entry[] {
   const entries: Entry[] = [];
   const open: { index: number; line: number }[] = [];
-  for (const { line, text } of lines) {
+  for (const { line, text, indented } of lines) {
+    if (indented) {
+      msg.warn(`${label}: logical line must not start with whitespace: "${text}"`);
+      continue;
+    }
     const e = parseRule(trimEnd(text), open.length);
     if (typeof e === 'string') {
       msg.warn(`cidr map ${label}, line ${line}: ${e}: skipping this rule`);
@@ -248,7 +260,7 @@ const errnoText = (e: unknown): string => {
   return ERRNO[code] ?? (e as Error).message;
 };
 
-function readRules(name: string): { line: number; text: string }[] {
+function readRules(name: string): LogicalLine[] {
   if (name.startsWith('{')) {
     const outer = unbrace(name);
     if (!outer.ok) throw new DictOpenError(`cidr:${name}`, `cidr map: ${outer.error}`);

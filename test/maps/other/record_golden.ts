@@ -169,6 +169,11 @@ const CASES: Record<string, CaseSpec[]> = {
       files: { 'c.cidr': '1.2.3.0/24\ta\n# c\n  b\n  # indented\n  c\n\n  d\n' },
       args: ['-q', '1.2.3.4', 'cidr:$DIR/c.cidr'],
     },
+    {
+      name: 'file starting with a continuation line',
+      files: { 'h.cidr': '#x\n\n  1.2.3.4 lead\n  more\n1.2.3.0/24\n  val\n' },
+      args: ['-q', '1.2.3.4', 'cidr:$DIR/h.cidr'],
+    },
     { name: 'sequence unsupported', files: { 'k.cidr': ADDRS }, args: ['-s', 'cidr:$DIR/k.cidr'] },
     { name: 'missing file', args: ['-q', '1.2.3.4', 'cidr:$DIR/nonexistent'] },
     { name: 'empty file', files: { 'e.cidr': '' }, args: ['-q', '1.2.3.4', 'cidr:$DIR/e.cidr'] },
