@@ -26,7 +26,18 @@ export interface Network {
   readonly family: Family;
   readonly net: bigint;
   readonly mask: bigint;
+  /** IPv4 net and mask as numbers: bigint arithmetic costs 3x in a long table scan. */
+  readonly net4: number;
+  readonly mask4: number;
 }
+
+const network = (family: Family, net: bigint, mask: bigint): Network => ({
+  family,
+  net,
+  mask,
+  net4: family === 4 ? Number(net) : 0,
+  mask4: family === 4 ? Number(mask) : 0,
+});
 
 type Entry =
   | { readonly op: 'rule'; readonly net: Network; readonly match: boolean; readonly value: string }
@@ -136,7 +147,7 @@ export function parsePattern(pattern: string): Network | string {
   if (slash < 0) {
     const net = parseAddress(p, family);
     if (net === null) return `bad address pattern: "${p}"`;
-    return { family, net, mask: maskOf(BITS[family], family) };
+    return network(family, net, maskOf(BITS[family], family));
   }
   const maskText = p.slice(slash + 1);
   if (!/^[0-9]+$/.test(maskText)) return `bad mask value in "${p}"`;
@@ -149,12 +160,13 @@ export function parsePattern(pattern: string): Network | string {
     const fix = `${formatAddress(net & mask, family)}/${len}`;
     return `non-null host address bits in "${p}", perhaps you should use "${fix}" instead`;
   }
-  return { family, net, mask };
+  return network(family, net, mask);
 }
 
 /** Does the key (already parsed) fall in the network? Another family never matches. */
-export function inNetwork(n: Network, family: Family, addr: bigint): boolean {
-  return n.family === family && (addr & n.mask) === n.net;
+export function inNetwork(n: Network, family: Family, addr: bigint, addr4 = Number(addr)): boolean {
+  if (n.family !== family) return false;
+  return family === 4 ? (addr4 & n.mask4) >>> 0 === n.net4 : (addr & n.mask) === n.net;
 }
 
 const WS = /[ \t\n\r\v\f]/;
@@ -281,11 +293,45 @@ function readRules(name: string): LogicalLine[] {
   return logicalLines(text);
 }
 
+/**
+ * For a table of plain rules (no "!", no if/endif), an index giving the same
+ * first match without a scan: per family and mask, network -> first rule.
+ * A lookup then costs one probe per distinct prefix length.
+ */
+function indexRules(entries: Entry[]): ((family: Family, addr: bigint, addr4: number) => number) | null {
+  if (entries.length < 16 || !entries.every((e) => e.op === 'rule' && e.match)) return null;
+  const byMask = new Map<
+    string,
+    { family: Family; mask: bigint; mask4: number; first: Map<string | number, number> }
+  >();
+  entries.forEach((e, i) => {
+    if (e.op !== 'rule') return;
+    const id = `${e.net.family}/${e.net.mask}`;
+    let m = byMask.get(id);
+    if (!m)
+      byMask.set(id, (m = { family: e.net.family, mask: e.net.mask, mask4: e.net.mask4, first: new Map() }));
+    // V8 hashes bigint keys badly: IPv6 networks are keyed by their hex text.
+    const k = e.net.family === 4 ? e.net.net4 : e.net.net.toString(16);
+    if (!m.first.has(k)) m.first.set(k, i);
+  });
+  const groups = [...byMask.values()];
+  return (family, addr, addr4) => {
+    let best = -1;
+    for (const g of groups) {
+      if (g.family !== family) continue;
+      const i = g.first.get(family === 4 ? (addr4 & g.mask4) >>> 0 : (addr & g.mask).toString(16));
+      if (i !== undefined && (best < 0 || i < best)) best = i;
+    }
+    return best;
+  };
+}
+
 export const openDict: DictOpener = async (name) => {
   const entries = compile(
     name,
     readRules(name).filter((l) => l.text !== ''),
   );
+  const index = indexRules(entries);
   const dict: Dict = {
     type: 'cidr',
     name,
@@ -294,11 +340,16 @@ export const openDict: DictOpener = async (name) => {
       const family: Family = key.includes(':') ? 6 : 4;
       const addr = parseAddress(key, family);
       if (addr === null) return NOTFOUND;
+      const addr4 = family === 4 ? Number(addr) : 0;
+      if (index) {
+        const i = index(family, addr, addr4);
+        return i < 0 ? NOTFOUND : found((entries[i] as { value: string }).value);
+      }
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i]!;
         if (e.op === 'endif') continue;
         // A rule of the other family never matches, negated or not.
-        const hit = e.net.family === family && inNetwork(e.net, family, addr) === e.match;
+        const hit = e.net.family === family && inNetwork(e.net, family, addr, addr4) === e.match;
         if (e.op === 'if') {
           if (!hit) i = e.end;
         } else if (hit) return found(e.value);
