@@ -12,7 +12,7 @@ import { msg } from '../../../src/global/msg.js';
 import { openDict } from '../../../src/maps/index.js';
 import { SOCKETMAP_LIMITS } from '../../../src/maps/socketmap.js';
 import { decodeTcp, encodeTcp, TCP_LIMITS } from '../../../src/maps/tcp.js';
-import { configDir, postfixCommand, ROOT } from '../../harness/index.js';
+import { configDir, postfixCommand, ROOT, tempDir } from '../../harness/index.js';
 import { readGolden } from './golden.js';
 import { deadPort, type NetCase, runCase, scriptedServer } from './net.js';
 
@@ -172,4 +172,15 @@ test('socketmap: lookups are serialised and keep the key as given', async (t) =>
     { kind: 'found', value: 'c3' },
   ]);
   assert.deepEqual(server.requests, ['6:virt A,', '8:virt b c,', '7:virt \xc3\xbc,']);
+});
+
+test('socketmap: unix-domain server', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'map.sock');
+  const server = await scriptedServer('socketmap', ['7:OK unix,'], path);
+  t.after(() => server.close());
+  const d = await openDict(`socketmap:unix:${path}:users`);
+  assert.deepEqual(await d.lookup('alice'), { kind: 'found', value: 'unix' });
+  await d.close();
+  assert.deepEqual(server.requests, ['11:users alice,']);
 });

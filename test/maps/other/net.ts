@@ -41,6 +41,7 @@ export interface ScriptedServer {
 export async function scriptedServer(
   protocol: Protocol,
   replies: readonly string[],
+  path?: string,
 ): Promise<ScriptedServer> {
   const requests: string[] = [];
   const sockets = new Set<Socket>();
@@ -76,7 +77,8 @@ export async function scriptedServer(
       }
     });
   });
-  server.listen(0, '127.0.0.1');
+  if (path) server.listen(path);
+  else server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;

@@ -280,6 +280,10 @@ const CASES: Record<string, CaseSpec[]> = {
     { name: 'query from stdin', args: ['-q', '-', 'fail:x'], stdin: 'a\nb\n' },
     { name: 'sequence', args: ['-s', 'fail:x'] },
   ],
+  sequence: [
+    { name: 'tcp cannot list', args: ['-s', 'tcp:127.0.0.1:1'] },
+    { name: 'socketmap cannot list', args: ['-s', 'socketmap:inet:127.0.0.1:1:foo'] },
+  ],
   environ: [
     { name: 'folded key cannot find TZ', env: { TZ: 'UTC' }, args: ['-q', 'TZ', 'environ:x'] },
     { name: 'TZ without folding', env: { TZ: 'UTC' }, args: ['-f', '-q', 'TZ', 'environ:x'] },
