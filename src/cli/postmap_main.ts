@@ -335,7 +335,9 @@ function fileContents(value: string, source: string, line: number): string | und
 async function lookupOrDie(d: Dict, key: string): Promise<string | undefined> {
   const r = await d.lookup(key);
   if (r.kind === 'found') return r.value;
-  if (r.kind === 'retry') msg.fatal(`table ${d.type}:${d.name}: query error: Application error`);
+  // Postfix prints the errno its table left behind, or nothing for a configuration error.
+  if (r.kind === 'retry')
+    msg.fatal(`table ${d.type}:${d.name}: query error${r.reason ? `: ${r.reason}` : ''}`);
   return undefined;
 }
 

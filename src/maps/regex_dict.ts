@@ -6,12 +6,14 @@
  * for "!/re/", does not match) gives the result, IF/ENDIF skip blocks.
  * The key is used as is: these tables have their own "i" flag and Postfix
  * folds neither with nor without postmap -f, so DictFlags.fold is ignored.
- * A rule that hits the time limit (regex_guard.ts) makes the lookup answer
- * retry, with a warning naming the file and line.
+ * A rule that hits the time limit (regex_guard.ts) is skipped with a
+ * warning naming the file and line, as Postfix skips a rule whose match
+ * fails with PCRE's match limit: a "/re/" or "!/re/" rule gives no result
+ * and an "if" skips its block; the search goes on with the next rule.
  */
 import { readFileSync } from 'node:fs';
 import { msg } from '../global/msg.js';
-import { type Dict, DictOpenError, found, type Lookup, NOTFOUND, retry } from './dict.js';
+import { type Dict, DictOpenError, found, type Lookup, NOTFOUND } from './dict.js';
 import { latin1, parseTable, type RegexType, type Rule, utf8 } from './regex_file.js';
 import { Subject } from './regex_guard.js';
 import { substitute } from './regex_subst.js';
@@ -48,7 +50,8 @@ export function lookupRules(rules: readonly Rule[], key: string, type: string, n
     const m = rule.re.exec(subject, wantGroups);
     if (m === 'limit') {
       msg.warn(`${type} map ${name}, line ${rule.line}: match limit exceeded`);
-      return retry(`${type} map ${name}, line ${rule.line}: match limit exceeded`);
+      if (rule.op === 'if') i = rule.endif;
+      continue;
     }
     const hit = (m !== null) !== rule.negate;
     if (rule.op === 'if') {

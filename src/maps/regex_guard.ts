@@ -6,8 +6,8 @@
  * no backtracking) whenever RE2 can express them. Only a PCRE pattern that
  * needs backtracking features (backreferences, lookaround) runs on V8's
  * RegExp, and then inside node:vm with a timeout of MATCH_LIMIT_MS: a
- * lookup that hits the limit reports 'limit' and the table answers retry
- * (the caller defers), never a wrong found/notfound. The guard costs about
+ * lookup that hits the limit reports 'limit' and the table skips that
+ * rule with a warning, as Postfix does when PCRE's match limit is hit. The guard costs about
  * 70 microseconds a call (a watchdog thread a call), so it is paid only by
  * the rules that need it.
  *
@@ -35,7 +35,7 @@ export function re2Accepts(source: string): boolean {
   }
 }
 
-/** Time one backtracking match may take before the lookup answers retry. */
+/** Time one backtracking match may take before its rule is skipped. */
 export const MATCH_LIMIT_MS = 100;
 
 /** A key prepared once per lookup for every rule of the table. */

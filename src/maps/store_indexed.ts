@@ -188,7 +188,7 @@ function readerDict(spec: IndexedSpec, name: string, path: string, flags: DictFl
         if (v === undefined && tryBoth) v = reader.get(encode(k + '\0'));
         return v === undefined ? NOTFOUND : { kind: 'found', value: stripNul(v).toString('utf8') };
       } catch (e) {
-        return { kind: 'retry', reason: `${spec.type}:${name}: ${(e as Error).message}` };
+        return { kind: 'retry', reason: errnoText(e) };
       }
     },
     async close() {

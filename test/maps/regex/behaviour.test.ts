@@ -36,10 +36,9 @@ test('catastrophic patterns run on RE2 in linear time and give the right answer'
   }
 });
 
-test('a pattern that must backtrack and hits the time limit answers retry, naming file and line', async (t) => {
+test('a pattern that must backtrack and hits the time limit is skipped, naming file and line', async (t) => {
   const { dict, file, warnings } = await table(t, 'pcre', '/^x$/ x\n/^(?=(a+)+$)b/ lookahead\n/!$/ bang\n');
-  const r = await dict.lookup(`${'a'.repeat(40)}!`);
-  assert.equal(r.kind, 'retry');
+  assert.equal(value(await dict.lookup(`${'a'.repeat(40)}!`)), 'bang');
   assert.deepEqual(warnings, [`postmap: warning: pcre map ${file}, line 2: match limit exceeded`]);
   // The same rule still answers keys it can decide in time.
   assert.equal(value(await dict.lookup('x')), 'x');
