@@ -257,13 +257,15 @@ class KeySorter {
       const b = at[j]! * 3;
       return digits[a] === digits[b] && digits[a + 1] === digits[b + 1] && digits[a + 2] === digits[b + 2];
     };
-    let i = 0;
-    while (i < len) {
+    // Found first, sorted after: sorting a tie reuses the digit table.
+    const ties: number[] = [];
+    for (let i = 0; i < len; ) {
       let j = i + 1;
       while (j < len && same(i, j)) j++;
-      if (j - i > 1) this.#tie(lo + i, lo + j, depth + 6);
+      if (j - i > 1) ties.push(lo + i, lo + j);
       i = j;
     }
+    for (let k = 0; k < ties.length; k += 2) this.#tie(ties[k]!, ties[k + 1]!, depth + 6);
   }
 
   /**
