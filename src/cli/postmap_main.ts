@@ -155,6 +155,7 @@ export async function runTool(tool: Tool, argv: readonly string[]): Promise<neve
     dup: o.dup,
     mode,
     utf8,
+    emptyValue: 'show',
     ...(o.tryNull === undefined ? {} : { tryNull: o.tryNull }),
   });
   const specOf = (operand: string): { type: string; name: string; spec: string } => {

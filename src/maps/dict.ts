@@ -34,6 +34,14 @@ export interface DictFlags {
   readonly utf8: boolean;
   /** Map is used for header/body checks or access maps: regexp tables search the whole text. */
   readonly purpose?: 'generic' | 'header' | 'body';
+  /**
+   * A found value that is the empty string (a table must answer not found
+   * instead): both warn; 'show' (postmap, postalias) returns it as found,
+   * 'retry' (the default, daemons) answers retry as Postfix's maps lookups do.
+   */
+  readonly emptyValue?: 'show' | 'retry';
+  /** What daemons' warnings call the table list, e.g. "virtual_alias_maps" (default "type:name"). */
+  readonly title?: string;
 }
 
 export const READ_FLAGS: DictFlags = Object.freeze({ fold: true, dup: 'warn', mode: 'read', utf8: true });

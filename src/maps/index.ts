@@ -6,6 +6,7 @@
  * sendmail pays only for the types its configuration names.
  */
 import { type Dict, type DictFlags, DictOpenError, type DictOpener, READ_FLAGS } from './dict.js';
+import { checkedDict } from './dict_checks.js';
 
 /** type name -> module file under src/maps (dynamically imported). */
 export const DICT_TYPES: Readonly<Record<string, string>> = {
@@ -48,8 +49,21 @@ async function opener(type: string): Promise<DictOpener | undefined> {
   return mod.openDict;
 }
 
-/** Open "type:name". Throws DictOpenError with Postfix's wording when it cannot. */
+/**
+ * Open "type:name" for a caller: the table with the checks every answer
+ * goes through (dict_checks.ts). Throws DictOpenError with Postfix's
+ * wording when it cannot.
+ */
 export async function openDict(spec: string, flags: DictFlags = READ_FLAGS): Promise<Dict> {
+  return checkedDict(await openMember(spec, flags), flags, 'outer');
+}
+
+/** Open a table inside another (pipemap, unionmap, proxy): only the outer table checks empty values. */
+export async function openMember(spec: string, flags: DictFlags = READ_FLAGS): Promise<Dict> {
+  return checkedDict(await openPlain(spec, flags), flags, 'member');
+}
+
+async function openPlain(spec: string, flags: DictFlags): Promise<Dict> {
   const parts = splitDictSpec(spec);
   if (!parts) throw new DictOpenError(spec, `need dictionary type:name, got "${spec}"`);
   if (parts.name === '') {

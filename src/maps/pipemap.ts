@@ -9,7 +9,7 @@
 import { isPatternDict } from './access_search.js';
 import { bracedList } from './braces.js';
 import { type Dict, type DictFlags, DictOpenError, type DictOpener, type Lookup } from './dict.js';
-import { openDict as openAny } from './index.js';
+import { openMember as openAny } from './index.js';
 
 /** Open each "type:name" of a "{...}" list; Postfix's wording on bad syntax. */
 export async function openComponents(type: string, name: string, flags: DictFlags): Promise<Dict[]> {

@@ -14,7 +14,7 @@
 import { msg } from '../global/msg.js';
 import { isPatternDict } from './access_search.js';
 import { type Dict, DictOpenError, type DictOpener } from './dict.js';
-import { openDict as openAny, splitDictSpec } from './index.js';
+import { openMember as openAny, splitDictSpec } from './index.js';
 
 export const openDict: DictOpener = async (name, flags) => {
   if (!splitDictSpec(name)) {

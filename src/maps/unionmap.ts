@@ -3,7 +3,7 @@
  *
  * "unionmap:{type:name, type:name, ...}" sends each query to each table in
  * order and concatenates the values found, separated by ",". Not found when
- * no table has the key. A table that cannot answer makes the whole lookup
+ * no table has the key (or all values found are empty). A table that cannot answer makes the whole lookup
  * a retry: a partial union would silently drop recipients or rules.
  */
 
@@ -19,13 +19,15 @@ export const openDict: DictOpener = async (name, flags) => {
     // Partial keys are allowed as soon as one member is a fixed-string table.
     pattern: tables.every(isPatternDict),
     async lookup(key): Promise<Lookup> {
-      const values: string[] = [];
+      // As Postfix: a comma goes before a value only when the union so far is not empty,
+      // so empty member values vanish at the front ("", "a" -> "a") but not later ("a", "", "b" -> "a,,b").
+      let union = '';
       for (const t of tables) {
         const r = await t.lookup(key);
         if (r.kind === 'retry') return r;
-        if (r.kind === 'found') values.push(r.value);
+        if (r.kind === 'found') union = union === '' ? r.value : `${union},${r.value}`;
       }
-      return values.length === 0 ? NOTFOUND : found(values.join(','));
+      return union === '' ? NOTFOUND : found(union);
     },
     async close() {
       await Promise.all(tables.map((t) => t.close()));

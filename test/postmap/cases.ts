@@ -369,6 +369,16 @@ export const CASES: readonly Case[] = [
       pa([]),
     ],
   },
+  {
+    name: 'empty-values',
+    area: 'postalias',
+    files: {},
+    steps: [
+      pa(['-q', 'k', 'inline:{k=}']),
+      pa(['-q', '-', 'inline:{k=, j=x}'], { stdin: 'k\nj\n' }),
+      pa(['-s', 'inline:{k=}']),
+    ],
+  },
 ];
 
 /** What the golden file holds for one step. */

@@ -10,7 +10,18 @@ import { describe, test } from 'node:test';
 import { configDir, ours, postfixCommand, type Run, type run } from '../../harness/index.js';
 import { type GoldenCase, readGolden, withDir, withoutDir, writeCaseFiles } from './golden.js';
 
-const TYPES = ['cidr', 'static', 'inline', 'unionmap', 'pipemap', 'randmap', 'fail', 'environ', 'sequence'];
+const TYPES = [
+  'cidr',
+  'static',
+  'inline',
+  'unionmap',
+  'pipemap',
+  'randmap',
+  'fail',
+  'environ',
+  'sequence',
+  'empty',
+];
 
 function replay(
   cmd: (args: string[], input: string, env: NodeJS.ProcessEnv) => ReturnType<typeof run>,
