@@ -143,6 +143,7 @@ export async function runTool(tool: Tool, argv: readonly string[]): Promise<neve
     const dir = o.configDir ?? process.env.MAIL_CONFIG ?? '/etc/postfix';
     return msg.fatal(`open ${dir}/main.cf: ${errnoText(e)}`);
   }
+  exportEnvironment(cfg, o.configDir);
   const operands = parsed.operands;
   if (operands.length === 0) usage();
   if ((o.header || o.body || o.mime) && o.query !== '-') msg.fatal('specify -b -h or -m only with "-q -"');
@@ -311,6 +312,23 @@ async function build(
     }
   }
   await d.close();
+}
+
+/**
+ * The environment Postfix's commands give themselves (and so what environ:
+ * tables see): -c exported as MAIL_CONFIG, $syslog_name as MAIL_LOGTAG, and
+ * every name=value of import_environment set. Nothing is removed: unlike
+ * daemons, postmap and postalias keep the environment they were given.
+ */
+function exportEnvironment(cfg: MainConfig, configDir: string | undefined): void {
+  if (configDir !== undefined) process.env.MAIL_CONFIG = configDir;
+  process.env.MAIL_LOGTAG = cfg.get('syslog_name');
+  for (const item of cfg.get('import_environment').split(/[\s,]+/)) {
+    const eq = item.indexOf('=');
+    if (eq < 0) continue;
+    if (eq === 0) msg.fatal(`update_env: missing attribute name in: ${item}`);
+    process.env[item.slice(0, eq)] = item.slice(eq + 1);
+  }
 }
 
 function masterName(): string {

@@ -312,6 +312,33 @@ const CASES: Record<string, CaseSpec[]> = {
       args: ['-f', '-q', 'POSTROOM_NO_SUCH_VARIABLE', 'environ:'],
     },
     { name: 'sequence unsupported', args: ['-s', 'environ:x'] },
+    { name: 'exported variable kept', env: { FOO: 'bar' }, args: ['-f', '-q', 'FOO', 'environ:x'] },
+    { name: 'HOME kept', env: { HOME: '/home/postroom' }, args: ['-f', '-q', 'HOME', 'environ:x'] },
+    { name: 'MAIL_CONFIG is -c', args: ['-f', '-q', 'MAIL_CONFIG', 'environ:x'] },
+    { name: 'MAIL_LOGTAG is syslog_name', args: ['-f', '-q', 'MAIL_LOGTAG', 'environ:x'] },
+    {
+      name: 'MAIL_LOGTAG from main.cf',
+      mainCf: 'syslog_name = postroom/test\n',
+      env: { MAIL_LOGTAG: 'other' },
+      args: ['-f', '-q', 'MAIL_LOGTAG', 'environ:x'],
+    },
+    {
+      name: 'LANG=C from import_environment',
+      env: { LANG: 'C.UTF-8' },
+      args: ['-f', '-q', 'LANG', 'environ:x'],
+    },
+    {
+      name: 'import_environment settings',
+      mainCf: 'import_environment = FOO=set A=1=2 B= TZ\n',
+      env: { FOO: 'orig', TZ: 'UTC', LANG: 'C.UTF-8' },
+      args: ['-f', '-q', '-', 'environ:x'],
+      stdin: 'FOO\nA\nTZ\nLANG\n',
+    },
+    {
+      name: 'import_environment without a name',
+      mainCf: 'import_environment = =x LANG\n',
+      args: ['-f', '-q', 'LANG', 'environ:x'],
+    },
   ],
 };
 
