@@ -157,6 +157,7 @@ export async function runTool(tool: Tool, argv: readonly string[]): Promise<neve
     mode,
     utf8,
     emptyValue: 'show',
+    config: cfg,
     ...(o.tryNull === undefined ? {} : { tryNull: o.tryNull }),
   });
   const specOf = (operand: string): { type: string; name: string; spec: string } => {
@@ -233,6 +234,7 @@ export async function runTool(tool: Tool, argv: readonly string[]): Promise<neve
     let any = false;
     for (const operand of operands) {
       const { spec, type } = specOf(operand);
+      if (type === 'proxy') msg.fatal("can't sequence maps via the proxy service");
       const d = await open(spec, 'read');
       const seq = d.sequence?.bind(d);
       if (!seq) return msg.fatal(`table ${type}:${d.name}: sequence operation is not supported`);
@@ -262,6 +264,7 @@ async function build(
   let text: string;
   let source: string;
   let createMode = 0o644;
+  if (type === 'proxy' && !o.incremental) msg.fatal("can't create maps via the proxy service");
   if (o.incremental) {
     source = 'stdin';
     text = readStdin();

@@ -42,6 +42,8 @@ export interface DictFlags {
   readonly emptyValue?: 'show' | 'retry';
   /** What daemons' warnings call the table list, e.g. "virtual_alias_maps" (default "type:name"). */
   readonly title?: string;
+  /** The caller's main.cf (proxy: reads proxy_read_maps/proxy_write_maps); default: loaded from $MAIL_CONFIG. */
+  readonly config?: { get(name: string): string };
 }
 
 export const READ_FLAGS: DictFlags = Object.freeze({ fold: true, dup: 'warn', mode: 'read', utf8: true });

@@ -370,6 +370,17 @@ export const CASES: readonly Case[] = [
     ],
   },
   {
+    name: 'proxy',
+    area: 'postmap',
+    files: { t: 'a 1\n' },
+    steps: [
+      pm(['proxy:hash:t']),
+      pm(['-i', 'proxy:hash:t'], { stdin: 'b 2\n' }),
+      pm(['-s', 'proxy:hash:t']),
+      pm(['-s', 'hash:t', 'proxy:hash:t']),
+    ],
+  },
+  {
     name: 'empty-values',
     area: 'postalias',
     files: {},
