@@ -8,8 +8,10 @@
  * close(): into a temporary file in the same directory, fsync'd, renamed
  * over the table, then the directory fsync'd. Readers therefore see the
  * old table or the new one, never a half-built one, and need no locks.
- * Two concurrent writers of one table are not serialised: the last
- * rename wins (Postfix serialises them with a lock; see docs/tables.md).
+ * Writers are serialised as Postfix's are, by the table's lock
+ * (table_lock.ts), held from open (before the old contents are read) to
+ * close (after the rename): a second postmap -i waits, and adds to what the
+ * first one wrote.
  *
  * Keys are case-folded here when the flags ask for it, so every caller
  * (postmap, postalias, daemons) gets Postfix's fixed-case table semantics.
@@ -27,6 +29,7 @@ import {
   type UpdateResult,
 } from './dict.js';
 import { CdbBuilder, CdbFormatError, CdbReader } from './store_cdb.js';
+import { lockTable } from './table_lock.js';
 
 /** Extra open flags that only file-building callers (postmap, postalias) set. */
 export interface BuildFlags extends DictFlags {
@@ -205,6 +208,13 @@ function readerDict(spec: IndexedSpec, name: string, path: string, flags: DictFl
 }
 
 async function writerDict(spec: IndexedSpec, name: string, path: string, flags: BuildFlags): Promise<Dict> {
+  // One writer at a time, from before the old contents are read until the new file is in place.
+  let release: () => void;
+  try {
+    release = await lockTable(path);
+  } catch (e) {
+    throw new DictOpenError(`${spec.type}:${name}`, (e as Error).message);
+  }
   const table = new CdbBuilder();
   let dirty = flags.mode === 'create';
   if (flags.mode === 'update') {
@@ -213,7 +223,10 @@ async function writerDict(spec: IndexedSpec, name: string, path: string, flags: 
       reader = openReader(spec, path);
     } catch (e) {
       // A table that does not exist yet is created, as with O_CREAT.
-      if (!(e instanceof DictOpenError) || !/No such file/.test(e.message)) throw e;
+      if (!(e instanceof DictOpenError) || !/No such file/.test(e.message)) {
+        release();
+        throw e;
+      }
       dirty = true;
     }
     if (reader) {
@@ -268,6 +281,7 @@ async function writerDict(spec: IndexedSpec, name: string, path: string, flags: 
       if (closed) return;
       closed = true;
       flush();
+      release();
     },
   };
 }
