@@ -10,7 +10,7 @@
  * ":\t"), and the entries postalias adds (@, YP_LAST_MODIFIED,
  * YP_MASTER_NAME).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import { loadMainConfig, type MainConfig } from '../global/config.js';
@@ -386,6 +386,35 @@ async function* stdinLines(): AsyncGenerator<string> {
 
 const pending: string[] = [];
 let pendingBytes = 0;
+
+/*
+ * Output is buffered as Postfix's is: not flushed per line, not even when
+ * stdin is a pipe or a terminal (a co-process that sends one key and waits
+ * for the answer waits until end of input, with Postfix too). Postfix
+ * writes in 4096-byte blocks, so when a fatal error ends the run, the
+ * complete blocks have gone out and the rest is lost; ours writes in 64 KB
+ * batches for speed and, on such an exit, writes the complete 4096-byte
+ * blocks of what is pending, so stdout holds the same bytes.
+ */
+const BLOCK = 4096;
+
+process.on('exit', () => {
+  if (pending.length === 0) return;
+  const bytes = Buffer.from(pending.join(''), 'utf8');
+  pending.length = 0;
+  writeAllSync(bytes.subarray(0, bytes.length - (bytes.length % BLOCK)));
+});
+
+function writeAllSync(bytes: Uint8Array): void {
+  let done = 0;
+  while (done < bytes.length) {
+    try {
+      done += writeSync(1, bytes, done, bytes.length - done);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') return;
+    }
+  }
+}
 
 /** Buffered stdout: one write per 64 KB instead of one per line. */
 async function out(text: string): Promise<void> {

@@ -279,6 +279,11 @@ const CASES: Record<string, CaseSpec[]> = {
     { name: 'query', args: ['-q', 'k', 'fail:x'] },
     { name: 'query from stdin', args: ['-q', '-', 'fail:x'], stdin: 'a\nb\n' },
     { name: 'sequence', args: ['-s', 'fail:x'] },
+    {
+      name: 'output before a query error: complete 4096-byte blocks only',
+      args: ['-q', '-', 'inline:{a=1}', 'fail:x'],
+      stdin: `${'a\n'.repeat(3000)}b\n`,
+    },
   ],
   sequence: [
     { name: 'tcp cannot list', args: ['-s', 'tcp:127.0.0.1:1'] },
