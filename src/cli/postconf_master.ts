@@ -35,11 +35,13 @@ import {
   FIELD_NAMES,
   type FieldName,
   ioReason,
+  logicalLines,
   type MasterCf,
   MasterCfError,
   type MasterEntry,
   masterCfPath,
   parseEntryText,
+  parseRow,
   readMasterCf,
   serviceParameters,
 } from '../master/master_cf.js';
@@ -59,7 +61,7 @@ import {
   formatWords,
   mapSettings,
 } from '../master/master_cf_print.js';
-import { hasBlank, printable, splitNameValue } from '../master/master_cf_tokens.js';
+import { hasBlank, printable, splitNameValue, splitPhysicalLines } from '../master/master_cf_tokens.js';
 
 export interface PostconfMasterArgs {
   readonly mode: 'M' | 'F' | 'P';
@@ -295,17 +297,19 @@ function runEdit(a: PostconfMasterArgs, edit: 'e' | 'X' | '#', operands: readonl
   const plan = planEdit(a.mode, edit, operands);
   const dir = a.config.configDirectory;
   const file = masterCfPath(dir);
+  let text = '';
   try {
-    readFileSync(file);
+    text = readFileSync(file, 'latin1');
   } catch (e) {
-    msg.fatal(`open ${file} for reading: ${ioReason(e)}`);
+    if ((e as NodeJS.ErrnoException).code !== 'EISDIR') msg.fatal(`open ${file} for reading: ${ioReason(e)}`);
   }
-  const cf = loadMasterCf(dir);
+  const lines = splitPhysicalLines(text);
+  const warn = (w: string) => msg.warn(printable(w));
   let result: ReturnType<typeof editMasterCf>;
   try {
-    result = editMasterCf(cf, plan);
+    result = editMasterCf(file, lines, logicalLines(lines), plan, (row) => parseRow(row, file, warn));
   } catch (e) {
-    if (e instanceof EditError) msg.fatal(e.message);
+    if (e instanceof EditError || e instanceof MasterCfError) msg.fatal(e.message);
     throw e;
   }
   if (plan.kind === 'field' || plan.kind === 'param')

@@ -3,8 +3,8 @@
  *
  * parseMasterCf(text, file) turns master(5) text into typed entries: the
  * eight fields exactly as written (postconf shows them so), the command
- * arguments normalized the way postconf -M prints them ("{ a b }" becomes
- * "{a b}", "-oname=value" becomes "-o", "name=value"), and the "-o"
+ * arguments as the daemon gets them ("{ a b }" becomes "a b",
+ * "-oname=value" becomes "-o", "name=value"), and the "-o"
  * parameter overrides as (name, value) pairs. A bad row is a MasterCfError
  * carrying Postfix's words ("file /etc/postfix/master.cf: line 7: bad field
  * count", 'invalid chroot field "x" in "..."'); questionable "-o" or brace
@@ -16,7 +16,6 @@
  */
 import { readFileSync } from 'node:fs';
 import {
-  braceIfBlank,
   classifyLine,
   type PhysicalLine,
   printable,
@@ -125,25 +124,22 @@ export function normalizeArgs(
   raw: readonly string[],
   warn: WarningSink,
 ): { args: string[]; params: ServiceParam[] } {
+  const flat = splitAttachedSettings(raw);
   const args: string[] = [];
   const params: ServiceParam[] = [];
   let options = true;
-  for (let i = 0; i < raw.length; i++) {
-    const arg = raw[i]!;
+  for (let i = 0; i < flat.length; i++) {
+    const arg = flat[i]!;
     if (options && (!arg.startsWith('-') || arg === '--')) options = false;
-    if (options && arg.startsWith('-o')) {
-      let value: string | undefined;
-      if (arg.length > 2) value = arg.slice(2);
-      else if (i + 1 < raw.length) value = raw[++i]!;
-      args.push('-o');
-      if (value === undefined) continue;
-      args.push(normalizeSetting(value, params, warn));
+    if (options && arg === '-o') {
+      args.push(arg);
+      if (i + 1 < flat.length) args.push(normalizeSetting(flat[++i]!, params, warn));
       continue;
     }
     if (!options && arg.startsWith('{')) {
       const u = unbrace(arg);
       if (u.warning) warn(`${WARN_CONTEXT}: ${u.warning}`);
-      args.push(braceIfBlank(u.text));
+      args.push(u.text);
       continue;
     }
     args.push(arg);
@@ -151,7 +147,39 @@ export function normalizeArgs(
   return { args, params };
 }
 
-/** One "-o" value: "name=value" or "{ name = value }". Returns the text postconf shows. */
+/**
+ * "-oname=value" -> "-o", "name=value". Like Postfix, each further "o" in
+ * the word starts another "-o" ("-osyslog_name=x" is "-o sysl -o g_name=x"),
+ * and a "-o" left without text takes the next word as its value.
+ */
+function splitAttachedSettings(raw: readonly string[]): string[] {
+  const out: string[] = [];
+  let options = true;
+  let needValue = false;
+  for (const arg of raw) {
+    if (needValue) {
+      out.push(arg);
+      needValue = false;
+      continue;
+    }
+    if (options && (!arg.startsWith('-') || arg === '--')) options = false;
+    if (!options || !arg.startsWith('-o')) {
+      out.push(arg);
+      continue;
+    }
+    for (const seg of arg.slice(2).split('o')) {
+      out.push('-o');
+      needValue = !needValue;
+      if (seg !== '' && needValue) {
+        out.push(seg);
+        needValue = false;
+      }
+    }
+  }
+  return out;
+}
+
+/** One "-o" value: "name=value" or "{ name = value }". Returns it without braces. */
 function normalizeSetting(value: string, params: ServiceParam[], warn: WarningSink): string {
   if (value.startsWith('{')) {
     const u = unbrace(value);
@@ -159,14 +187,14 @@ function normalizeSetting(value: string, params: ServiceParam[], warn: WarningSi
     const nv = splitNameValue(u.text);
     if (nv.kind === 'error') {
       warn(`${WARN_CONTEXT}: ${nv.message}: "${u.text}"`);
-      return braceIfBlank(u.text);
+      return u.text;
     }
     params.push({ name: nv.name, value: nv.value });
-    return braceIfBlank(`${nv.name}=${nv.value}`);
+    return `${nv.name}=${nv.value}`;
   }
   const eq = value.indexOf('=');
   if (eq > 0) params.push({ name: value.slice(0, eq), value: value.slice(eq + 1) });
-  return braceIfBlank(value);
+  return value;
 }
 
 /**
@@ -215,6 +243,29 @@ export function parseEntryText(
 export function parseMasterCf(text: string, file: string, onWarning: WarningSink = () => {}): MasterCf {
   const lines = splitPhysicalLines(text);
   const entries: MasterEntry[] = [];
+  for (const row of logicalLines(lines)) {
+    if (row.orphan) {
+      onWarning(`${file}: logical line must not start with whitespace: "${printable(row.text)}"`);
+      continue;
+    }
+    entries.push(parseRow(row, file, onWarning));
+  }
+  return { file, lines, entries };
+}
+
+/** One logical line: a first line, its continuations, the comments among them. */
+export interface LogicalLine {
+  /** First and last physical line, 1-based. */
+  readonly line: number;
+  readonly lastLine: number;
+  /** The lines joined as Postfix joins them (each keeps its leading blanks). */
+  readonly text: string;
+  /** Starts with whitespace: nothing to continue (Postfix warns and skips it). */
+  readonly orphan: boolean;
+}
+
+export function logicalLines(lines: readonly PhysicalLine[]): LogicalLine[] {
+  const out: LogicalLine[] = [];
   let i = 0;
   while (i < lines.length) {
     const first = lines[i]!;
@@ -222,30 +273,29 @@ export function parseMasterCf(text: string, file: string, onWarning: WarningSink
       i++;
       continue;
     }
-    // A logical line: this line plus following continuations; comments inside are skipped.
-    let logical = first.text;
+    let text = first.text;
     let last = i;
     let j = i + 1;
     for (; j < lines.length; j++) {
       const l = lines[j]!;
       if (l.kind === 'start') break;
       if (l.kind === 'continue') {
-        logical += l.text;
+        text += l.text;
         last = j;
       }
     }
-    if (first.kind === 'continue') {
-      onWarning(`${file}: logical line must not start with whitespace: "${printable(logical)}"`);
-      i = j;
-      continue;
-    }
-    const r = parseEntryText(logical, onWarning);
-    if (r.kind === 'count') throw new MasterCfError(`file ${file}: line ${i + 1}: bad field count`);
-    if (r.kind === 'error') throw new MasterCfError(r.message);
-    entries.push({ line: i + 1, lastLine: last + 1, ...r.fields });
+    out.push({ line: i + 1, lastLine: last + 1, text, orphan: first.kind === 'continue' });
     i = j;
   }
-  return { file, lines, entries };
+  return out;
+}
+
+/** Parse one logical line into an entry; MasterCfError with Postfix's words when it is bad. */
+export function parseRow(row: LogicalLine, file: string, onWarning: WarningSink): MasterEntry {
+  const r = parseEntryText(row.text, onWarning);
+  if (r.kind === 'count') throw new MasterCfError(`file ${file}: line ${row.line}: bad field count`);
+  if (r.kind === 'error') throw new MasterCfError(r.message);
+  return { line: row.line, lastLine: row.lastLine, ...r.fields };
 }
 
 export function masterCfPath(configDir: string): string {

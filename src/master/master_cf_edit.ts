@@ -11,9 +11,17 @@
  */
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { checkField, FIELD_NAMES, type FieldName, type MasterCf, type MasterEntry } from './master_cf.js';
+import {
+  checkField,
+  FIELD_NAMES,
+  type FieldName,
+  type LogicalLine,
+  MasterCfError,
+  type MasterEntry,
+} from './master_cf.js';
 import { entryFields, formatEntry } from './master_cf_print.js';
-import { splitBraced, splitNameValue, unbrace } from './master_cf_tokens.js';
+import type { PhysicalLine } from './master_cf_tokens.js';
+import { splitBraced, splitNameValue } from './master_cf_tokens.js';
 
 /** name/type with "*" for any. */
 export interface ServicePattern {
@@ -54,18 +62,37 @@ export interface EditResult {
   readonly unmatched: readonly number[];
 }
 
-export function editMasterCf(cf: MasterCf, plan: EditPlan): EditResult {
+/**
+ * Edit the file's lines. Only the first two words of an entry are looked
+ * at unless an -F/-P operand selects it: then `parse` reads the whole entry
+ * (and may throw), as Postfix leaves other entries, even bad ones, alone.
+ */
+export function editMasterCf(
+  file: string,
+  lines: readonly PhysicalLine[],
+  rows: readonly LogicalLine[],
+  plan: EditPlan,
+  parse: (row: LogicalLine) => MasterEntry,
+): EditResult {
   const used = new Set<number>();
-  const actions = cf.entries.map((e) => decide(e, plan, used));
+  const entries = rows.filter((r) => !r.orphan);
+  const actions = entries.map((row) => {
+    const [name, type] = splitBraced(lines[row.line - 1]!.text);
+    if (type === undefined || name === undefined)
+      throw new MasterCfError(
+        `file ${file}: line ${row.line}: specify service name and type on the same line`,
+      );
+    return decide({ name, type }, () => parse(row), plan, used);
+  });
   const byStart = new Map<number, number>();
   const owner = new Map<number, number>();
-  cf.entries.forEach((e, n) => {
+  entries.forEach((e, n) => {
     byStart.set(e.line - 1, n);
     for (let l = e.line - 1; l < e.lastLine; l++) owner.set(l, n);
   });
   let out = '';
   let pending = '';
-  cf.lines.forEach((line, idx) => {
+  lines.forEach((line, idx) => {
     const raw = line.newline ? `${line.text}\n` : line.text;
     const n = owner.get(idx);
     if (line.kind === 'comment' || n === undefined) {
@@ -99,7 +126,12 @@ export function formatEntryText(e: EntryText): string {
   return formatEntry(entryFields(e), e.args, true);
 }
 
-function decide(e: MasterEntry, plan: EditPlan, used: Set<number>): Action {
+function decide(
+  e: { name: string; type: string },
+  parse: () => MasterEntry,
+  plan: EditPlan,
+  used: Set<number>,
+): Action {
   switch (plan.kind) {
     case 'replace': {
       let action: Action = { kind: 'keep' };
@@ -130,7 +162,7 @@ function decide(e: MasterEntry, plan: EditPlan, used: Set<number>): Action {
       plan.ops.forEach((op, i) => {
         if (!matches(op.pattern, e)) return;
         used.add(i);
-        cur = setField(cur ?? e, op.field, op.value);
+        cur = setField(cur ?? parse(), op.field, op.value);
       });
       return cur ? { kind: 'modify', text: formatEntryText(cur) } : { kind: 'keep' };
     }
@@ -139,7 +171,7 @@ function decide(e: MasterEntry, plan: EditPlan, used: Set<number>): Action {
       plan.ops.forEach((op, i) => {
         if (!matches(op.pattern, e)) return;
         used.add(i);
-        cur = setParam(cur ?? e, op.name, op.value);
+        cur = setParam(cur ?? parse(), op.name, op.value);
       });
       return cur ? { kind: 'modify', text: formatEntryText(cur) } : { kind: 'keep' };
     }
@@ -174,7 +206,7 @@ function setField(e: EntryText, field: FieldName, value: string): EntryText {
 
 /** The parameter name of a shown "-o" value, if it has one. */
 function settingName(shown: string): string | null {
-  const nv = splitNameValue(shown.startsWith('{') ? unbrace(shown).text : shown);
+  const nv = splitNameValue(shown);
   return nv.kind === 'ok' ? nv.name : null;
 }
 

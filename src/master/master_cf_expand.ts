@@ -12,7 +12,7 @@
 import type { MainConfig } from '../global/config.js';
 import type { ServiceParam } from './master_cf.js';
 
-type WithOverrides = { withOverrides(pairs: ReadonlyArray<readonly [string, string]>): MainConfig };
+type WithOverrides = { withOverrides(overrides: readonly string[]): MainConfig };
 
 const MAX_DEPTH = 100;
 
@@ -24,7 +24,8 @@ export function serviceScope(serviceName: string, params: readonly ServiceParam[
 
 export function expandForService(cfg: MainConfig, text: string, local: ReadonlyMap<string, string>): string {
   const w = cfg as unknown as Partial<WithOverrides>;
-  if (typeof w.withOverrides === 'function') return w.withOverrides([...local]).expand(text);
+  if (typeof w.withOverrides === 'function')
+    return w.withOverrides([...local].map(([name, value]) => `${name}=${value}`)).expand(text);
   const lookup = (name: string): string | undefined => {
     const v = local.get(name);
     if (v !== undefined) return v;

@@ -9,7 +9,7 @@
  * indent. A single word longer than a line is never broken.
  */
 import type { MasterEntry } from './master_cf.js';
-import { braceIfBlank, splitNameValue, unbrace } from './master_cf_tokens.js';
+import { hasBlank, splitNameValue } from './master_cf_tokens.js';
 
 export const LINE_LIMIT = 80;
 export const INDENT = '    ';
@@ -21,10 +21,16 @@ export function entryFields(e: Omit<MasterEntry, 'line' | 'lastLine' | 'params'>
 }
 
 interface Piece {
+  /** As shown: an argument with blanks in braces, except the first one (Postfix's quirk). */
   readonly text: string;
-  /** A "-o value" pair, or an option word, inside the option part. */
+  /** Postfix measures an argument without the braces it adds. */
+  readonly width: number;
+  /** A "-o value" pair inside the option part. */
   readonly pair: boolean;
-  readonly option: boolean;
+}
+
+function shown(arg: string, index: number): string {
+  return index > 0 && hasBlank(arg) ? `{${arg}}` : arg;
 }
 
 /** Group the arguments as the printer sees them: "-o value" pairs stay together. */
@@ -35,17 +41,13 @@ function pieces(args: readonly string[]): Piece[] {
     const arg = args[i]!;
     if (options && (!arg.startsWith('-') || arg === '--')) options = false;
     if (options && arg === '-o' && i + 1 < args.length) {
-      out.push({ text: `-o ${args[++i]}`, pair: true, option: true });
+      const value = args[++i]!;
+      out.push({ text: `-o ${shown(value, i)}`, width: 3 + value.length, pair: true });
     } else {
-      out.push({ text: arg, pair: false, option: options });
+      out.push({ text: shown(arg, i), width: arg.length, pair: false });
     }
   }
   return out;
-}
-
-/** Postfix measures an argument shown as "{text}" without its braces. */
-function width(text: string): number {
-  return text.length > 1 && text.startsWith('{') && text.endsWith('}') ? text.length - 2 : text.length;
 }
 
 /**
@@ -62,7 +64,7 @@ function appendArgs(start: string, args: readonly string[], fold: boolean, glueF
     const sep = glued ? '' : ' ';
     if (!fold || glued) {
       cur += sep + p.text;
-    } else if (p.pair || afterPair || cur.length + 1 + width(p.text) >= LINE_LIMIT) {
+    } else if (p.pair || afterPair || cur.length + 1 + p.width >= LINE_LIMIT) {
       lines.push(cur);
       cur = INDENT + p.text;
     } else {
@@ -133,10 +135,9 @@ export function mapSettings(args: readonly string[], f: (name: string, value: st
     if (options && (!arg.startsWith('-') || arg === '--')) options = false;
     out.push(arg);
     if (options && arg === '-o' && i + 1 < args.length) {
-      const shown = args[++i]!;
-      const text = shown.startsWith('{') ? unbrace(shown).text : shown;
-      const nv = splitNameValue(text);
-      out.push(nv.kind === 'ok' ? braceIfBlank(`${nv.name}=${f(nv.name, nv.value)}`) : shown);
+      const setting = args[++i]!;
+      const nv = splitNameValue(setting);
+      out.push(nv.kind === 'ok' ? `${nv.name}=${f(nv.name, nv.value)}` : setting);
     }
   }
   return out;
