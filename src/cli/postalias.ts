@@ -19,6 +19,7 @@
  *	postmap(1), newaliases(1), aliases(5)
  */
 import { parseAliasEntry } from '../global/aliases.js';
+import { rawArgv } from '../maps/bytes.js';
 import { runTool } from './postmap_main.js';
 
 await runTool(
@@ -30,5 +31,5 @@ await runTool(
     separator: ':\t',
     aliases: true,
   },
-  process.argv.slice(2),
+  rawArgv(),
 );

@@ -19,6 +19,8 @@
  * SEE ALSO
  *	postalias(1), table_source.ts (input syntax), docs/tables.md
  */
+
+import { rawArgv } from '../maps/bytes.js';
 import { parseEntry } from '../maps/table_source.js';
 import { runTool } from './postmap_main.js';
 
@@ -31,5 +33,5 @@ await runTool(
     separator: '\t',
     aliases: false,
   },
-  process.argv.slice(2),
+  rawArgv(),
 );

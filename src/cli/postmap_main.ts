@@ -12,9 +12,9 @@
  */
 import { readFileSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { createInterface } from 'node:readline';
 import { loadMainConfig, type MainConfig } from '../global/config.js';
 import { msg } from '../global/msg.js';
+import { decodeBytes, encodeBytes, hasRawBytes, printable } from '../maps/bytes.js';
 import type { Dict, DictFlags } from '../maps/dict.js';
 import { DICT_TYPES, openDict, splitDictSpec } from '../maps/index.js';
 import { type BuildFlags, errnoText, foldKey } from '../maps/store_indexed.js';
@@ -173,7 +173,7 @@ export async function runTool(tool: Tool, argv: readonly string[]): Promise<neve
       return msg.fatal(e instanceof Error ? e.message : String(e));
     }
   };
-  const show = (v: string) => (o.base64 ? Buffer.from(v, 'base64').toString('latin1') : v);
+  const show = (v: string) => (o.base64 ? decodeBytes(Buffer.from(v, 'base64')) : v);
 
   if (o.query !== undefined) {
     const maps: Dict[] = [];
@@ -271,7 +271,7 @@ async function build(
   } else {
     source = name;
     try {
-      text = readFileSync(name, 'utf8');
+      text = decodeBytes(readFileSync(name));
       // New tables get the source's group and other read permissions (unless -p).
       if (!o.noPerm) createMode = (statSync(name).mode & 0o044) | 0o600;
     } catch (e) {
@@ -291,10 +291,16 @@ async function build(
   const d = await open(spec, o.incremental ? 'update' : 'create', extra);
   const update = d.update?.bind(d);
   if (!update) return msg.fatal(`unsupported dictionary type: ${type} does not support bulk-mode creation.`);
-  for (const { line, text: t } of logicalLines(text, source, (w) => msg.warn(w))) {
+  const shown = (t: string) => printable(t, o.utf8);
+  for (const { line, text: t } of logicalLines(text, source, (w) => msg.warn(shown(w)))) {
+    // With SMTPUTF8 a line that is not valid UTF-8 is refused whole, before it is parsed.
+    if (o.utf8 && hasRawBytes(t)) {
+      msg.warn(`${source}, line ${line}: non-UTF-8 input "${shown(t)}" -- ignoring this line`);
+      continue;
+    }
     const e = tool.parse(t);
     if (e.kind === 'error') {
-      msg.warn(`${source}, line ${line}: ${e.warning}`);
+      msg.warn(`${source}, line ${line}: ${shown(e.warning)}`);
       continue;
     }
     const value = o.base64 ? fileContents(e.value, source, line) : e.value;
@@ -365,7 +371,7 @@ async function lookupOrDie(d: Dict, key: string): Promise<string | undefined> {
 
 function readStdin(): string {
   try {
-    return readFileSync(0, 'utf8');
+    return decodeBytes(readFileSync(0));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EAGAIN') return '';
     throw e;
@@ -378,10 +384,25 @@ async function allStdinLines(): Promise<string[]> {
   return lines;
 }
 
-/** Lines of stdin as they arrive (a pipe may wait for our answers), without line ends. */
+/**
+ * Lines of stdin as they arrive (a pipe may wait for our answers), without
+ * line ends, bytes kept (bytes.ts). Each chunk's complete lines are decoded
+ * in one go. Only "\n" ends a line: a "\r" stays part of the key, as in Postfix.
+ */
 async function* stdinLines(): AsyncGenerator<string> {
-  const rl = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
-  for await (const line of rl) yield line;
+  let rest: Buffer = Buffer.alloc(0);
+  for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+    const buf = rest.length === 0 ? chunk : Buffer.concat([rest, chunk]);
+    const last = buf.lastIndexOf(0x0a);
+    if (last < 0) {
+      rest = buf;
+      continue;
+    }
+    rest = buf.subarray(last + 1);
+    const lines = decodeBytes(buf.subarray(0, last)).split('\n');
+    yield* lines;
+  }
+  if (rest.length > 0) yield decodeBytes(rest);
 }
 
 const pending: string[] = [];
@@ -400,7 +421,7 @@ const BLOCK = 4096;
 
 process.on('exit', () => {
   if (pending.length === 0) return;
-  const bytes = Buffer.from(pending.join(''), 'utf8');
+  const bytes = encodeBytes(pending.join(''));
   pending.length = 0;
   writeAllSync(bytes.subarray(0, bytes.length - (bytes.length % BLOCK)));
 });
@@ -429,7 +450,7 @@ async function flushOut(): Promise<void> {
   pending.length = 0;
   pendingBytes = 0;
   await new Promise<void>((resolve) => {
-    if (process.stdout.write(chunk)) resolve();
+    if (process.stdout.write(hasRawBytes(chunk) ? encodeBytes(chunk) : chunk)) resolve();
     else process.stdout.once('drain', () => resolve());
   });
 }

@@ -30,7 +30,8 @@ let errorCount = 0;
 let exitOnFatal = true;
 
 const stderrSink: Sink = (_level, line) => {
-  process.stderr.write(line + '\n');
+  // Bytes that were not UTF-8 travel as lone surrogates (src/maps/bytes.ts); Postfix logs them as "?".
+  process.stderr.write(line.replace(/[\uDC80-\uDCFF]/gu, '?') + '\n');
 };
 let sink: Sink = stderrSink;
 

@@ -17,7 +17,9 @@
  * The type supplies the flag parser and the compiler; this module owns the
  * syntax around them, IF/ENDIF nesting and the replacement text.
  */
+
 import { msg } from '../global/msg.js';
+import { decodeBytes, encodeBytes } from './bytes.js';
 import type { Matcher } from './regex_guard.js';
 import { parseReplacement, type Replacement } from './regex_subst.js';
 
@@ -58,12 +60,12 @@ export interface RegexType {
 }
 
 /** Text as one character per byte, as Postfix sees it. */
-export const latin1 = (text: string): string => Buffer.from(text, 'utf8').toString('latin1');
+export const latin1 = (text: string): string => encodeBytes(text).toString('latin1');
 /** Back from one-character-per-byte to a JavaScript string. */
 export const utf8 = (bytes: string): string => {
   // Pure ASCII is the common case and needs no copy.
   for (let i = 0; i < bytes.length; i++) {
-    if (bytes.charCodeAt(i) > 0x7f) return Buffer.from(bytes, 'latin1').toString('utf8');
+    if (bytes.charCodeAt(i) > 0x7f) return decodeBytes(Buffer.from(bytes, 'latin1'));
   }
   return bytes;
 };

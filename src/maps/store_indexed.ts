@@ -20,6 +20,7 @@
 import { closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { msg } from '../global/msg.js';
+import { decodeBytes, encodeBytes, hasRawBytes } from './bytes.js';
 import {
   type Dict,
   type DictFlags,
@@ -58,6 +59,9 @@ export function foldKey(key: string, flags: DictFlags): string {
   // Without SMTPUTF8, Postfix folds ASCII only.
   return flags.utf8 ? key.toLowerCase() : key.replace(/[A-Z]+/g, (s) => s.toLowerCase());
 }
+
+/** Keys and values with bytes that are not UTF-8 (bytes.ts) are stored as those bytes. */
+const bytes = (text: string): string | Buffer => (hasRawBytes(text) ? encodeBytes(text) : text);
 
 const stripNul = (b: Buffer): Buffer => (b.length > 0 && b[b.length - 1] === 0 ? b.subarray(0, -1) : b);
 
@@ -179,6 +183,7 @@ function readerDict(spec: IndexedSpec, name: string, path: string, flags: DictFl
   let keyBuf = Buffer.allocUnsafe(256);
   const encode = (k: string): Buffer => {
     if (k.length * 3 > keyBuf.length) keyBuf = Buffer.allocUnsafe(k.length * 3);
+    if (hasRawBytes(k)) return encodeBytes(k);
     return keyBuf.subarray(0, keyBuf.write(k, 0, 'utf8'));
   };
   const dict: Dict = {
@@ -189,7 +194,7 @@ function readerDict(spec: IndexedSpec, name: string, path: string, flags: DictFl
       try {
         let v = reader.get(encode(withNul ? k + '\0' : k));
         if (v === undefined && tryBoth) v = reader.get(encode(k + '\0'));
-        return v === undefined ? NOTFOUND : { kind: 'found', value: stripNul(v).toString('utf8') };
+        return v === undefined ? NOTFOUND : { kind: 'found', value: decodeBytes(stripNul(v)) };
       } catch (e) {
         return { kind: 'retry', reason: errnoText(e) };
       }
@@ -200,8 +205,7 @@ function readerDict(spec: IndexedSpec, name: string, path: string, flags: DictFl
   };
   if (spec.sequence) {
     dict.sequence = async function* () {
-      for (const [k, v] of reader.entries())
-        yield [stripNul(k).toString('utf8'), stripNul(v).toString('utf8')];
+      for (const [k, v] of reader.entries()) yield [decodeBytes(stripNul(k)), decodeBytes(stripNul(v))];
     };
   }
   return dict;
@@ -251,12 +255,12 @@ async function writerDict(spec: IndexedSpec, name: string, path: string, flags: 
     type: spec.type,
     name,
     async lookup(key) {
-      const v = table.get(foldKey(key, flags) + nul);
-      return v === undefined ? NOTFOUND : { kind: 'found', value: stripNul(v).toString('utf8') };
+      const v = table.get(bytes(foldKey(key, flags) + nul));
+      return v === undefined ? NOTFOUND : { kind: 'found', value: decodeBytes(stripNul(v)) };
     },
     async update(key, value): Promise<UpdateResult> {
       const k = foldKey(key, flags);
-      if (table.put(k + nul, value + nul, flags.dup === 'replace') === 'duplicate') {
+      if (table.put(bytes(k + nul), bytes(value + nul), flags.dup === 'replace') === 'duplicate') {
         if (flags.dup === 'warn') msg.warn(`${label}: duplicate entry: "${k}"`);
         return 'duplicate';
       }
@@ -264,14 +268,13 @@ async function writerDict(spec: IndexedSpec, name: string, path: string, flags: 
       return 'stored';
     },
     async delete(key) {
-      if (!table.delete(foldKey(key, flags) + nul)) return 'notfound';
+      if (!table.delete(bytes(foldKey(key, flags) + nul))) return 'notfound';
       dirty = true;
       return 'deleted';
     },
     sequence: spec.sequence
       ? async function* () {
-          for (const [k, v] of table.entries())
-            yield [stripNul(k).toString('utf8'), stripNul(v).toString('utf8')];
+          for (const [k, v] of table.entries()) yield [decodeBytes(stripNul(k)), decodeBytes(stripNul(v))];
         }
       : undefined,
     async sync() {

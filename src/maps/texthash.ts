@@ -4,10 +4,12 @@
  * No compiled file: the source is parsed into memory when the table is
  * opened, with postmap's syntax and warnings (table_source.ts). Like
  * Postfix, it cannot be built with postmap or changed, only listed; a missing
- * file is "open database /path/name: No such file or directory".
+ * file is "open database /path/name: No such file or directory". Lines
+ * that are not valid UTF-8 are refused with SMTPUTF8, as postmap refuses them.
  */
 import { readFileSync } from 'node:fs';
 import { msg } from '../global/msg.js';
+import { decodeBytes, hasRawBytes, printable } from './bytes.js';
 import { type Dict, type DictFlags, DictOpenError, type DictOpener, NOTFOUND } from './dict.js';
 import { errnoText, foldKey } from './store_indexed.js';
 import { logicalLines, parseEntry } from './table_source.js';
@@ -21,16 +23,21 @@ export const openDict: DictOpener = async (name: string, flags: DictFlags): Prom
   }
   let text: string;
   try {
-    text = readFileSync(name, 'utf8');
+    text = decodeBytes(readFileSync(name));
   } catch (e) {
     throw new DictOpenError(`texthash:${name}`, `open database ${name}: ${errnoText(e)}`);
   }
   const table = new Map<string, string>();
-  for (const { line, text: t } of logicalLines(text, name, (w) => msg.warn(w))) {
+  const shown = (t: string) => printable(t, flags.utf8);
+  for (const { line, text: t } of logicalLines(text, name, (w) => msg.warn(shown(w)))) {
+    if (flags.utf8 && hasRawBytes(t)) {
+      msg.warn(`${name}, line ${line}: non-UTF-8 input "${shown(t)}" -- ignoring this line`);
+      continue;
+    }
     const e = parseEntry(t);
     if (e.kind === 'error') {
       msg.warn(
-        `${name}, line ${line}: ${e.warning}${e.warning.startsWith('expected') ? ' -- ignoring this line' : ''}`,
+        `${name}, line ${line}: ${shown(e.warning)}${e.warning.startsWith('expected') ? ' -- ignoring this line' : ''}`,
       );
       continue;
     }

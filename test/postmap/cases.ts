@@ -5,10 +5,12 @@
  * names, so outputs hold no temporary paths. Record again with
  * `node dist/test/postmap/record.js` (needs Postfix installed).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GOLDEN, type Run, run } from '../harness/index.js';
+import { decodeBytes, encodeBytes, hasRawBytes } from '../../src/maps/bytes.js';
+import { GOLDEN, ROOT, type Run } from '../harness/index.js';
 
 export interface Step {
   readonly cmd: 'postmap' | 'postalias' | 'newaliases';
@@ -21,6 +23,8 @@ export interface Step {
 export interface Case {
   readonly name: string;
   readonly area: 'postmap' | 'postalias';
+  /** main.cf (default empty: compatibility_level 0, so smtputf8_enable=no). */
+  readonly mainCf?: string;
   readonly files: Readonly<Record<string, string>>;
   readonly steps: readonly Step[];
 }
@@ -370,6 +374,58 @@ export const CASES: readonly Case[] = [
     ],
   },
   {
+    // \uDCE9 is the byte 0xE9 on its own: not UTF-8 (src/maps/bytes.ts).
+    name: 'utf8-on',
+    area: 'postmap',
+    mainCf: 'compatibility_level = 3.6\n',
+    files: {
+      u: 'ok 1\nbad\uDCE9 2\nval v\uDCE9l\nx\u00e9 3\n  c\uDCE9ont\n"unbal\u00e9 q\ny\u00e9 \u00fc\n',
+      th: 'x\uDCE9 1\ny 2\n',
+    },
+    steps: [
+      pm(['u']),
+      pm(['-s', 'u'], { sort: true }),
+      pm(['-q', 'bad\uDCE9', 'u']),
+      pm(['-q', 'y\u00e9', 'u']),
+      pm(['-q', '-', 'u'], { stdin: 'bad\uDCE9\nok\nx\u00e9\nY\u00c9\n' }),
+      pm(['-q', 'k\uDCE9', 'inline:{k=v}']),
+      pm(['-q', 'k', 'static:v\uDCE9']),
+      pm(['-i', 'u'], { stdin: 'a\uDCE9 1\nb \u00e9\n' }),
+      pm(['-q', 'b', 'u']),
+      pm(['-d', 'a\uDCE9', 'u']),
+      pm(['-d', 'nope', 'u']),
+      pm(['cdb:u']),
+      pm(['-q', 'y\u00e9', 'cdb:u']),
+      pm(['-u', '-q', 'k\uDCE9', 'static:v']),
+    ],
+  },
+  {
+    name: 'utf8-off',
+    area: 'postmap',
+    files: { u: 'ok 1\nbad\uDCE9 2\nval v\uDCE9l\n"unbal\uDCE9 q\n"unbal\u00e9 q\n' },
+    steps: [
+      pm(['u']),
+      pm(['-s', 'u'], { sort: true }),
+      pm(['-q', 'bad\uDCE9', 'u']),
+      pm(['-q', '-', 'u'], { stdin: 'bad\uDCE9\nval\n' }),
+      pm(['cdb:u']),
+      pm(['-q', 'bad\uDCE9', 'cdb:u']),
+      pm(['-q', 'val', 'cdb:u']),
+      pm(['-q', 'k', 'static:v\uDCE9']),
+      pm(['-i', 'u'], { stdin: 'n\uDCE9w v\uDCFF\n' }),
+      pm(['-q', 'n\uDCE9w', 'u']),
+      pm(['-d', 'n\uDCE9w', 'u']),
+      pm(['-q', 'n\uDCE9w', 'u']),
+    ],
+  },
+  {
+    name: 'utf8-aliases',
+    area: 'postalias',
+    mainCf: 'compatibility_level = 3.6\n',
+    files: { al: 'a\uDCE9: b\nc: d\uDCE9\ne: f\n' },
+    steps: [pa(['al']), pa(['-q', 'e', 'al']), pa(['-q', 'c', 'al'])],
+  },
+  {
     name: 'proxy',
     area: 'postmap',
     files: { t: 'a 1\n' },
@@ -398,7 +454,7 @@ function render(step: Step, r: Run): string {
   if (step.sort) out = sortLines(out);
   const mask = (s: string) =>
     s.replace(/(YP_LAST_MODIFIED:?\t)\d+/g, '$1TIME').replace(/(YP_MASTER_NAME:?\t).*/g, '$1HOST');
-  return `$ ${step.cmd} ${step.args.join(' ')}\n${mask(out)}-- stderr\n${r.stderr}-- status ${r.status}\n`;
+  return `$ ${step.cmd} ${shown(encodeBytes(step.args.join(' ')))}\n${mask(out)}-- stderr\n${r.stderr}-- status ${r.status}\n`;
 }
 
 function sortLines(s: string): string {
@@ -411,8 +467,10 @@ export function transcript(c: Case, runner: (step: Step, cwd: string, input: str
   const dir = mkdtempSync(join(tmpdir(), 'postroom-golden-'));
   try {
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'main.cf'), '');
-    for (const [f, text] of Object.entries(c.files)) writeFileSync(join(dir, f), text);
+    writeFileSync(join(dir, 'main.cf'), c.mainCf ?? '');
+    const past = new Date(Date.now() - 3600_000);
+    utimesSync(join(dir, 'main.cf'), past, past);
+    for (const [f, text] of Object.entries(c.files)) writeFileSync(join(dir, f), encodeBytes(text));
     let out = '';
     for (const step of c.steps) {
       const input = step.stdin === undefined ? '' : (c.files[step.stdin] ?? step.stdin);
@@ -428,5 +486,37 @@ export const goldenPath = (c: Case): string => join(GOLDEN, c.area, `${c.name}.o
 
 /** Postfix's own commands. */
 export function postfixRunner(bin: (name: string) => string) {
-  return (step: Step, cwd: string, input: string): Run => run(bin(step.cmd), step.args, { cwd, input });
+  return (step: Step, cwd: string, input: string): Run => runBytes(bin(step.cmd), step.args, cwd, input);
 }
+
+/** Our commands (bin/<name>). */
+export const oursRunner = (step: Step, cwd: string, input: string): Run =>
+  runBytes(join(ROOT, 'bin', step.cmd), step.args, cwd, input);
+
+/** A bash $'...' word for text whose raw bytes (src/maps/bytes.ts) must reach argv as bytes. */
+const bashWord = (text: string): string =>
+  `$'${[...encodeBytes(text)].map((b) => (b >= 0x20 && b < 0x7f && b !== 0x27 && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('')}'`;
+
+/**
+ * Run with bytes kept both ways: text in the case definitions may carry
+ * raw bytes (as lone surrogates, bytes.ts), written out as those bytes;
+ * Node's spawn cannot pass such arguments, so bash receives them as $'\xNN'
+ * words. Output bytes that are not UTF-8 show as \xNN in the transcript.
+ */
+function runBytes(cmd: string, args: readonly string[], cwd: string, input: string): Run {
+  const raw = args.some(hasRawBytes);
+  const r = spawnSync(
+    raw ? '/bin/bash' : cmd,
+    raw ? ['-c', `exec ${[cmd, ...args].map(bashWord).join(' ')}`] : args,
+    {
+      cwd,
+      input: encodeBytes(input),
+      timeout: 60_000,
+    },
+  );
+  if (r.error) throw r.error;
+  return { stdout: shown(r.stdout), stderr: shown(r.stderr), status: r.status };
+}
+
+const shown = (b: Buffer): string =>
+  decodeBytes(b).replace(/[\uDC80-\uDCFF]/gu, (c) => `\\x${(c.charCodeAt(0) - 0xdc00).toString(16)}`);

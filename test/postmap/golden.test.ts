@@ -5,13 +5,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { ours } from '../harness/index.js';
-import { CASES, goldenPath, transcript } from './cases.js';
+import { CASES, goldenPath, oursRunner, transcript } from './cases.js';
 
 for (const c of CASES) {
   test(`${c.area} golden: ${c.name}`, () => {
     const expected = readFileSync(goldenPath(c), 'utf8');
-    const got = transcript(c, (step, cwd, input) => ours(step.cmd, step.args, { cwd, input }));
+    const got = transcript(c, oursRunner);
     assert.equal(got, expected);
   });
 }

@@ -4,11 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ours, postfixCommand } from '../harness/index.js';
-import { CASES, postfixRunner, transcript } from './cases.js';
+import { postfixCommand } from '../harness/index.js';
+import { CASES, oursRunner, postfixRunner, transcript } from './cases.js';
 
 // Cases without fatal errors: Postfix sleeps a second after each fatal error.
-const LIVE = ['build-hash', 'multiple-maps', 'message-keys'];
+const LIVE = ['build-hash', 'multiple-maps', 'message-keys', 'utf8-off'];
 
 for (const c of CASES.filter((k) => LIVE.includes(k.name))) {
   test(`${c.area} live vs Postfix: ${c.name}`, (t) => {
@@ -22,7 +22,7 @@ for (const c of CASES.filter((k) => LIVE.includes(k.name))) {
       c,
       postfixRunner((name) => bins.get(name)!),
     );
-    const mine = transcript(c, (step, cwd, input) => ours(step.cmd, step.args, { cwd, input }));
+    const mine = transcript(c, oursRunner);
     assert.equal(mine, theirs);
   });
 }
