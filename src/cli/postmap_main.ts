@@ -20,6 +20,7 @@ import { DICT_TYPES, openDict, splitDictSpec } from '../maps/index.js';
 import { type BuildFlags, errnoText, foldKey } from '../maps/store_indexed.js';
 import { type Entry, logicalLines } from '../maps/table_source.js';
 import { getopt } from '../util/getopt.js';
+import { exitQuietlyOnBrokenPipe } from '../util/stdio.js';
 import { MessageKeys } from './postmap_mime.js';
 
 export interface Tool {
@@ -56,6 +57,7 @@ interface Options {
 
 export async function runTool(tool: Tool, argv: readonly string[]): Promise<never> {
   msg.setProgram(tool.program);
+  exitQuietlyOnBrokenPipe();
   if (process.env.MAIL_VERBOSE) msg.setVerbose(1);
   const usage = () => msg.fatal(`usage: ${tool.program} ${tool.usage}`);
   const o: Options = {
