@@ -18,8 +18,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configDirectory, loadMainConfig } from '../global/config.js';
 import { msg } from '../global/msg.js';
-import { errnoText } from '../maps/store_indexed.js';
 import { getopt } from '../util/getopt.js';
+import { strerror } from '../util/strerror.js';
 
 msg.setProgram('newaliases');
 const parsed = getopt(process.argv.slice(2), 'B:C:F:GIL:N:O:R:UV:X:b:ce:f:h:imno:p:r:tvx');
@@ -35,7 +35,7 @@ let cfg: ReturnType<typeof loadMainConfig>;
 try {
   cfg = loadMainConfig({ configDir });
 } catch (e) {
-  cfg = msg.fatal(`open ${configDir}/main.cf: ${errnoText(e)}`);
+  cfg = msg.fatal(`open ${configDir}/main.cf: ${strerror(e)}`);
 }
 const tables = (cfg.get('alias_database') || 'hash:/etc/aliases').split(/[\s,]+/).filter((t) => t !== '');
 const postalias = join(dirname(fileURLToPath(import.meta.url)), 'postalias.js');

@@ -34,7 +34,6 @@ import { msg } from '../global/msg.js';
 import {
   FIELD_NAMES,
   type FieldName,
-  ioReason,
   logicalLines,
   type MasterCf,
   MasterCfError,
@@ -62,6 +61,7 @@ import {
   mapSettings,
 } from '../master/master_cf_print.js';
 import { hasBlank, printable, splitNameValue, splitPhysicalLines } from '../master/master_cf_tokens.js';
+import { strerror } from '../util/strerror.js';
 
 export interface PostconfMasterArgs {
   readonly mode: 'M' | 'F' | 'P';
@@ -301,7 +301,7 @@ function runEdit(a: PostconfMasterArgs, edit: 'e' | 'X' | '#', operands: readonl
   try {
     text = readFileSync(file, 'latin1');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EISDIR') msg.fatal(`open ${file} for reading: ${ioReason(e)}`);
+    if ((e as NodeJS.ErrnoException).code !== 'EISDIR') msg.fatal(`open ${file} for reading: ${strerror(e)}`);
   }
   const lines = splitPhysicalLines(text);
   const warn = (w: string) => msg.warn(printable(w));
@@ -317,7 +317,7 @@ function runEdit(a: PostconfMasterArgs, edit: 'e' | 'X' | '#', operands: readonl
   try {
     writeFileAtomic(file, result.text);
   } catch (e) {
-    msg.fatal(`write ${file}: ${ioReason(e)}`);
+    msg.fatal(`write ${file}: ${strerror(e)}`);
   }
 }
 

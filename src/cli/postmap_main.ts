@@ -17,10 +17,11 @@ import { msg } from '../global/msg.js';
 import { decodeBytes, encodeBytes, hasRawBytes, printable } from '../maps/bytes.js';
 import type { Dict, DictFlags } from '../maps/dict.js';
 import { DICT_TYPES, openDict, splitDictSpec } from '../maps/index.js';
-import { type BuildFlags, errnoText, foldKey } from '../maps/store_indexed.js';
+import { type BuildFlags, foldKey } from '../maps/store_indexed.js';
 import { type Entry, logicalLines } from '../maps/table_source.js';
 import { getopt } from '../util/getopt.js';
 import { exitQuietlyOnBrokenPipe } from '../util/stdio.js';
+import { strerror } from '../util/strerror.js';
 import { MessageKeys } from './postmap_mime.js';
 
 export interface Tool {
@@ -143,7 +144,7 @@ export async function runTool(tool: Tool, argv: readonly string[]): Promise<neve
     cfg = loadMainConfig({ configDir: o.configDir });
   } catch (e) {
     const dir = o.configDir ?? process.env.MAIL_CONFIG ?? '/etc/postfix';
-    return msg.fatal(`open ${dir}/main.cf: ${errnoText(e)}`);
+    return msg.fatal(`open ${dir}/main.cf: ${strerror(e)}`);
   }
   exportEnvironment(cfg, o.configDir);
   const operands = parsed.operands;
@@ -277,7 +278,7 @@ async function build(
       // New tables get the source's group and other read permissions (unless -p).
       if (!o.noPerm) createMode = (statSync(name).mode & 0o044) | 0o600;
     } catch (e) {
-      return msg.fatal(`open ${name}: ${errnoText(e)}`);
+      return msg.fatal(`open ${name}: ${strerror(e)}`);
     }
   }
   // As Postfix: the source is opened first, then the type is checked.
@@ -355,7 +356,7 @@ function fileContents(value: string, source: string, line: number): string | und
       if (parts.length > 0) parts.push(Buffer.from('\n'));
       parts.push(readFileSync(file));
     } catch (e) {
-      msg.warn(`${source}, line ${line}: open ${file}: ${errnoText(e)}: skipping this entry`);
+      msg.warn(`${source}, line ${line}: open ${file}: ${strerror(e)}: skipping this entry`);
       return undefined;
     }
   }

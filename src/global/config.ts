@@ -19,6 +19,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { strerror } from '../util/strerror.js';
 import { msg } from './msg.js';
 import {
   ConfigError,
@@ -335,7 +336,7 @@ export function loadMainConfig(opts: ConfigOptions = {}): MainConfig {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (!(opts.missingOk && err.code === 'ENOENT')) msg.fatal(`open ${file}: ${describe(err)}`);
+    if (!(opts.missingOk && err.code === 'ENOENT')) msg.fatal(`open ${file}: ${strerror(err)}`);
   }
   const initial: Entry[] =
     explicitDir === undefined ? [] : [{ name: 'config_directory', value: dir, line: 0 }];
@@ -346,22 +347,6 @@ export function loadMainConfig(opts: ConfigOptions = {}): MainConfig {
   });
   applyOverrides(cfg, opts.overrides ?? []);
   return cfg;
-}
-
-/** strerror() wording for the usual cases. */
-function describe(err: NodeJS.ErrnoException): string {
-  switch (err.code) {
-    case 'ENOENT':
-      return 'No such file or directory';
-    case 'EACCES':
-      return 'Permission denied';
-    case 'EISDIR':
-      return 'Is a directory';
-    case 'ENOTDIR':
-      return 'Not a directory';
-    default:
-      return err.message;
-  }
 }
 
 /**

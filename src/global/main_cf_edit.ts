@@ -19,31 +19,12 @@
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { strerror } from '../util/strerror.js';
 import { msg } from './msg.js';
 
 export type MainCfEdit =
   | { readonly kind: 'set'; readonly settings: ReadonlyMap<string, string> }
   | { readonly kind: 'remove' | 'comment'; readonly names: ReadonlySet<string> };
-
-/** strerror() wording for the I/O errors an edit can meet. */
-function reason(e: unknown): string {
-  switch ((e as NodeJS.ErrnoException).code) {
-    case 'ENOENT':
-      return 'No such file or directory';
-    case 'EACCES':
-      return 'Permission denied';
-    case 'EISDIR':
-      return 'Is a directory';
-    case 'ENOTDIR':
-      return 'Not a directory';
-    case 'ENOSPC':
-      return 'No space left on device';
-    case 'EROFS':
-      return 'Read-only file system';
-    default:
-      return (e as Error).message;
-  }
-}
 
 /** The name an entry line sets: up to whitespace or "=". */
 function entryName(line: string): string {
@@ -119,7 +100,7 @@ export function editMainCf(configDir: string, edit: MainCfEdit): void {
     renameSync(tmp, file);
   } catch (e) {
     unlinkQuietly(tmp);
-    msg.fatal(`write ${tmp}: ${reason(e)}`);
+    msg.fatal(`write ${tmp}: ${strerror(e)}`);
   }
   syncDirectory(dirname(file));
 }
@@ -129,7 +110,7 @@ function readForEdit(file: string, tmp: string): string {
     return readFileSync(file, 'latin1');
   } catch (e) {
     unlinkQuietly(tmp);
-    return msg.fatal(`open ${file} for reading: ${reason(e)}`);
+    return msg.fatal(`open ${file} for reading: ${strerror(e)}`);
   }
 }
 
@@ -137,7 +118,7 @@ function openTemp(tmp: string): number {
   try {
     return openSync(tmp, 'w', 0o644);
   } catch (e) {
-    return msg.fatal(`open ${tmp}: ${reason(e)}`);
+    return msg.fatal(`open ${tmp}: ${strerror(e)}`);
   }
 }
 

@@ -18,6 +18,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { msg } from '../global/msg.js';
+import { strerror } from '../util/strerror.js';
 import { listItems, unbrace } from './braces.js';
 import { type Dict, DictOpenError, type DictOpener, found, type Lookup, NOTFOUND } from './dict.js';
 
@@ -260,18 +261,6 @@ function compile(label: string, lines: LogicalLine[]): Entry[] {
   return entries;
 }
 
-const ERRNO: Record<string, string> = {
-  ENOENT: 'No such file or directory',
-  EACCES: 'Permission denied',
-  EISDIR: 'Is a directory',
-  ENOTDIR: 'Not a directory',
-  ELOOP: 'Too many levels of symbolic links',
-};
-const errnoText = (e: unknown): string => {
-  const code = (e as NodeJS.ErrnoException).code ?? '';
-  return ERRNO[code] ?? (e as Error).message;
-};
-
 function readRules(name: string): LogicalLine[] {
   if (name.startsWith('{')) {
     const outer = unbrace(name);
@@ -288,7 +277,7 @@ function readRules(name: string): LogicalLine[] {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'EISDIR' ? `cidr map ${name}: read error: ` : `open ${name}: `;
-    throw new DictOpenError(`cidr:${name}`, why + errnoText(e));
+    throw new DictOpenError(`cidr:${name}`, why + strerror(e));
   }
   return logicalLines(text);
 }

@@ -28,8 +28,9 @@
 import { closeSync, existsSync, openSync, readSync, statSync, unlinkSync } from 'node:fs';
 import { type Key, open, type RootDatabase } from 'lmdb';
 import { msg } from '../global/msg.js';
+import { strerror } from '../util/strerror.js';
 import { type Dict, type DictFlags, DictOpenError, type DictOpener, type Lookup, NOTFOUND } from './dict.js';
-import { errnoText, foldKey, warnIfStale } from './store_indexed.js';
+import { foldKey, warnIfStale } from './store_indexed.js';
 import { LmdbStage } from './store_lmdb_stage.js';
 
 const stripNul = (b: Buffer): Buffer => (b.length > 0 && b[b.length - 1] === 0 ? b.subarray(0, -1) : b);
@@ -136,7 +137,7 @@ function openEnv(name: string, path: string, mode: DictFlags['mode']): Table {
     return open<unknown, Key>({ ...common, encoder: VALUE_ENCODER, overlappingSync: false, noMemInit: true });
   } catch (e) {
     if (e instanceof DictOpenError) throw e;
-    throw new DictOpenError(`lmdb:${name}`, `open database ${path}: ${errnoText(e)}`);
+    throw new DictOpenError(`lmdb:${name}`, `open database ${path}: ${strerror(e)}`);
   }
 }
 

@@ -14,8 +14,9 @@
  * one table go one at a time over one connection. No sequence.
  */
 import { msg } from '../global/msg.js';
+import { strerror } from '../util/strerror.js';
 import { type Dict, DictOpenError, type DictOpener, found, type Lookup, NOTFOUND, retry } from './dict.js';
-import { type Endpoint, errnoText, NetClient, resolveEndpoint, splitHostPort } from './tcp.js';
+import { type Endpoint, NetClient, resolveEndpoint, splitHostPort } from './tcp.js';
 
 /** Postfix's limits; tests shorten them. */
 export const SOCKETMAP_LIMITS = { timeoutMs: 100_000, maxReply: 100_000 };
@@ -82,9 +83,9 @@ export const openDict: DictOpener = async (name) => {
           if (typeof ep === 'string') throw new Error(ep);
           conn = await NetClient.connect(ep, SOCKETMAP_LIMITS.timeoutMs);
         } catch (e) {
-          msg.warn(`connect to ${where}: ${errnoText(e)}`);
-          msg.warn(`table ${label} lookup error: ${errnoText(e)}`);
-          return retry(errnoText(e));
+          msg.warn(`connect to ${where}: ${strerror(e)}`);
+          msg.warn(`table ${label} lookup error: ${strerror(e)}`);
+          return retry(strerror(e));
         }
       }
       const r = await conn.exchange(request, parse, SOCKETMAP_LIMITS.timeoutMs);
@@ -98,7 +99,7 @@ export const openDict: DictOpener = async (name) => {
           : r.failure === 'timeout'
             ? 'time limit exceeded'
             : r.failure;
-      const errno = conn.lastError ? errnoText(conn.lastError) : 'Operation now in progress';
+      const errno = conn.lastError ? strerror(conn.lastError) : 'Operation now in progress';
       disconnect();
       if (r.failure === 'eof' && attempt === 1) continue;
       msg.warn(`table ${label} lookup error: ${why}`);

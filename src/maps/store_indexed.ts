@@ -20,6 +20,7 @@
 import { closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { msg } from '../global/msg.js';
+import { strerror } from '../util/strerror.js';
 import { decodeBytes, encodeBytes, hasRawBytes } from './bytes.js';
 import {
   type Dict,
@@ -84,30 +85,7 @@ function openError(spec: IndexedSpec, path: string, e: unknown): DictOpenError {
       `open database ${path}: Invalid argument (not a Postroom ${spec.type} file: rebuild it with postmap)`,
     );
   }
-  return new DictOpenError(`${spec.type}:${path}`, `open database ${path}: ${errnoText(e)}`);
-}
-
-/** strerror(3) text for a Node error, as Postfix prints it. */
-export function errnoText(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  switch (code) {
-    case 'ENOENT':
-      return 'No such file or directory';
-    case 'EACCES':
-      return 'Permission denied';
-    case 'EISDIR':
-      return 'Is a directory';
-    case 'ENOTDIR':
-      return 'Not a directory';
-    case 'EROFS':
-      return 'Read-only file system';
-    case 'ENOSPC':
-      return 'No space left on device';
-    case 'EEXIST':
-      return 'File exists';
-    default:
-      return e instanceof Error ? e.message : String(e);
-  }
+  return new DictOpenError(`${spec.type}:${path}`, `open database ${path}: ${strerror(e)}`);
 }
 
 /** Postfix warns when a table was not rebuilt after its source changed (grace: 100 s for a rebuild in progress). */
@@ -196,7 +174,7 @@ function readerDict(spec: IndexedSpec, name: string, path: string, flags: DictFl
         if (v === undefined && tryBoth) v = reader.get(encode(k + '\0'));
         return v === undefined ? NOTFOUND : { kind: 'found', value: decodeBytes(stripNul(v)) };
       } catch (e) {
-        return { kind: 'retry', reason: errnoText(e) };
+        return { kind: 'retry', reason: strerror(e) };
       }
     },
     async close() {
@@ -247,7 +225,7 @@ async function writerDict(spec: IndexedSpec, name: string, path: string, flags: 
     try {
       writeFileAtomic(path, table.finish(spec.magic, spec.sorted), flags.createMode ?? 0o644);
     } catch (e) {
-      msg.fatal(`open database ${path}: ${errnoText(e)}`);
+      msg.fatal(`open database ${path}: ${strerror(e)}`);
     }
     dirty = false;
   };

@@ -23,27 +23,11 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { createConnection, isIP, type Socket } from 'node:net';
 import { msg } from '../global/msg.js';
+import { strerror } from '../util/strerror.js';
 import { type Dict, DictOpenError, type DictOpener, found, type Lookup, NOTFOUND, retry } from './dict.js';
 
 /** Postfix's limits; tests shorten them. */
 export const TCP_LIMITS = { timeoutMs: 100_000, tries: 10, retryDelayMs: 1000, maxReply: 4096 };
-
-/** strerror() words for the errors a client can meet. */
-const ERRNO_TEXT: Record<string, string> = {
-  ECONNREFUSED: 'Connection refused',
-  ECONNRESET: 'Connection reset by peer',
-  ETIMEDOUT: 'Connection timed out',
-  EPIPE: 'Broken pipe',
-  ENOENT: 'No such file or directory',
-  EACCES: 'Permission denied',
-  ENETUNREACH: 'Network is unreachable',
-  EHOSTUNREACH: 'No route to host',
-  EADDRNOTAVAIL: 'Cannot assign requested address',
-  ENOTSOCK: 'Socket operation on non-socket',
-  ECONNABORTED: 'Software caused connection abort',
-};
-export const errnoText = (e: unknown): string =>
-  ERRNO_TEXT[(e as NodeJS.ErrnoException)?.code ?? ''] ?? (e as Error)?.message ?? String(e);
 
 export type Endpoint = { readonly host: string; readonly port: number } | { readonly path: string };
 
@@ -279,8 +263,8 @@ export const openDict: DictOpener = async (name) => {
       try {
         conn = await NetClient.connect(ep, TCP_LIMITS.timeoutMs);
       } catch (e) {
-        msg.warn(`connect to TCP map ${name}: ${errnoText(e)}`);
-        return { again: errnoText(e) };
+        msg.warn(`connect to TCP map ${name}: ${strerror(e)}`);
+        return { again: strerror(e) };
       }
     }
     const r = await conn.exchange(Buffer.from(`get ${encodeTcp(key)}\n`), replyLine, TCP_LIMITS.timeoutMs);
@@ -288,7 +272,7 @@ export const openDict: DictOpener = async (name) => {
       const why =
         r.failure === 'toolong'
           ? `text longer than ${TCP_LIMITS.maxReply}`
-          : `unexpected EOF (${r.failure === 'timeout' ? 'Connection timed out' : conn.lastError ? errnoText(conn.lastError) : EOF_ERRNO})`;
+          : `unexpected EOF (${r.failure === 'timeout' ? 'Connection timed out' : conn.lastError ? strerror(conn.lastError) : EOF_ERRNO})`;
       msg.warn(`read TCP map reply from ${name}: ${why}`);
       disconnect();
       return { again: r.failure === 'timeout' ? 'Connection timed out' : EOF_ERRNO };

@@ -9,9 +9,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { msg } from '../global/msg.js';
+import { strerror } from '../util/strerror.js';
 import { decodeBytes, hasRawBytes, printable } from './bytes.js';
 import { type Dict, type DictFlags, DictOpenError, type DictOpener, NOTFOUND } from './dict.js';
-import { errnoText, foldKey } from './store_indexed.js';
+import { foldKey } from './store_indexed.js';
 import { logicalLines, parseEntry } from './table_source.js';
 
 export const openDict: DictOpener = async (name: string, flags: DictFlags): Promise<Dict> => {
@@ -25,7 +26,7 @@ export const openDict: DictOpener = async (name: string, flags: DictFlags): Prom
   try {
     text = decodeBytes(readFileSync(name));
   } catch (e) {
-    throw new DictOpenError(`texthash:${name}`, `open database ${name}: ${errnoText(e)}`);
+    throw new DictOpenError(`texthash:${name}`, `open database ${name}: ${strerror(e)}`);
   }
   const table = new Map<string, string>();
   const shown = (t: string) => printable(t, flags.utf8);

@@ -15,6 +15,7 @@
  * keeps the last one (lastOfEach()).
  */
 import { readFileSync } from 'node:fs';
+import { strerror } from '../util/strerror.js';
 import {
   classifyLine,
   type PhysicalLine,
@@ -311,27 +312,10 @@ export function readMasterCf(configDir: string, onWarning?: WarningSink): Master
   } catch (e) {
     // Postfix opens a directory fine and reads nothing from it.
     if ((e as NodeJS.ErrnoException).code !== 'EISDIR')
-      throw new MasterCfError(`open ${file}: ${ioReason(e)}`);
+      throw new MasterCfError(`open ${file}: ${strerror(e)}`);
     text = '';
   }
   return parseMasterCf(text, file, onWarning);
-}
-
-/** strerror() wording for the errors a configuration file read can meet. */
-export function ioReason(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  switch (code) {
-    case 'ENOENT':
-      return 'No such file or directory';
-    case 'EACCES':
-      return 'Permission denied';
-    case 'EISDIR':
-      return 'Is a directory';
-    case 'ENOTDIR':
-      return 'Not a directory';
-    default:
-      return (e as Error).message;
-  }
 }
 
 /** The "-o" settings of an entry with later ones winning, sorted by name (postconf -P order). */
