@@ -14,27 +14,31 @@
  *   name...   those names in command-line order, warning about unknown ones
  *             (-n: set ones only);
  *   -x        values expanded ($name, ${name?text}, ...).
- * Warnings come in Postfix's phases: undefined $names referenced from
- * main.cf, then unknown names while printing, then main.cf names that
- * nothing uses. Postfix prints a phase's warnings in hash-table order
- * (random); ours come in main.cf order.
+ * Warnings come in Postfix's phases (checkParameters below): undefined
+ * $names referenced from master.cf "-o" values, then from main.cf; unknown
+ * names while printing; then main.cf names that nothing uses, then
+ * master.cf "-o" names that nothing uses. Postfix prints part of each phase
+ * in hash-table order (random); ours come in file order.
  */
 import { loadMainConfig, MainConfig } from '../global/config.js';
 import { msg } from '../global/msg.js';
 import {
   DELIVERY_AGENTS,
   defaultText,
+  dynamicSpec,
   PARAMS,
   type ServiceRef,
   TIME_LIMIT_AGENTS,
   TRANSPORT_SUFFIXES,
 } from '../global/params.js';
-import { macroNames } from '../global/params_expand.js';
-import { MasterCfError, readMasterCf } from '../master/master_cf.js';
+import { expandText, macroNames } from '../global/params_expand.js';
+import { MasterCfError, masterCfPath, readMasterCf } from '../master/master_cf.js';
+import { serviceScope } from '../master/master_cf_expand.js';
+import { printable } from '../master/master_cf_tokens.js';
 import type { PostconfCommand } from './postconf_opts.js';
 import { formatParam } from './postconf_print.js';
 
-type Service = ServiceRef & { readonly params: ReadonlyArray<{ name: string; value: string }> };
+export type Service = ServiceRef & { readonly params: ReadonlyArray<{ name: string; value: string }> };
 
 /** master.cf services; a missing master.cf is only a warning here. */
 export function readServices(configDir: string): Service[] {
@@ -69,6 +73,78 @@ export function serviceDefaults(services: readonly ServiceRef[]): Map<string, st
   return out;
 }
 
+/** What postconf says about parameter settings besides showing them. */
+export interface ParameterCheck {
+  /** "undefined parameter" texts, master.cf's then main.cf's: printed before any output. */
+  readonly undefinedRefs: readonly string[];
+  /** main.cf (and -o) settings that nothing uses. */
+  readonly mainUnused: ReadonlyArray<{ name: string; value: string }>;
+  /** "unused parameter" texts for master.cf "-o" settings: printed after the output. */
+  readonly masterUnused: readonly string[];
+}
+
+/**
+ * Names a setting refers to: its $names and, for smtpd_restriction_classes,
+ * the class names its expanded value lists.
+ */
+function references(name: string, value: string, expand: (text: string) => string): string[] {
+  const refs = macroNames(value);
+  if (name === 'smtpd_restriction_classes')
+    refs.push(
+      ...expand(value)
+        .split(/[ \t\r\n,]+/)
+        .filter((w) => w !== ''),
+    );
+  return refs;
+}
+
+/**
+ * Postfix's view of user-defined names. A "-o" setting is local to its
+ * service: a $name in a "-o" value resolves to that service's own "-o"
+ * setting first, else to main.cf; a $name in main.cf resolves to main.cf,
+ * else to every service that sets it with "-o". A name nobody resolves to
+ * is unused; a $name that resolves nowhere (and is not built in or
+ * service-defined) is undefined, once per occurrence.
+ */
+export function checkParameters(
+  cfg: MainConfig,
+  services: readonly Service[],
+  masterFile: string,
+): ParameterCheck {
+  const known = (n: string) => dynamicSpec(n, services) !== undefined;
+  const scopes = services.map((s) => new Map(s.params.map((p) => [p.name, p.value] as const)));
+  const usedLocally = scopes.map(() => new Set<string>());
+  const undefinedRefs: string[] = [];
+  const viaMaster: string[] = [];
+  scopes.forEach((scope, i) => {
+    const local = serviceScope(services[i]!.name, services[i]!.params);
+    const expand = (text: string) => expandText(text, (n) => local.get(n) ?? cfg.rawOrDefault(n)).value;
+    for (const [name, value] of scope)
+      for (const ref of references(name, value, expand)) {
+        if (scope.has(ref)) usedLocally[i]!.add(ref);
+        else if (cfg.isSet(ref)) viaMaster.push(`$${ref}`);
+        else if (!known(ref)) undefinedRefs.push(printable(`${masterFile}: undefined parameter: ${ref}`));
+      }
+  });
+  for (const n of cfg.names())
+    for (const ref of references(n, cfg.raw(n) ?? '', (text) => cfg.expandValue(text).value)) {
+      if (cfg.isSet(ref) || known(ref)) continue;
+      const setters = scopes.flatMap((scope, i) => (scope.has(ref) ? [i] : []));
+      if (setters.length === 0) undefinedRefs.push(`${cfg.file}: undefined parameter: ${ref}`);
+      for (const i of setters) usedLocally[i]!.add(ref);
+    }
+  const mainUnused = cfg.unused(services, viaMaster);
+  const unusedInMain = new Set(mainUnused.map((u) => u.name));
+  const masterUnused: string[] = [];
+  scopes.forEach((scope, i) => {
+    for (const [name, value] of scope) {
+      if (known(name) || usedLocally[i]!.has(name) || (cfg.isSet(name) && !unusedInMain.has(name))) continue;
+      masterUnused.push(printable(`${masterFile}: unused parameter: ${name}=${value}`));
+    }
+  });
+  return { undefinedRefs, mainUnused, masterUnused };
+}
+
 export function showMainParams(cmd: PostconfCommand): number {
   const flags = cmd.flags;
   const printFlags = { noNames: flags.has('h'), noValues: flags.has('H'), fold: flags.has('f') };
@@ -83,18 +159,12 @@ export function showMainParams(cmd: PostconfCommand): number {
   // User-defined: set here, not built in or service-defined, and used.
   const setNames = cfg?.names() ?? [];
   const user = new Set<string>();
-  if (cfg) {
-    const masterValues = services.flatMap((s) => s.params.map((p) => p.value));
-    const unused = new Set(cfg.unused(services, masterValues).map((u) => u.name));
+  const check = cfg ? checkParameters(cfg, services, masterCfPath(configDir)) : undefined;
+  if (check) {
+    const unused = new Set(check.mainUnused.map((u) => u.name));
     for (const n of setNames) if (!isDefined(n) && !unused.has(n)) user.add(n);
-    const undefinedRefs = new Set<string>();
-    for (const n of setNames) {
-      for (const ref of macroNames(cfg.raw(n) ?? ''))
-        if (!isDefined(ref) && !cfg.isSet(ref)) undefinedRefs.add(ref);
-    }
-    for (const ref of undefinedRefs) msg.warn(`${cfg.file}: undefined parameter: ${ref}`);
+    for (const w of check.undefinedRefs) msg.warn(w);
   }
-
   const inClass = (n: string): boolean =>
     (byService.has(n) && cmd.classes.has('service')) ||
     (!byService.has(n) && isBuiltin(n) && cmd.classes.has('builtin')) ||
@@ -126,10 +196,9 @@ export function showMainParams(cmd: PostconfCommand): number {
   }
   process.stdout.write(out);
 
-  if (cfg) {
-    const masterValues = services.flatMap((s) => s.params.map((p) => p.value));
-    for (const u of cfg.unused(services, masterValues))
-      msg.warn(`${cfg.file}: unused parameter: ${u.name}=${u.value}`);
+  if (cfg && check) {
+    for (const u of check.mainUnused) msg.warn(`${cfg.file}: unused parameter: ${u.name}=${u.value}`);
+    for (const w of check.masterUnused) msg.warn(w);
   }
   return 0;
 }

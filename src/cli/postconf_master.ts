@@ -17,6 +17,9 @@
  *	omitted trailing part matches anything; an operand that matches
  *	nothing is a warning ("unmatched request"). -x expands $name in "-o"
  *	values with the service's own settings visible first.
+ *	Shown entries are followed, as in Postfix, by the warnings about
+ *	"-o" settings that nothing uses; undefined $names in "-o" values
+ *	and in main.cf come before the output (postconf_main.ts checks both).
  *	An operand with "=" edits (as -e). Edits check every operand before
  *	the file is read, then write a new master.cf next to the old one
  *	(sync, rename): untouched lines and comments stay as they are.
@@ -62,6 +65,7 @@ import {
 } from '../master/master_cf_print.js';
 import { hasBlank, printable, splitNameValue, splitPhysicalLines } from '../master/master_cf_tokens.js';
 import { strerror } from '../util/strerror.js';
+import { checkParameters } from './postconf_main.js';
 
 export interface PostconfMasterArgs {
   readonly mode: 'M' | 'F' | 'P';
@@ -332,9 +336,13 @@ export function postconfMaster(args: PostconfMasterArgs): number {
   }
   const queries = parseQueries(args.mode, operands);
   const cf = loadMasterCf(args.config.configDirectory);
+  // As Postfix: $name problems first, unused "-o" settings last; main.cf's unused names are not shown here.
+  const check = checkParameters(args.config, cf.entries, cf.file);
+  for (const w of check.undefinedRefs) msg.warn(w);
   const out = show(args, cf, queries);
   if (args.write) args.write(out);
   else process.stdout.write(Buffer.from(out, 'latin1'));
   for (const q of queries) if (!q.matched) msg.warn(`unmatched request: "${printable(q.text)}"`);
+  for (const w of check.masterUnused) msg.warn(w);
   return 0;
 }

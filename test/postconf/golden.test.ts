@@ -1,6 +1,8 @@
 /*
- * postconf golden tests: every command line of test/golden/postconf/cases.txt,
- * recorded from Postfix 3.7.11's postconf (record.py), run again with our
+ * postconf golden tests: every command line of test/golden/postconf/cases.txt
+ * and master_params.txt (master.cf "-o" settings: unused and undefined
+ * parameter warnings in every mode), recorded from Postfix 3.7.11's
+ * postconf (record.py), run again with our
  * bin/postconf as a process: same stdout, stderr and exit status, and the
  * same main.cf after an edit.
  */
@@ -22,7 +24,9 @@ interface Golden {
 }
 
 const DIR = join(GOLDEN, 'postconf');
-const goldens = JSON.parse(readFileSync(join(DIR, 'golden.json'), 'latin1')) as Golden[];
+const goldens = ['golden.json', 'master_params.json'].flatMap(
+  (f) => JSON.parse(readFileSync(join(DIR, f), 'latin1')) as Golden[],
+);
 
 function withoutHostLines(text: string): string {
   return text
