@@ -30,8 +30,8 @@
  *	Problems go to stderr as "postconf: warning: ..." or "postconf: fatal:
  *	..."; exit status 1 on a fatal error or an unknown -T mode, else 0.
  * BUGS
- *	-b and -t (bounce templates) are not implemented: they end with a
- *	fatal error. -a and -A list nothing: Postroom has no SASL yet. New
+ *	-b and -t show Postroom's own built-in bounce templates, not
+ *	Postfix's wording (postconf_templates.ts). -a and -A list nothing: Postroom has no SASL yet. New
  *	names added by -e are appended in command-line order (Postfix's order
  *	is random).
  * SEE ALSO
@@ -41,13 +41,8 @@ import { editMainCf, type MainCfEdit, splitNameValue } from '../global/main_cf_e
 import { msg } from '../global/msg.js';
 import { readMainCf, showMainParams } from './postconf_main.js';
 import { type PostconfCommand, parsePostconfArgs } from './postconf_opts.js';
-import {
-  showBounceTemplates,
-  showLockTypes,
-  showMapTypes,
-  showSaslTypes,
-  showTls,
-} from './postconf_other.js';
+import { showLockTypes, showMapTypes, showSaslTypes, showTls } from './postconf_other.js';
+import { showTemplates } from './postconf_templates.js';
 
 function editMain(cmd: PostconfCommand, configDir: string): number {
   let edit: MainCfEdit;
@@ -113,8 +108,7 @@ async function main(argv: readonly string[]): Promise<number> {
       return showMapTypes();
     case 'b':
     case 't':
-      readMainCf(cmd.configDir, []);
-      return showBounceTemplates(cmd.mode);
+      return showTemplates(cmd.mode, cmd.configDir, cmd.operands);
     case 'M':
     case 'F':
     case 'P':

@@ -1,0 +1,65 @@
+/*
+ * postconf_templates - postconf -t and -b: the bounce message templates
+ *
+ * -t [template_file] prints the four templates (failure, delay, success,
+ * verify) in bounce(5) format: Postroom's built-in ones, with those that
+ * $bounce_template_file (or the operand; "" means none) defines put in
+ * their place. The output is itself a valid template file.
+ * -b [template_file] prints each template's message text with its $names
+ * expanded from main.cf, as "expanded_<kind>_text = <<EOF ... EOF".
+ *
+ * As in Postfix 3.7, everything after main.cf is read speaks as
+ * "$syslog_name/bounce" (bounce(8)'s own checks and diagnostics); a
+ * fatal error during -b expansion leaves on stdout only the complete
+ * 4096-byte blocks written so far, as Postfix's buffered stdout does.
+ */
+import { writeSync } from 'node:fs';
+import { TEMPLATE_KINDS } from '../bounce/template.js';
+import { loadTemplates } from '../bounce/template_load.js';
+import { msg } from '../global/msg.js';
+import { encodeBytes } from '../maps/bytes.js';
+import { readMainCf } from './postconf_main.js';
+
+const BLOCK = 4096;
+
+function writeAll(bytes: Uint8Array): void {
+  let done = 0;
+  while (done < bytes.length) {
+    try {
+      done += writeSync(1, bytes, done, bytes.length - done);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') return;
+    }
+  }
+}
+
+export function showTemplates(
+  mode: 'b' | 't',
+  configDir: string | undefined,
+  operands: readonly string[],
+): number {
+  if (operands.length > 1) return msg.fatal('options -b and -t require at most one template file');
+  const cfg = readMainCf(configDir, []);
+  msg.setProgram(`${cfg.get('syslog_name')}/bounce`);
+  const file = operands[0];
+  if (file !== undefined) cfg.set('bounce_template_file', file.replaceAll('$', '$$'));
+  const templates = loadTemplates(cfg, file);
+  if (mode === 't') {
+    writeAll(encodeBytes(templates.dump()));
+    return 0;
+  }
+  let out = '';
+  const partial = (): void => {
+    const bytes = encodeBytes(out);
+    writeAll(bytes.subarray(0, bytes.length - (bytes.length % BLOCK)));
+  };
+  process.on('exit', partial);
+  TEMPLATE_KINDS.forEach((kind, i) => {
+    out += `${i > 0 ? '\n' : ''}expanded_${kind}_text = <<EOF\n`;
+    for (const line of templates.expandLines(kind)) out += `${line}\n`;
+    out += 'EOF\n';
+  });
+  process.off('exit', partial);
+  writeAll(encodeBytes(out));
+  return 0;
+}
