@@ -19,6 +19,11 @@
  * names while printing; then main.cf names that nothing uses, then
  * master.cf "-o" names that nothing uses. Postfix prints part of each phase
  * in hash-table order (random); ours come in file order.
+ * BUGS
+ *	Postfix expands the values a $name reaches while it checks them, so an
+ *	expansion loop or a bad macro ("${x") there ends it with "fatal: macro
+ *	processing error"; ours only reports the names. "$$" is taken as a
+ *	reference (macroNames in params_expand.ts), where Postfix reads a "$".
  */
 import { loadMainConfig, MainConfig } from '../global/config.js';
 import { msg } from '../global/msg.js';
@@ -33,18 +38,21 @@ import {
 } from '../global/params.js';
 import { expandText, macroNames } from '../global/params_expand.js';
 import { MasterCfError, masterCfPath, readMasterCf } from '../master/master_cf.js';
-import { serviceScope } from '../master/master_cf_expand.js';
 import { printable } from '../master/master_cf_tokens.js';
 import type { PostconfCommand } from './postconf_opts.js';
 import { formatParam } from './postconf_print.js';
 
-export type Service = ServiceRef & { readonly params: ReadonlyArray<{ name: string; value: string }> };
+export type Service = ServiceRef & {
+  readonly type: string;
+  readonly params: ReadonlyArray<{ name: string; value: string }>;
+};
 
 /** master.cf services; a missing master.cf is only a warning here. */
 export function readServices(configDir: string): Service[] {
   try {
     return readMasterCf(configDir, (text) => msg.warn(text)).entries.map((e) => ({
       name: e.name,
+      type: e.type,
       command: e.command,
       params: e.params,
     }));
@@ -104,7 +112,10 @@ function references(name: string, value: string, expand: (text: string) => strin
  * setting first, else to main.cf; a $name in main.cf resolves to main.cf,
  * else to every service that sets it with "-o". A name nobody resolves to
  * is unused; a $name that resolves nowhere (and is not built in or
- * service-defined) is undefined, once per occurrence.
+ * service-defined) is undefined, once per occurrence. Rows with the same
+ * service name and type share one set of "-o" settings (the later value
+ * wins) and each such row reports all of it, as Postfix does; a row
+ * without "-o" shares only with rows above it.
  */
 export function checkParameters(
   cfg: MainConfig,
@@ -112,16 +123,29 @@ export function checkParameters(
   masterFile: string,
 ): ParameterCheck {
   const known = (n: string) => dynamicSpec(n, services) !== undefined;
-  const scopes = services.map((s) => new Map(s.params.map((p) => [p.name, p.value] as const)));
-  const usedLocally = scopes.map(() => new Set<string>());
+  const shared = new Map<string, Map<string, string>>();
+  const scopes = services.map((s) => {
+    const key = `${s.name}/${s.type}`;
+    let scope = shared.get(key);
+    if (scope === undefined) {
+      // A row without "-o" joins the settings of an earlier row only.
+      if (s.params.length === 0) return undefined;
+      scope = new Map<string, string>();
+      shared.set(key, scope);
+    }
+    for (const p of s.params) scope.set(p.name, p.value);
+    return scope;
+  });
+  const usedLocally = new Map([...shared.values()].map((scope) => [scope, new Set<string>()] as const));
   const undefinedRefs: string[] = [];
   const viaMaster: string[] = [];
   scopes.forEach((scope, i) => {
-    const local = serviceScope(services[i]!.name, services[i]!.params);
+    if (scope === undefined) return;
+    const local = new Map([['service_name', services[i]!.name], ...scope]);
     const expand = (text: string) => expandText(text, (n) => local.get(n) ?? cfg.rawOrDefault(n)).value;
     for (const [name, value] of scope)
       for (const ref of references(name, value, expand)) {
-        if (scope.has(ref)) usedLocally[i]!.add(ref);
+        if (scope.has(ref)) usedLocally.get(scope)!.add(ref);
         else if (cfg.isSet(ref)) viaMaster.push(`$${ref}`);
         else if (!known(ref)) undefinedRefs.push(printable(`${masterFile}: undefined parameter: ${ref}`));
       }
@@ -129,19 +153,21 @@ export function checkParameters(
   for (const n of cfg.names())
     for (const ref of references(n, cfg.raw(n) ?? '', (text) => cfg.expandValue(text).value)) {
       if (cfg.isSet(ref) || known(ref)) continue;
-      const setters = scopes.flatMap((scope, i) => (scope.has(ref) ? [i] : []));
+      const setters = [...shared.values()].filter((scope) => scope.has(ref));
       if (setters.length === 0) undefinedRefs.push(`${cfg.file}: undefined parameter: ${ref}`);
-      for (const i of setters) usedLocally[i]!.add(ref);
+      for (const scope of setters) usedLocally.get(scope)!.add(ref);
     }
   const mainUnused = cfg.unused(services, viaMaster);
   const unusedInMain = new Set(mainUnused.map((u) => u.name));
   const masterUnused: string[] = [];
-  scopes.forEach((scope, i) => {
+  for (const scope of scopes) {
+    if (scope === undefined) continue;
+    const used = usedLocally.get(scope)!;
     for (const [name, value] of scope) {
-      if (known(name) || usedLocally[i]!.has(name) || (cfg.isSet(name) && !unusedInMain.has(name))) continue;
+      if (known(name) || used.has(name) || (cfg.isSet(name) && !unusedInMain.has(name))) continue;
       masterUnused.push(printable(`${masterFile}: unused parameter: ${name}=${value}`));
     }
-  });
+  }
   return { undefinedRefs, mainUnused, masterUnused };
 }
 
