@@ -53,7 +53,7 @@ import {
   type EntryText,
   editMasterCf,
   type ServicePattern,
-  writeFileAtomic,
+  writeMasterCf,
 } from '../master/master_cf_edit.js';
 import { expandForService, serviceScope } from '../master/master_cf_expand.js';
 import {
@@ -319,7 +319,7 @@ function runEdit(a: PostconfMasterArgs, edit: 'e' | 'X' | '#', operands: readonl
   if (plan.kind === 'field' || plan.kind === 'param')
     for (const i of result.unmatched) msg.warn(`unmatched service_name/type: "${printable(operands[i]!)}"`);
   try {
-    writeFileAtomic(file, result.text);
+    writeMasterCf(file, result.text);
   } catch (e) {
     msg.fatal(`write ${file}: ${strerror(e)}`);
   }

@@ -19,6 +19,7 @@
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { syncDirectory } from '../util/atomic_file.js';
 import { strerror } from '../util/strerror.js';
 import { msg } from './msg.js';
 
@@ -127,17 +128,5 @@ function unlinkQuietly(tmp: string): void {
     unlinkSync(tmp);
   } catch {
     // Nothing more to undo: main.cf itself was never touched.
-  }
-}
-
-function syncDirectory(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Some file systems refuse fsync on a directory; the rename itself is done.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }

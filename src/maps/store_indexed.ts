@@ -17,9 +17,9 @@
  * (postmap, postalias, daemons) gets Postfix's fixed-case table semantics.
  * Duplicate keys are warned about in Postfix's per-type wording.
  */
-import { closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { statSync, } from 'node:fs';
 import { msg } from '../global/msg.js';
+import { writeFileAtomic } from '../util/atomic_file.js';
 import { strerror } from '../util/strerror.js';
 import { decodeBytes, encodeBytes, hasRawBytes } from './bytes.js';
 import {
@@ -98,45 +98,6 @@ export function warnIfStale(dbPath: string, sourcePath: string): void {
     }
   } catch {
     // No source file next to the table: nothing to compare.
-  }
-}
-
-/** Write a whole file so that readers see the old or the new one: temp file, fsync, rename, fsync dir. */
-export function writeFileAtomic(path: string, data: Uint8Array, createMode: number): void {
-  let mode = createMode;
-  try {
-    mode = statSync(path).mode & 0o7777; // an existing table keeps its permissions
-  } catch {
-    // new file
-  }
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
-  const fd = openSync(tmp, 'wx', mode);
-  try {
-    let done = 0;
-    while (done < data.length) done += writeSync(fd, data, done, data.length - done);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    unlinkSync(tmp);
-    throw e;
-  }
-  closeSync(fd);
-  try {
-    renameSync(tmp, path);
-  } catch (e) {
-    unlinkSync(tmp);
-    throw e;
-  }
-  try {
-    const dfd = openSync(dir, 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  } catch {
-    // Some file systems refuse fsync on a directory; the rename is done.
   }
 }
 
@@ -223,7 +184,7 @@ async function writerDict(spec: IndexedSpec, name: string, path: string, flags: 
   const flush = () => {
     if (!dirty) return;
     try {
-      writeFileAtomic(path, table.finish(spec.magic, spec.sorted), flags.createMode ?? 0o644);
+      writeFileAtomic(path, table.finish(spec.magic, spec.sorted), { createMode: flags.createMode ?? 0o644 });
     } catch (e) {
       msg.fatal(`open database ${path}: ${strerror(e)}`);
     }

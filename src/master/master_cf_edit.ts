@@ -1,16 +1,5 @@
-/*
- * master_cf_edit - rewrite master.cf as postconf -Me/-MX/-M#/-Fe/-Pe/-PX do
- *
- * Lines that are not touched are copied byte for byte (a last line without
- * newline stays so), comment and blank lines always stay where they are,
- * even inside an entry. An entry replaced with -Me is written where its
- * first line was; an entry changed with -F or -P is written, folded, where
- * the next entry begins (after the comments that follow it) or at the end.
- * -M# puts "#" before each line of the entry. New -Me entries go at the end.
- * The new file is written next to the old one, synced, and renamed over it.
- */
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+
+import { writeFileAtomic } from '../util/atomic_file.js';
 import {
   checkField,
   FIELD_NAMES,
@@ -243,26 +232,9 @@ function setParam(e: EntryText, name: string, value: string | null): EntryText {
   return { ...e, args };
 }
 
-/** Write `text` (latin1, one char a byte) to `file` atomically: temp file, fsync, rename. */
-export function writeFileAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp`;
-  const fd = openSync(tmp, 'w', 0o644);
-  try {
-    writeSync(fd, Buffer.from(text, 'latin1'));
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    unlinkSync(tmp);
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, file);
-  const dfd = openSync(dirname(file), 'r');
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
-  }
+/** Write `text` (latin1, one char a byte) to `file` atomically, through `file`.tmp as Postfix's postconf. */
+export function writeMasterCf(file: string, text: string): void {
+  writeFileAtomic(file, Buffer.from(text, 'latin1'), { tmpPath: `${file}.tmp` });
 }
 
 export { FIELD_NAMES };
