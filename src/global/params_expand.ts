@@ -216,7 +216,11 @@ function compareLevels(a: string, b: string, op: string, fail: (why: string) => 
  */
 export function macroNames(text: string): string[] {
   const names: string[] = [];
-  const re = /\$(?:([A-Za-z0-9_]+)|[{(][ \t]*([A-Za-z0-9_]+))/g;
-  for (const m of text.matchAll(re)) names.push((m[1] ?? m[2]) as string);
+  // "$$" is a literal dollar, not the start of a reference.
+  const re = /\$(?:\$|([A-Za-z0-9_]+)|[{(][ \t]*([A-Za-z0-9_]+))/g;
+  for (const m of text.matchAll(re)) {
+    const name = m[1] ?? m[2];
+    if (name !== undefined) names.push(name);
+  }
   return names;
 }
