@@ -46,7 +46,8 @@ const BLANK = /^[ \t\n\r\f\v]*$/;
  * unchanged, after a warning, when Postfix would ignore the text.
  */
 export function parseTemplate(base: BounceTemplate, origin: string, body: string): BounceTemplate {
-  const lines = body.split('\n');
+  // Empty lines before the headers do not count (lines of white space do).
+  const lines = body.replace(/^\n+/, '').split('\n');
   const t = {
     charset: base.charset,
     from: base.from,

@@ -96,7 +96,7 @@ export function expandLine(ctx: ExpandContext, t: BounceTemplate, line: string):
       return undefined;
     }
     // Already expanded: keep its "$" literal when params_expand expands it again.
-    return v.replaceAll('$', '$$');
+    return v.replaceAll('$', () => '$$');
   });
   if (r.errors.length > 0) {
     for (const e of r.errors) msg.warn(e);

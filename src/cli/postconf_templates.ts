@@ -42,7 +42,11 @@ export function showTemplates(
   const cfg = readMainCf(configDir, []);
   msg.setProgram(`${cfg.get('syslog_name')}/bounce`);
   const file = operands[0];
-  if (file !== undefined) cfg.set('bounce_template_file', file.replaceAll('$', '$$'));
+  if (file !== undefined)
+    cfg.set(
+      'bounce_template_file',
+      file.replaceAll('$', () => '$$'),
+    );
   const templates = loadTemplates(cfg, file);
   if (mode === 't') {
     writeAll(encodeBytes(templates.dump()));

@@ -55,18 +55,7 @@ test('-T reports the OpenSSL that Node carries; a bad mode is an error', (t) => 
   );
 });
 
-test('-b and -t say that bounce templates are not supported yet', (t) => {
-  const dir = configDir(t);
-  for (const flag of ['-b', '-t']) {
-    const r = ours('postconf', ['-c', dir, flag]);
-    assert.equal(r.stdout, '');
-    assert.equal(
-      r.stderr,
-      `postconf: fatal: ${flag}: bounce message templates are not yet supported by Postroom\n`,
-    );
-    assert.equal(r.status, 1);
-  }
-});
+// -b and -t (bounce templates) are tested in test/bounce/.
 
 test('-e appends after a last line without newline on a line of its own (Postfix glues them)', (t) => {
   const dir = configDir(t, 'a = 1');
