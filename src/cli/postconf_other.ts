@@ -1,7 +1,7 @@
 /*
  * postconf_other - the modes that describe this build, not a configuration:
  * -m (table types), -l (mailbox lock types), -a/-A (SASL plug-in types),
- * -T (TLS library), -b/-t (bounce templates: not implemented)
+ * -T (TLS library). -b/-t are in postconf_templates.ts.
  *
  * Each lists what Postroom itself implements, never what Postfix would: an
  * administrator uses these lists to choose parameter values that work.
@@ -77,14 +77,4 @@ export function showTls(mode: string): number {
       msg.warn(`unknown 'postconf -T' mode: ${mode}`);
       return 1;
   }
-}
-
-/**
- * -b/-t need the bounce(8) template engine (built-in templates, the
- * bounce_template_file format, $name expansion with bounce's own
- * parameters), which Postroom does not have yet: say so instead of
- * printing something that is not what bounce would send.
- */
-export function showBounceTemplates(flag: 'b' | 't'): never {
-  return msg.fatal(`-${flag}: bounce message templates are not yet supported by Postroom`);
 }
