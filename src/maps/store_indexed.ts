@@ -17,7 +17,7 @@
  * (postmap, postalias, daemons) gets Postfix's fixed-case table semantics.
  * Duplicate keys are warned about in Postfix's per-type wording.
  */
-import { statSync, } from 'node:fs';
+import { statSync } from 'node:fs';
 import { msg } from '../global/msg.js';
 import { writeFileAtomic } from '../util/atomic_file.js';
 import { strerror } from '../util/strerror.js';

@@ -1,4 +1,3 @@
-
 import { writeFileAtomic } from '../util/atomic_file.js';
 import {
   checkField,
