@@ -13,25 +13,13 @@
  * fatal error during -b expansion leaves on stdout only the complete
  * 4096-byte blocks written so far, as Postfix's buffered stdout does.
  */
-import { writeSync } from 'node:fs';
+
 import { TEMPLATE_KINDS } from '../bounce/template.js';
 import { loadTemplates } from '../bounce/template_load.js';
 import { msg } from '../global/msg.js';
 import { encodeBytes } from '../maps/bytes.js';
+import { completeBlocks, writeStdoutSync } from '../util/stdio.js';
 import { readMainCf } from './postconf_main.js';
-
-const BLOCK = 4096;
-
-function writeAll(bytes: Uint8Array): void {
-  let done = 0;
-  while (done < bytes.length) {
-    try {
-      done += writeSync(1, bytes, done, bytes.length - done);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') return;
-    }
-  }
-}
 
 export function showTemplates(
   mode: 'b' | 't',
@@ -49,13 +37,13 @@ export function showTemplates(
     );
   const templates = loadTemplates(cfg, file);
   if (mode === 't') {
-    writeAll(encodeBytes(templates.dump()));
+    writeStdoutSync(encodeBytes(templates.dump()));
     return 0;
   }
   let out = '';
   const partial = (): void => {
     const bytes = encodeBytes(out);
-    writeAll(bytes.subarray(0, bytes.length - (bytes.length % BLOCK)));
+    writeStdoutSync(completeBlocks(bytes));
   };
   process.on('exit', partial);
   TEMPLATE_KINDS.forEach((kind, i) => {
@@ -64,6 +52,6 @@ export function showTemplates(
     out += 'EOF\n';
   });
   process.off('exit', partial);
-  writeAll(encodeBytes(out));
+  writeStdoutSync(encodeBytes(out));
   return 0;
 }

@@ -10,7 +10,7 @@
  * ":\t"), and the entries postalias adds (@, YP_LAST_MODIFIED,
  * YP_MASTER_NAME).
  */
-import { readFileSync, statSync, writeSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { loadMainConfig, type MainConfig } from '../global/config.js';
 import { msg } from '../global/msg.js';
@@ -20,7 +20,7 @@ import { DICT_TYPES, openDict, splitDictSpec } from '../maps/index.js';
 import { type BuildFlags, foldKey } from '../maps/store_indexed.js';
 import { type Entry, logicalLines } from '../maps/table_source.js';
 import { getopt } from '../util/getopt.js';
-import { exitQuietlyOnBrokenPipe } from '../util/stdio.js';
+import { completeBlocks, exitQuietlyOnBrokenPipe, writeStdoutSync } from '../util/stdio.js';
 import { strerror } from '../util/strerror.js';
 import { MessageKeys } from './postmap_mime.js';
 
@@ -420,25 +420,12 @@ let pendingBytes = 0;
  * batches for speed and, on such an exit, writes the complete 4096-byte
  * blocks of what is pending, so stdout holds the same bytes.
  */
-const BLOCK = 4096;
-
 process.on('exit', () => {
   if (pending.length === 0) return;
   const bytes = encodeBytes(pending.join(''));
   pending.length = 0;
-  writeAllSync(bytes.subarray(0, bytes.length - (bytes.length % BLOCK)));
+  writeStdoutSync(completeBlocks(bytes));
 });
-
-function writeAllSync(bytes: Uint8Array): void {
-  let done = 0;
-  while (done < bytes.length) {
-    try {
-      done += writeSync(1, bytes, done, bytes.length - done);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') return;
-    }
-  }
-}
 
 /** Buffered stdout: one write per 64 KB instead of one per line. */
 async function out(text: string): Promise<void> {

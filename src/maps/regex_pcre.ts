@@ -20,6 +20,7 @@
  * within 0-255.
  */
 import { re2Accepts } from './regex_guard.js';
+import { classBody, hex } from './regex_posix.js';
 
 export type PcreFlags = {
   readonly icase: boolean;
@@ -54,7 +55,6 @@ class NeedJs extends Error {}
 type Scope = { i: boolean; m: boolean; s: boolean; x: boolean; U: boolean };
 
 const range = (lo: number, hi: number): number[] => Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
-const hex = (c: number): string => `\\x${c.toString(16).padStart(2, '0')}`;
 const ALL = range(0, 255);
 const DIGIT = range(0x30, 0x39);
 const UPPER = range(0x41, 0x5a);
@@ -98,18 +98,7 @@ const CLASS_ESCAPES: Record<string, number[]> = {
 };
 const UNSUPPORTED = 'is not supported by Postroom';
 
-function setText(members: Iterable<number>): string {
-  const sorted = [...new Set(members)].sort((a, b) => a - b);
-  let out = '';
-  for (let i = 0; i < sorted.length; ) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
-    out += j > i ? `${hex(sorted[i]!)}-${hex(sorted[j]!)}` : hex(sorted[i]!);
-    i = j + 1;
-  }
-  return out;
-}
-const positive = (members: number[]): string => (members.length ? `[${setText(members)}]` : '\\b\\B');
+const positive = (members: number[]): string => (members.length ? `[${classBody(members)}]` : '\\b\\B');
 
 /** Translate a PCRE pattern (one char per byte), preferring RE2. */
 export function translatePcre(pattern: string, flags: PcreFlags): PcreTranslation {
@@ -621,7 +610,7 @@ class PcreParser {
       }
     }
     this.#p = p + 1;
-    if (negate) return set.size === 0 ? '[\\x00-\\xff]' : `[^${setText(set)}]`;
+    if (negate) return set.size === 0 ? '[\\x00-\\xff]' : `[^${classBody(set)}]`;
     return positive([...set]);
   }
 }

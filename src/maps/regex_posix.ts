@@ -66,10 +66,10 @@ const CLASSES: Record<string, number[]> = {
 };
 const WORD = [...CLASSES.alnum!, 0x5f];
 
-const hex = (c: number): string => `\\x${c.toString(16).padStart(2, '0')}`;
+export const hex = (c: number): string => `\\x${c.toString(16).padStart(2, '0')}`;
 
 /** A set of byte values as a class body, ranges merged. */
-function classBody(members: Iterable<number>): string {
+export function classBody(members: Iterable<number>): string {
   const sorted = [...new Set(members)].sort((a, b) => a - b);
   let out = '';
   for (let i = 0; i < sorted.length; ) {
