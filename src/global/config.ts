@@ -102,12 +102,11 @@ export function parseMainCf(text: string, file: string, initial: readonly Entry[
     const nv = splitNameValue(l);
     if (typeof nv === 'string') throw new ConfigError(`${file}, line ${line}: ${nv}: "${l}"`);
     const old = entries.get(nv.name);
-    if (old) {
+    // Postfix says nothing when the same value is set again.
+    if (old && old.value !== nv.value) {
       warnings.push(`${file}, line ${line}: overriding earlier entry: ${old.name}=${old.value}`);
-      entries.set(nv.name, { name: nv.name, value: nv.value, line });
-    } else {
-      entries.set(nv.name, { name: nv.name, value: nv.value, line });
     }
+    entries.set(nv.name, { name: nv.name, value: nv.value, line });
   }
   return { entries, warnings };
 }
