@@ -1,0 +1,101 @@
+/*
+ * queue_dirs - the queue directory tree and where a queue file lives in it
+ *
+ * Queues (under queue_directory): maildrop (postdrop drops local
+ * submissions here), incoming (cleanup's finished files), active (what
+ * qmgr is working on), deferred, hold, corrupt (unreadable files), the
+ * per-message logs bounce, defer and trace, flush (fast flush logs) and
+ * saved (quarantine). Queues named in hash_queue_names are split into
+ * hash_queue_depth levels of one-character subdirectories, chosen by the
+ * queue ID's microseconds in hex (see queue_id.ts); other queues are flat.
+ */
+
+import { chmod, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadParams, type MainConfig } from './config.js';
+import { queueIdHashKey } from './queue_id.js';
+
+/** Every queue, with the mode Postfix gives it (maildrop: group postdrop may write). */
+export const QUEUE_MODES: Readonly<Record<string, number>> = Object.freeze({
+  maildrop: 0o730,
+  incoming: 0o700,
+  active: 0o700,
+  deferred: 0o700,
+  hold: 0o700,
+  corrupt: 0o700,
+  bounce: 0o700,
+  defer: 0o700,
+  trace: 0o700,
+  flush: 0o700,
+  saved: 0o700,
+});
+
+export const QUEUE_NAMES: readonly string[] = Object.freeze(Object.keys(QUEUE_MODES));
+
+export interface QueueLayout {
+  /** queue_directory, absolute. */
+  readonly directory: string;
+  /** Queues split into subdirectories (hash_queue_names). */
+  readonly hashed: ReadonlySet<string>;
+  /** Levels of subdirectories (hash_queue_depth). */
+  readonly depth: number;
+  /** New queue files get long IDs (enable_long_queue_ids). */
+  readonly longIds: boolean;
+}
+
+/** The layout main.cf describes. */
+export function queueLayout(cfg: MainConfig): QueueLayout {
+  const p = loadParams(cfg, [
+    'queue_directory',
+    'hash_queue_names',
+    'hash_queue_depth',
+    'enable_long_queue_ids',
+  ]);
+  return {
+    directory: String(p.queue_directory),
+    hashed: new Set(cfg.list('hash_queue_names')),
+    depth: Number(p.hash_queue_depth),
+    longIds: p.enable_long_queue_ids === true,
+  };
+}
+
+/**
+ * The subdirectory levels for `name` in `queue`, relative to the queue
+ * ("A/B" for depth 2), or "" when the queue is not hashed. A name shorter
+ * than the depth pads with '_', as Postfix's directory forest does.
+ */
+export function queueHashDirs(layout: QueueLayout, queue: string, name: string): string {
+  if (!layout.hashed.has(queue) || layout.depth <= 0) return '';
+  const key = queueIdHashKey(name) ?? name;
+  const parts: string[] = [];
+  for (let i = 0; i < layout.depth; i++) parts.push(key[i] ?? '_');
+  return parts.join('/');
+}
+
+/** The directory that holds `name` in `queue`. */
+export function queueFileDir(layout: QueueLayout, queue: string, name: string): string {
+  return join(layout.directory, queue, queueHashDirs(layout, queue, name));
+}
+
+/** The path of queue file `name` (a queue ID) in `queue`. */
+export function queueFilePath(layout: QueueLayout, queue: string, name: string): string {
+  return join(queueFileDir(layout, queue, name), name);
+}
+
+/**
+ * Create the queue directories that are missing, with their modes (set
+ * explicitly: the umask must not weaken or widen them). Hashed
+ * subdirectories are made on demand by writers.
+ */
+export async function createQueueDirs(
+  layout: QueueLayout,
+  queues: readonly string[] = QUEUE_NAMES,
+): Promise<void> {
+  await mkdir(layout.directory, { recursive: true });
+  for (const q of queues) {
+    const mode = QUEUE_MODES[q] ?? 0o700;
+    const dir = join(layout.directory, q);
+    await mkdir(dir, { recursive: true, mode });
+    await chmod(dir, mode);
+  }
+}
