@@ -1,0 +1,132 @@
+/*
+ * maildir - deliver one message into a Maildir, safely without locks
+ *
+ * deliverMaildir() follows the Maildir protocol as Postfix's local(8) and
+ * virtual(8) do: the message is written to tmp/<sec>.P<pid>Q<n>.<host>
+ * (created exclusively, mode 0600), fsync'd, then hard-linked as
+ * new/<sec>.V<dev>I<ino>M<usec>.<host> (device and inode in hex, the
+ * name Postfix 3.7 gives) and the tmp name removed. A reader sees either
+ * no message or the whole one. Unlike Postfix, the new/ directory is
+ * fsync'd too, so the link itself survives a crash before the delivery
+ * is reported done. Missing tmp/, new/ and cur/ are created (mode 0700).
+ *
+ * Content is copied as is: no "From " line and no quoting; a last line
+ * without newline gets one. The "Q<n>" counter in the tmp name keeps
+ * concurrent deliveries of one process apart (Postfix runs one delivery
+ * per process and needs no counter). "/" and ":" in the host name are
+ * written as \057 and \072, as the Maildir specification asks.
+ */
+
+import { link, mkdir, open, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import {
+  BatchWriter,
+  chunks,
+  LineCopier,
+  MailboxError,
+  type MessageSource,
+  mailboxError,
+  writeAll,
+} from '../local/mailbox_copy.js';
+import { strerror } from '../util/strerror.js';
+import { msg } from './msg.js';
+
+export interface MaildirDelivery {
+  /** The Maildir directory (the one holding tmp/, new/, cur/). */
+  readonly dir: string;
+  readonly prefix?: string | Uint8Array;
+  readonly content: MessageSource;
+  /** mailbox_size_limit / virtual_mailbox_limit applies to each message file; 0 = none. */
+  readonly sizeLimit?: number;
+  readonly hostname?: string;
+}
+
+let sequence = 0;
+
+export function maildirHostname(name: string = hostname()): string {
+  return name.replace(/\//gu, '\\057').replace(/:/gu, '\\072');
+}
+
+/** Wall clock with microseconds, as gettimeofday(2). */
+function timeOfDay(): { sec: number; usec: number } {
+  const us = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  return { sec: Math.floor(us / 1e6), usec: us % 1e6 };
+}
+
+async function makeDirs(dir: string): Promise<void> {
+  for (const sub of ['tmp', 'new', 'cur']) await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
+}
+
+function errCode(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException | null)?.code;
+}
+
+/** Deliver; resolves to the new/ path of the message once it is on disk. */
+export async function deliverMaildir(req: MaildirDelivery): Promise<string> {
+  const host = maildirHostname(req.hostname);
+  const start = timeOfDay();
+  const tmpFile = join(req.dir, 'tmp', `${start.sec}.P${process.pid}Q${++sequence}.${host}`);
+  const flags = 'wx';
+  let fh: import('node:fs/promises').FileHandle;
+  try {
+    fh = await open(tmpFile, flags, 0o600);
+  } catch (e) {
+    if (errCode(e) !== 'ENOENT') throw mailboxError(e, '5.2.0', `create maildir file ${tmpFile}`);
+    try {
+      await makeDirs(req.dir);
+      fh = await open(tmpFile, flags, 0o600);
+    } catch (e2) {
+      throw mailboxError(e2, '5.2.0', `create maildir file ${tmpFile}`);
+    }
+  }
+  let newFile: string;
+  try {
+    const st = await fh.stat({ bigint: true });
+    newFile = join(
+      req.dir,
+      'new',
+      `${start.sec}.V${st.dev.toString(16)}I${st.ino.toString(16)}M${start.usec}.${host}`,
+    );
+    const room = req.sizeLimit && req.sizeLimit > 0 ? req.sizeLimit : Number.POSITIVE_INFINITY;
+    const out = new BatchWriter((b) => writeAll(fh, b), room);
+    if (req.prefix !== undefined && req.prefix.length > 0) await out.add([Buffer.from(req.prefix)]);
+    const body = new LineCopier(false);
+    for await (const c of chunks(req.content)) await out.add(body.push(c));
+    await out.add(body.end());
+    await out.flush();
+    await fh.sync();
+    await fh.close();
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await unlink(tmpFile).catch(() => undefined);
+    throw e instanceof MailboxError ? e : mailboxError(e, '4.3.0', 'error writing message');
+  }
+  try {
+    await linkNew(req.dir, tmpFile, newFile);
+  } catch (e) {
+    await unlink(tmpFile).catch(() => undefined);
+    throw mailboxError(e, '5.2.0', `create maildir file ${newFile}`);
+  }
+  await unlink(tmpFile).catch((e) => msg.warn(`remove ${tmpFile}: ${strerror(e)}`));
+  await syncDir(join(req.dir, 'new'));
+  return newFile;
+}
+
+async function linkNew(dir: string, tmpFile: string, newFile: string): Promise<void> {
+  try {
+    await link(tmpFile, newFile);
+  } catch (e) {
+    if (errCode(e) !== 'ENOENT') throw e;
+    await makeDirs(dir);
+    await link(tmpFile, newFile);
+  }
+}
+
+/** fsync a directory so a link in it survives a crash; file systems that refuse are let be. */
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r').catch(() => undefined);
+  if (fh === undefined) return;
+  await fh.sync().catch(() => undefined);
+  await fh.close().catch(() => undefined);
+}

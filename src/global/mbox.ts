@@ -1,0 +1,180 @@
+/*
+ * mbox - append one message to a UNIX mailbox file, all or nothing
+ *
+ * deliverMbox() locks the mailbox as mailbox_delivery_lock (local) or
+ * virtual_mailbox_lock (virtual) says, appends
+ *
+ *     From <sender or MAILER-DAEMON>  <asctime, local time>
+ *     <caller's prefix: Return-Path, X-Original-To, Delivered-To>
+ *     <message, lines beginning "From " written as ">From ">
+ *     <empty line>
+ *
+ * fsyncs the file, and unlocks. It resolves only when the message is on
+ * disk. On any error the file is truncated back to its size before the
+ * delivery, so a reader never sees half a message, and a MailboxError says
+ * why (4.x.x: try again later, 5.x.x: bounce). A size limit
+ * (mailbox_size_limit) applies to the whole file, as Postfix's file size
+ * resource limit does.
+ *
+ * Locking: "dotlock" is implemented (src/global/dotlock.ts). "fcntl" and
+ * "flock" need system calls Node does not expose; they are accepted in the
+ * parameter and reported by mboxLockMethods(), but only the dot lock is
+ * taken (docs/mailbox.md). The file is refused when it is a symbolic link,
+ * not a regular file, or has more than one hard link, and is re-checked
+ * after opening so it cannot be swapped in between.
+ */
+
+import { constants, type Stats } from 'node:fs';
+import { lstat, open } from 'node:fs/promises';
+import {
+  BatchWriter,
+  chunks,
+  LineCopier,
+  MailboxError,
+  type MessageSource,
+  mailboxError,
+  writeAll,
+} from '../local/mailbox_copy.js';
+import { strerror } from '../util/strerror.js';
+import { DotLockError, dotLock, type LockRetry } from './dotlock.js';
+
+export type LockMethod = 'flock' | 'fcntl' | 'dotlock';
+const METHODS: readonly LockMethod[] = ['flock', 'fcntl', 'dotlock'];
+
+/**
+ * Parse mailbox_delivery_lock / virtual_mailbox_lock ("fcntl, dotlock").
+ * Returns the methods, or an error text for an unknown name.
+ */
+export function parseMboxLock(value: string, param = 'mailbox_delivery_lock'): LockMethod[] | string {
+  const out: LockMethod[] = [];
+  for (const word of value.split(/[\s,]+/u).filter((w) => w !== '')) {
+    const m = METHODS.find((x) => x === word.toLowerCase());
+    if (m === undefined) return `${param}: unknown mailbox lock method "${word}"`;
+    if (!out.includes(m)) out.push(m);
+  }
+  if (out.length === 0) return `parameter ${param} specifies no applicable mailbox locking method`;
+  return out;
+}
+
+export interface MboxDelivery {
+  readonly path: string;
+  /** Envelope sender; "" (the null sender) is written as MAILER-DAEMON. */
+  readonly sender: string;
+  /** Delivery headers, already formatted (see deliveryHeaders()). */
+  readonly prefix?: string | Uint8Array;
+  readonly content: MessageSource;
+  readonly lock: readonly LockMethod[];
+  readonly retry: LockRetry;
+  /** mailbox_size_limit / virtual_mailbox_limit in bytes; 0 = none. */
+  readonly sizeLimit?: number;
+  /** Permissions of a mailbox created here. */
+  readonly mode?: number;
+  /** Delivery time for the From line (tests). */
+  readonly now?: Date;
+}
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** asctime(3) of local time, without its newline: "Wed Nov  5 10:01:48 2026". */
+export function asctime(d: Date): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  return (
+    `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')} ` +
+    `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())} ${d.getFullYear()}`
+  );
+}
+
+/** The mbox separator line (two spaces before the date, as Postfix writes it). */
+export function fromLine(sender: string, now: Date): string {
+  return `From ${sender === '' ? 'MAILER-DAEMON' : sender}  ${asctime(now)}\n`;
+}
+
+function sameFile(a: Stats, b: Stats): boolean {
+  return a.dev === b.dev && a.ino === b.ino;
+}
+
+/** Why a mailbox path is unsafe to append to, or undefined. */
+function unsafe(st: Stats): string | undefined {
+  if (st.isSymbolicLink()) return 'file is a symbolic link';
+  if (!st.isFile()) return 'file is not a regular file';
+  if (st.nlink > 1) return `file has ${st.nlink} hard links`;
+  return undefined;
+}
+
+export async function deliverMbox(req: MboxDelivery): Promise<void> {
+  let unlock: (() => Promise<void>) | undefined;
+  if (req.lock.includes('dotlock')) {
+    try {
+      unlock = await dotLock(req.path, req.retry);
+    } catch (e) {
+      const code = e instanceof DotLockError ? e.code : undefined;
+      throw new MailboxError(code === 'EEXIST' ? '4.2.0' : '5.2.0', (e as Error).message, code);
+    }
+  }
+  try {
+    await appendLocked(req);
+  } finally {
+    await unlock?.();
+  }
+}
+
+async function appendLocked(req: MboxDelivery): Promise<void> {
+  let before: Stats | undefined;
+  try {
+    before = await lstat(req.path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw mailboxError(e, '5.2.0', `cannot access ${req.path}`);
+  }
+  const bad = before && unsafe(before);
+  if (bad) throw new MailboxError('5.2.0', `${req.path}: ${bad}`);
+
+  const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
+  let fh: import('node:fs/promises').FileHandle;
+  try {
+    fh = await open(req.path, flags, req.mode ?? 0o600);
+  } catch (e) {
+    throw mailboxError(e, '5.2.0', `cannot open file ${req.path}`);
+  }
+  let origSize: number | undefined;
+  try {
+    const st = await fh.stat();
+    const badNow = unsafe(st);
+    if (badNow) throw new MailboxError('5.2.0', `${req.path}: ${badNow}`);
+    if (before && !sameFile(before, st))
+      throw new MailboxError('4.2.0', `${req.path}: file status changed unexpectedly`);
+    origSize = st.size;
+    await copy(fh, req, origSize);
+  } catch (e) {
+    // Only bytes of this delivery are cut off; before the size is known nothing was written.
+    if (origSize !== undefined) await fh.truncate(origSize).catch(() => undefined);
+    await fh.close().catch(() => undefined);
+    throw e instanceof MailboxError ? e : mailboxError(e, '4.3.0', 'error writing message');
+  }
+  try {
+    await fh.close();
+  } catch (e) {
+    throw new MailboxError('4.3.0', `error writing message: ${strerror(e)}`);
+  }
+}
+
+async function copy(
+  fh: import('node:fs/promises').FileHandle,
+  req: MboxDelivery,
+  origSize: number,
+): Promise<void> {
+  const room =
+    req.sizeLimit && req.sizeLimit > 0 ? Math.max(0, req.sizeLimit - origSize) : Number.POSITIVE_INFINITY;
+  const out = new BatchWriter((b) => writeAll(fh, b), room);
+  await out.add([Buffer.from(fromLine(req.sender, req.now ?? new Date()))]);
+  if (req.prefix !== undefined && req.prefix.length > 0) {
+    await out.add([typeof req.prefix === 'string' ? Buffer.from(req.prefix) : Buffer.from(req.prefix)]);
+  }
+  const body = new LineCopier(true);
+  for await (const c of chunks(req.content)) await out.add(body.push(c));
+  await out.add(body.end());
+  await out.add([Buffer.from('\n')]);
+  await out.flush();
+  await fh.sync();
+}

@@ -1,0 +1,217 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, linkSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { asctime, deliverMbox, fromLine, type MboxDelivery, parseMboxLock } from '../../src/global/mbox.js';
+import { deliveryHeaders, MailboxError } from '../../src/local/mailbox_copy.js';
+import { GOLDEN, ROOT, tempDir } from '../harness/index.js';
+import { cut, pythonRead, quoteWhole } from './helpers.js';
+
+process.env.TZ = 'UTC';
+const NOW = new Date(Date.UTC(2026, 10, 5, 9, 8, 7));
+const RETRY = { attempts: 3, delay: 0.01, stale: 500 };
+
+function req(path: string, more: Partial<MboxDelivery>): MboxDelivery {
+  return {
+    path,
+    sender: 'alice@example.com',
+    content: '',
+    lock: ['fcntl', 'dotlock'],
+    retry: RETRY,
+    now: NOW,
+    ...more,
+  };
+}
+
+async function rejects(p: Promise<unknown>): Promise<MailboxError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof MailboxError, String(e));
+    return e;
+  }
+  assert.fail('delivery succeeded');
+}
+
+test('From line: asctime with a space-padded day, two spaces, MAILER-DAEMON for the null sender', () => {
+  assert.equal(asctime(NOW), 'Thu Nov  5 09:08:07 2026');
+  assert.equal(fromLine('', NOW), 'From MAILER-DAEMON  Thu Nov  5 09:08:07 2026\n');
+  assert.equal(fromLine('a@b', NOW), 'From a@b  Thu Nov  5 09:08:07 2026\n');
+});
+
+test('two deliveries give the mailbox Postfix writes (golden), and Python reads them back', async (t) => {
+  const box = join(tempDir(t), 'alice');
+  const prefix = deliveryHeaders({
+    returnPath: 'alice@example.com',
+    originalRecipient: 'al@example.com',
+    deliveredTo: 'alice@example.com',
+  });
+  await deliverMbox(
+    req(box, {
+      prefix,
+      content: cut(
+        Buffer.from('Subject: one\n\nFrom here\n>From there\nFrom\nFromage\n From x\nlast'),
+        [13, 15, 16, 17, 30, 33, 46],
+      ),
+    }),
+  );
+  await deliverMbox(req(box, { sender: '', content: 'Subject: two\n\nbody\n' }));
+  const got = readFileSync(box, 'latin1');
+  assert.equal(got, readFileSync(join(GOLDEN, 'mailbox/mbox-two.txt'), 'latin1'));
+  assert.equal(statSync(box).mode & 0o777, 0o600);
+  assert.equal(existsSync(`${box}.lock`), false);
+
+  const msgs = pythonRead('mbox', box);
+  assert.equal(msgs.length, 2);
+  assert.equal(msgs[0]?.from, 'alice@example.com  Thu Nov  5 09:08:07 2026');
+  assert.equal(msgs[1]?.from, 'MAILER-DAEMON  Thu Nov  5 09:08:07 2026');
+  assert.match(
+    msgs[0]?.bytes ?? '',
+    /^Return-Path: <alice@example.com>\nX-Original-To: al@example.com\nDelivered-To: /u,
+  );
+  assert.match(
+    msgs[0]?.bytes ?? '',
+    /\n>From here\n>From there\nFrom\nFromage\n From x\nlast\n$/u,
+    'Python drops the separating empty line',
+  );
+  assert.equal(msgs[1]?.bytes, 'Subject: two\n\nbody\n');
+});
+
+test('quoting does not depend on where the stream is cut (property)', async (t) => {
+  const dir = tempDir(t);
+  let n = 0;
+  const line = fc.constantFrom('From a', 'From ', 'Fro', 'From', '>From x', 'x From y', '', 'F', 'text');
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(line, { maxLength: 12 }),
+      fc.array(fc.nat(200), { maxLength: 8 }),
+      async (lines, at) => {
+        const text = lines.join('\n');
+        const box = join(dir, `m${n++}`);
+        await deliverMbox(req(box, { content: cut(Buffer.from(text), at) }));
+        const body = quoteWhole(text);
+        const expect = `${fromLine('alice@example.com', NOW)}${body}${body === '' || body.endsWith('\n') ? '' : '\n'}\n`;
+        assert.equal(readFileSync(box, 'latin1'), expect);
+      },
+    ),
+    { numRuns: 150 },
+  );
+});
+
+test('a write that passes the size limit leaves the mailbox as it was: 5.2.2 File too large', async (t) => {
+  const box = join(tempDir(t), 'bob');
+  writeFileSync(box, 'From x  Thu Nov  5 09:08:07 2026\nold\n\n', { mode: 0o600 });
+  const before = readFileSync(box);
+  const e = await rejects(deliverMbox(req(box, { content: 'x'.repeat(200_000), sizeLimit: 100_000 })));
+  assert.equal(e.status, '5.2.2');
+  assert.equal(e.message, 'error writing message: File too large');
+  assert.deepEqual(readFileSync(box), before);
+  assert.equal(existsSync(`${box}.lock`), false);
+  await deliverMbox(req(box, { content: 'small\n', sizeLimit: 100_000 }));
+  assert.equal(pythonRead('mbox', box).length, 2);
+});
+
+test('a failure while reading the message truncates back and defers (4.3.0)', async (t) => {
+  const box = join(tempDir(t), 'carol');
+  await deliverMbox(req(box, { content: 'Subject: first\n\nok\n' }));
+  const before = readFileSync(box);
+  async function* broken(): AsyncGenerator<Uint8Array> {
+    yield Buffer.from('Subject: second\n\n');
+    yield Buffer.alloc(100_000, 0x61);
+    throw Object.assign(new Error('queue file read error'), { code: 'EIO' });
+  }
+  const e = await rejects(deliverMbox(req(box, { content: broken() })));
+  assert.equal(e.status, '4.3.0');
+  assert.equal(e.message, 'error writing message: Input/output error');
+  assert.deepEqual(readFileSync(box), before);
+});
+
+test('symbolic links, hard links and non-files are refused (5.2.0); nothing is written', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'target'), 'x');
+  symlinkSync(join(dir, 'target'), join(dir, 'sym'));
+  linkSync(join(dir, 'target'), join(dir, 'hard'));
+  const sym = await rejects(deliverMbox(req(join(dir, 'sym'), { content: 'a\n' })));
+  assert.equal(sym.status, '5.2.0');
+  assert.equal(sym.message, `${join(dir, 'sym')}: file is a symbolic link`);
+  const hard = await rejects(deliverMbox(req(join(dir, 'hard'), { content: 'a\n' })));
+  assert.equal(hard.message, `${join(dir, 'hard')}: file has 2 hard links`);
+  const notFile = await rejects(deliverMbox(req(dir, { content: 'a\n' })));
+  assert.equal(notFile.message, `${dir}: file is not a regular file`);
+  assert.equal(readFileSync(join(dir, 'target'), 'utf8'), 'x');
+});
+
+test('dotlock: a busy lock defers after deliver_lock_attempts (4.2.0); a stale one is removed', async (t) => {
+  const box = join(tempDir(t), 'dave');
+  writeFileSync(`${box}.lock`, '');
+  const e = await rejects(deliverMbox(req(box, { content: 'a\n' })));
+  assert.equal(e.status, '4.2.0');
+  assert.equal(e.message, `unable to create lock file ${box}.lock: File exists`);
+  assert.equal(existsSync(box), false);
+  assert.equal(existsSync(`${box}.lock`), true, 'a lock that is not ours stays');
+  await deliverMbox(req(box, { content: 'a\n', retry: { attempts: 3, delay: 0.01, stale: 0 } }));
+  assert.equal(pythonRead('mbox', box).length, 1);
+  assert.equal(existsSync(`${box}.lock`), false);
+});
+
+test('dotlock in a directory we cannot write to bounces (5.2.0) with the reason', async (t) => {
+  const box = join(tempDir(t), 'no', 'such', 'dir', 'erin');
+  const e = await rejects(deliverMbox(req(box, { content: 'a\n' })));
+  assert.equal(e.status, '5.2.0');
+  assert.equal(e.message, `unable to create lock file ${box}.lock: No such file or directory`);
+});
+
+test('mailbox_delivery_lock values', () => {
+  assert.deepEqual(parseMboxLock('fcntl, dotlock'), ['fcntl', 'dotlock']);
+  assert.deepEqual(parseMboxLock('DotLock flock'), ['dotlock', 'flock']);
+  assert.equal(
+    parseMboxLock(''),
+    'parameter mailbox_delivery_lock specifies no applicable mailbox locking method',
+  );
+  assert.equal(
+    parseMboxLock('fnctl', 'virtual_mailbox_lock'),
+    'virtual_mailbox_lock: unknown mailbox lock method "fnctl"',
+  );
+});
+
+test('several processes delivering to one mbox at once do not interleave', async (t) => {
+  const box = join(tempDir(t), 'shared');
+  const writer = join(ROOT, 'dist/test/mailbox/mbox_writer.js');
+  const tags = ['p1', 'p2', 'p3', 'p4'];
+  const PER = 5;
+  await Promise.all(
+    tags.map(
+      (tag) =>
+        new Promise<void>((resolve, reject) => {
+          const child = spawn(process.execPath, [writer, box, tag, String(PER), '300000'], {
+            stdio: ['ignore', 'ignore', 'pipe'],
+          });
+          let err = '';
+          child.stderr.on('data', (d) => {
+            err += d;
+          });
+          child.on('exit', (code) =>
+            code === 0 ? resolve() : reject(new Error(`${tag}: exit ${code}: ${err}`)),
+          );
+        }),
+    ),
+  );
+  const msgs = pythonRead('mbox', box);
+  assert.equal(msgs.length, tags.length * PER);
+  for (const m of msgs) {
+    const tag = /^Subject: (p\d) \d+\n/u.exec(m.bytes)?.[1];
+    assert.ok(tag, m.bytes.slice(0, 40));
+    assert.equal(m.from?.split(' ')[0], `${tag}@example.com`);
+    const lines = m.bytes.replace(/\n+$/u, '').split('\n');
+    const body = lines.slice(2, -1);
+    assert.equal(body.length, 15000);
+    assert.ok(
+      body.every((l) => l === `${tag} line of text`),
+      `message from ${tag} has foreign lines`,
+    );
+    assert.equal(lines.at(-1), '>From the end');
+  }
+  assert.equal(existsSync(`${box}.lock`), false);
+});
