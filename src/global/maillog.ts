@@ -1,0 +1,269 @@
+/*
+ * maillog - the mail log file, as Postfix 3.7 writes maillog_file
+ *
+ * Line format: "Mon DD HH:MM:SS host syslog_name/service[pid]: text", local
+ * time, the day padded with a space (as syslog and ctime do), host being
+ * $myhostname up to its first dot. This is what postlogd and postlog write,
+ * and what pflogsumm's "traditional" timestamp parser reads.
+ *
+ * Guarantees of MaillogWriter:
+ * - each line is one write(2) on a descriptor opened O_APPEND, so lines from
+ *   many processes never interleave or overwrite each other;
+ * - the file is opened like Postfix's safe_open: an existing regular file
+ *   with one link (never through a symlink), else created exclusively,
+ *   mode 0644; "/dev/stdout" and "-" write to standard output instead
+ *   (postfix start-fg, postlog in containers);
+ * - after "postfix logrotate" renames the file, the next line (checked at
+ *   most once a second) goes to a fresh file at the old name;
+ * - maillog_file must start with one of maillog_file_prefixes.
+ * Write errors are reported once through the fallback (stderr), never thrown
+ * into the daemon that is logging.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, constants, fstatSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
+import type { MainConfig } from './config.js';
+import { type Level, msg, type Sink } from './msg.js';
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/** "Nov  5 09:03:07": ctime's month, space-padded day and time, local time zone. */
+export function syslogTimestamp(d: Date): string {
+  const day = String(d.getDate()).padStart(2, ' ');
+  return `${MONTHS[d.getMonth()]} ${day} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+}
+
+/** "Nov 25 10:02:17 vm postfix/smtpd[123]: text". */
+export function formatLogLine(d: Date, host: string, ident: string, pid: number, text: string): string {
+  // One record per line: an embedded newline would forge a second log entry.
+  return `${syslogTimestamp(d)} ${host} ${ident}[${pid}]: ${text.replace(/[\r\n]/g, ' ')}`;
+}
+
+/** The host field: the first label of $myhostname, as syslog shows it. */
+export function logHostName(myhostname: string): string {
+  const dot = myhostname.indexOf('.');
+  return dot > 0 ? myhostname.slice(0, dot) : myhostname;
+}
+
+/** True when maillog_file names standard output rather than a file. */
+export function isStdout(path: string): boolean {
+  return path === '-' || path === '/dev/stdout';
+}
+
+/** Null when path is allowed by maillog_file_prefixes, else Postfix's complaint. */
+export function checkPrefix(path: string, prefixes: readonly string[]): string | null {
+  if (path === '-' || prefixes.some((p) => path.startsWith(p))) return null;
+  return `maillog_file value '${path}' does not match any prefix in maillog_file_prefixes`;
+}
+
+export class MaillogWriter {
+  private fd = -1;
+  private ino = 0;
+  private lastCheck = 0;
+  private failed = false;
+
+  constructor(
+    readonly path: string,
+    private readonly onError: (text: string) => void = (t) => process.stderr.write(`${t}\n`),
+  ) {}
+
+  /** Opens now, so that a bad path stops a daemon at start-up; throws Error with Postfix's text. */
+  open(): void {
+    if (isStdout(this.path)) {
+      this.fd = 1;
+      return;
+    }
+    this.fd = openAppend(this.path);
+    this.ino = fstatSync(this.fd).ino;
+    this.lastCheck = Date.now();
+  }
+
+  /** Appends one line (a newline is added). */
+  write(line: string): void {
+    try {
+      if (this.fd < 0) this.open();
+      else this.reopenIfRotated();
+      writeAll(this.fd, Buffer.from(line + '\n', 'utf8'));
+      this.failed = false;
+    } catch (e) {
+      // Say it once per outage, not once per line.
+      if (!this.failed) this.onError(`logfile '${this.path}' write error: ${(e as Error).message}`);
+      this.failed = true;
+      this.closeFile();
+    }
+  }
+
+  close(): void {
+    this.closeFile();
+  }
+
+  private closeFile(): void {
+    if (this.fd > 2) closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  private reopenIfRotated(): void {
+    if (this.fd <= 2) return;
+    const now = Date.now();
+    if (now - this.lastCheck < 1000) return;
+    this.lastCheck = now;
+    let ino = -1;
+    try {
+      ino = statSync(this.path).ino;
+    } catch {
+      // Renamed away and not yet recreated: create it.
+    }
+    if (ino !== this.ino) {
+      this.closeFile();
+      this.open();
+    }
+  }
+}
+
+function openAppend(path: string): number {
+  const { O_WRONLY, O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(path, O_WRONLY | O_APPEND | O_NOFOLLOW);
+      const st = fstatSync(fd);
+      if (!st.isFile() || st.nlink !== 1) {
+        closeSync(fd);
+        throw new Error(`open logfile '${path}': not a regular file with one link`);
+      }
+      return fd;
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.code !== 'ENOENT') throw openError(path, err);
+    }
+    try {
+      return openSync(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL, 0o644);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      // Another process created it first: open theirs.
+      if (err.code !== 'EEXIST') throw openError(path, err);
+    }
+  }
+  throw new Error(`open logfile '${path}': file keeps changing`);
+}
+
+function openError(path: string, err: NodeJS.ErrnoException): Error {
+  if (!err.code) return err;
+  const text: Record<string, string> = {
+    ENOENT: 'No such file or directory',
+    EACCES: 'Permission denied',
+    ELOOP: 'Too many levels of symbolic links',
+    EISDIR: 'Is a directory',
+    ENOTDIR: 'Not a directory',
+  };
+  return new Error(`open logfile '${path}': ${text[err.code] ?? err.code}`);
+}
+
+function writeAll(fd: number, buf: Buffer): void {
+  // A regular file takes the whole line in one write; only a pipe (stdout) may take less.
+  let off = 0;
+  while (off < buf.length) off += writeSync(fd, buf, off);
+}
+
+export interface MaillogSinkOptions {
+  readonly writer: MaillogWriter;
+  /** The first label of $myhostname (logHostName). */
+  readonly host: string;
+  readonly pid?: number;
+  /** Also copy lines to stderr (warnings and worse of a command run by hand). */
+  readonly alsoStderr?: (level: Level) => boolean;
+  readonly clock?: () => Date;
+}
+
+/**
+ * A msg sink for daemons: msg's "postfix/smtpd: text" becomes
+ * "Nov 25 10:02:17 host postfix/smtpd[pid]: text" in the log file.
+ */
+export function maillogSink(o: MaillogSinkOptions): Sink {
+  const pid = o.pid ?? process.pid;
+  const clock = o.clock ?? (() => new Date());
+  return (level, line) => {
+    const prefix = `${msg.program}: `;
+    const text = line.startsWith(prefix) ? line.slice(prefix.length) : line;
+    o.writer.write(formatLogLine(clock(), o.host, msg.program, pid, text));
+    if (o.alsoStderr?.(level)) process.stderr.write(line + '\n');
+  };
+}
+
+/**
+ * Points msg at $maillog_file for a daemon or postlog. Returns null (msg
+ * unchanged) when maillog_file is empty, i.e. logging goes to syslog.
+ */
+export function openMaillog(
+  cfg: MainConfig,
+  opts: { alsoStderr?: (level: Level) => boolean } = {},
+): MaillogWriter | null {
+  const path = cfg.get('maillog_file');
+  if (path === '') return null;
+  const problem = checkPrefix(path, cfg.list('maillog_file_prefixes'));
+  if (problem) msg.fatal(problem);
+  const writer = new MaillogWriter(path);
+  try {
+    writer.open();
+  } catch (e) {
+    msg.fatal((e as Error).message);
+  }
+  const host = logHostName(cfg.get('myhostname'));
+  msg.setSink(maillogSink({ writer, host, ...(opts.alsoStderr ? { alsoStderr: opts.alsoStderr } : {}) }));
+  return writer;
+}
+
+/** strftime for maillog_file_rotate_suffix: the conversions that make sense in a file name. */
+export function strftime(format: string, d: Date): string {
+  return format.replace(/%([YmdHMSjyeb%])/g, (_m, c: string) => {
+    switch (c) {
+      case 'Y':
+        return String(d.getFullYear());
+      case 'y':
+        return pad2(d.getFullYear() % 100);
+      case 'm':
+        return pad2(d.getMonth() + 1);
+      case 'd':
+        return pad2(d.getDate());
+      case 'e':
+        return String(d.getDate()).padStart(2, ' ');
+      case 'H':
+        return pad2(d.getHours());
+      case 'M':
+        return pad2(d.getMinutes());
+      case 'S':
+        return pad2(d.getSeconds());
+      case 'b':
+        return MONTHS[d.getMonth()]!;
+      case 'j': {
+        const start = new Date(d.getFullYear(), 0, 1);
+        const day = Math.floor((d.getTime() - start.getTime()) / 86_400_000) + 1;
+        return String(day).padStart(3, '0');
+      }
+      default:
+        return '%';
+    }
+  });
+}
+
+/**
+ * "postfix logrotate": renames maillog_file to file.SUFFIX (writers notice
+ * within a second and start a new file) and compresses the old one with
+ * maillog_file_compressor in the background. Returns the rotated name.
+ */
+export function rotateMaillog(cfg: MainConfig, now = new Date()): string {
+  const path = cfg.get('maillog_file');
+  if (path === '' || isStdout(path)) msg.fatal(`logrotate: maillog_file is not a regular file: '${path}'`);
+  const rotated = `${path}.${strftime(cfg.get('maillog_file_rotate_suffix'), now)}`;
+  try {
+    renameSync(path, rotated);
+  } catch (e) {
+    msg.fatal(`rename ${path} to ${rotated}: ${(e as Error).message}`);
+  }
+  const compressor = cfg.get('maillog_file_compressor');
+  if (compressor !== '') {
+    const child = spawn(compressor, [rotated], { stdio: 'ignore', detached: true });
+    child.on('error', (e) => msg.warn(`${compressor} ${rotated}: ${e.message}`));
+    child.unref();
+  }
+  return rotated;
+}
