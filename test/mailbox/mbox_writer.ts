@@ -1,17 +1,29 @@
 /*
  * A separate process delivering messages into one mbox, for the
- * concurrency test: node mbox_writer.js <mbox> <tag> <count> <bodyBytes>
+ * concurrency test: node mbox_writer.js <mbox> <tag> <count> <lock|nolock>.
+ * The message arrives slowly, in many chunks, as from a queue file, so
+ * that deliveries of different processes overlap in time.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { deliverMbox } from '../../src/global/mbox.js';
 
-const [path, tag, count, size] = process.argv.slice(2);
-const body = `${`${tag} line of text\n`.repeat(Math.ceil(Number(size) / 20))}`;
+const [path, tag, count, locking] = process.argv.slice(2);
+
+async function* content(i: number): AsyncGenerator<Uint8Array> {
+  yield Buffer.from(`Subject: ${tag} ${i}\n\n`);
+  for (let n = 0; n < 10; n++) {
+    yield Buffer.from(`${tag} line of text\n`.repeat(4000));
+    await sleep(1);
+  }
+  yield Buffer.from('From the end\n');
+}
+
 for (let i = 0; i < Number(count); i++) {
   await deliverMbox({
     path: path as string,
     sender: `${tag}@example.com`,
-    content: `Subject: ${tag} ${i}\n\n${body}From the end\n`,
-    lock: ['fcntl', 'dotlock'],
-    retry: { attempts: 2000, delay: 0.005, stale: 500 },
+    content: content(i),
+    lock: locking === 'lock' ? ['fcntl', 'dotlock'] : [],
+    retry: { attempts: 5000, delay: 0.002, stale: 500 },
   });
 }
