@@ -1,0 +1,297 @@
+/*
+ * queue_file_writer - write a new queue file, durably, for cleanup
+ *
+ *   const w = await createQueueFile(layout);     // incoming/<temp name>
+ *   await w.envelope({ arrival, sender, recipients, attributes });
+ *   await w.content(chunk); ...                  // raw bytes, LF line ends
+ *   await w.recipient(r);                        // optional, after content
+ *   const id = await w.commit();                 // safe on disk now
+ *
+ * Guarantees: commit() resolves only after the file's data is synced, the
+ * file has its queue ID name in incoming (a hard link, so an existing file
+ * of that name is never overwritten) and the directory is synced: a crash
+ * after that loses nothing, a crash before leaves only a temp file that is
+ * not a queue ID. Memory stays bounded: records are batched up to a
+ * fixed size and each call waits for its write when the batch is full.
+ * Many writers may run at once; each has its own file. Await every call
+ * before the next on the same writer.
+ */
+
+import { randomBytes } from 'node:crypto';
+import { type FileHandle, link, mkdir, open, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { syncDirectory } from '../util/atomic_file.js';
+import type { QueueLayout } from './queue_dirs.js';
+import { queueFileDir, queueFilePath } from './queue_dirs.js';
+import {
+  DEFAULT_CONTENT_RECORD,
+  encodeRecord,
+  formatSize,
+  type QueueEnvelope,
+  type QueueRecipient,
+  REC,
+  SIZE_RECORD_LEN,
+} from './queue_file.js';
+import { makeQueueId, type QueueIdTime, queueIdNow } from './queue_id.js';
+
+const FLUSH_AT = 64 * 1024;
+const LF = 0x0a;
+let tempSeq = 0;
+
+export interface CreateOptions {
+  /** The queue to create the file in (default incoming). */
+  readonly queue?: string;
+  /** Size of the pieces long content lines are cut into. */
+  readonly contentRecordSize?: number;
+  /** Creation time (tests); default now. */
+  readonly time?: QueueIdTime;
+}
+
+/** Start a new queue file in `layout`'s incoming queue under a temporary name. */
+export async function createQueueFile(
+  layout: QueueLayout,
+  opts: CreateOptions = {},
+): Promise<QueueFileWriter> {
+  const queue = opts.queue ?? 'incoming';
+  const tmpDir = join(layout.directory, queue);
+  const tmpPath = join(tmpDir, `t${process.pid}.${++tempSeq}.${randomBytes(4).toString('hex')}`);
+  const fh = await open(tmpPath, 'wx', 0o600);
+  try {
+    const st = await fh.stat({ bigint: true });
+    const w = new QueueFileWriter(layout, queue, fh, tmpPath, st.ino, opts);
+    await w.start();
+    return w;
+  } catch (e) {
+    await fh.close().catch(() => {});
+    await unlink(tmpPath).catch(() => {});
+    throw e;
+  }
+}
+
+type State = 'new' | 'envelope' | 'content' | 'extracted' | 'committed' | 'aborted';
+
+export class QueueFileWriter {
+  #state: State = 'new';
+  #batch: Buffer[] = [];
+  #batchLen = 0;
+  /** File offset of the next byte not yet in the batch or on disk. */
+  #offset = 0;
+  #contentOffset = 0;
+  #xtraOffset = 0;
+  #contentLength = 0;
+  #rcptCount = 0;
+  /** An unfinished line: bytes after the last LF, fewer than one record's worth. */
+  #line: Buffer[] = [];
+  #lineLen = 0;
+  readonly #pieceSize: number;
+  #time: QueueIdTime;
+  #queueId: string;
+
+  constructor(
+    readonly layout: QueueLayout,
+    readonly queue: string,
+    private readonly fh: FileHandle,
+    readonly tempPath: string,
+    private readonly inode: bigint,
+    opts: CreateOptions,
+  ) {
+    this.#pieceSize = Math.max(1, opts.contentRecordSize ?? DEFAULT_CONTENT_RECORD);
+    this.#time = opts.time ?? queueIdNow();
+    this.#queueId = makeQueueId(layout.longIds, this.#time, inode);
+  }
+
+  /** The queue ID; final once commit() resolved (a rare name clash picks a new one). */
+  get queueId(): string {
+    return this.#queueId;
+  }
+
+  /** Message size so far: content bytes. */
+  get contentLength(): number {
+    return this.#contentLength;
+  }
+
+  /** @internal the C placeholder: zero sizes read as a torn file until commit patches them. */
+  async start(): Promise<void> {
+    this.#put(
+      REC.SIZE,
+      formatSize({ contentOffset: 0, xtraOffset: 0, contentLength: 0, rcptCount: 0, fileSize: 0 }),
+    );
+    if (this.#offset !== SIZE_RECORD_LEN) throw new Error('queue file: size record length mismatch');
+    await this.#flush();
+  }
+
+  /** Write the envelope: everything before the content. */
+  async envelope(env: QueueEnvelope): Promise<void> {
+    this.#expect('new');
+    this.#state = 'envelope';
+    this.#put(REC.TIME, `${env.arrival.sec} ${env.arrival.usec}`);
+    for (const [name, value] of Object.entries(env.attributes ?? {})) {
+      if (name === '' || name.includes('='))
+        throw new TypeError(`bad queue file attribute name: ${JSON.stringify(name)}`);
+      this.#put(REC.ATTR, `${name}=${value}`);
+    }
+    if (env.dsnEnvid !== undefined) this.#put(REC.DSN_ENVID, env.dsnEnvid);
+    if (env.dsnRet !== undefined) this.#put(REC.DSN_RET, String(env.dsnRet));
+    this.#put(REC.FROM, env.sender);
+    for (const r of env.recipients) this.#putRecipient(r);
+    await this.#maybeFlush();
+  }
+
+  /** Append raw message content (header and body, LF line ends, any bytes). */
+  async content(chunk: Uint8Array): Promise<void> {
+    if (this.#state === 'envelope') {
+      this.#contentOffset = this.#offset;
+      this.#put(REC.MESG, '');
+      this.#state = 'content';
+    }
+    this.#expect('content');
+    this.#contentLength += chunk.length;
+    let start = 0;
+    while (start < chunk.length) {
+      const lf = chunk.indexOf(LF, start);
+      const room = this.#pieceSize - this.#lineLen;
+      if (lf >= 0 && lf - start <= room) {
+        this.#line.push(Buffer.from(chunk.subarray(start, lf)));
+        this.#lineLen += lf - start;
+        this.#endLine(REC.NORM);
+        start = lf + 1;
+      } else {
+        const end = Math.min(chunk.length, start + room);
+        this.#line.push(Buffer.from(chunk.subarray(start, end)));
+        this.#lineLen += end - start;
+        start = end;
+        if (this.#lineLen === this.#pieceSize) this.#endLine(REC.CONT);
+      }
+      if (this.#batchLen >= FLUSH_AT) await this.#flush();
+    }
+  }
+
+  /** Add a recipient after the content (sendmail -t, header-derived). */
+  async recipient(r: QueueRecipient): Promise<void> {
+    this.#endContent();
+    this.#expect('extracted');
+    this.#putRecipient(r);
+    await this.#maybeFlush();
+  }
+
+  /**
+   * Finish the file: sync it, give it its queue ID name, sync the
+   * directory. Resolves with the queue ID once the message is safe.
+   */
+  async commit(): Promise<string> {
+    this.#endContent();
+    this.#expect('extracted');
+    this.#put(REC.END, '');
+    const fileSize = this.#offset;
+    await this.#flush();
+    const size = encodeRecord(
+      REC.SIZE,
+      formatSize({
+        contentOffset: this.#contentOffset,
+        xtraOffset: this.#xtraOffset,
+        contentLength: this.#contentLength,
+        rcptCount: this.#rcptCount,
+        fileSize,
+      }),
+    );
+    try {
+      await this.fh.write(size, 0, size.length, 0);
+      await this.fh.sync();
+    } catch (e) {
+      await this.abort();
+      throw e;
+    }
+    await this.fh.close();
+    this.#state = 'committed';
+    let finalPath: string;
+    for (;;) {
+      finalPath = queueFilePath(this.layout, this.queue, this.#queueId);
+      try {
+        await link(this.tempPath, finalPath);
+        break;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') {
+          await mkdir(queueFileDir(this.layout, this.queue, this.#queueId), { recursive: true, mode: 0o700 });
+        } else if (code === 'EEXIST') {
+          // Short IDs repeat (same microseconds, reused inode): take a fresh time.
+          await new Promise((r) => setTimeout(r, 1));
+          this.#time = queueIdNow();
+          this.#queueId = makeQueueId(this.layout.longIds, this.#time, this.inode);
+        } else {
+          await unlink(this.tempPath).catch(() => {});
+          throw e;
+        }
+      }
+    }
+    await unlink(this.tempPath);
+    syncDirectory(dirname(finalPath));
+    if (dirname(finalPath) !== dirname(this.tempPath)) syncDirectory(dirname(this.tempPath));
+    return this.#queueId;
+  }
+
+  /** Give up: close and remove the temporary file. Safe to call more than once. */
+  async abort(): Promise<void> {
+    if (this.#state === 'committed' || this.#state === 'aborted') return;
+    this.#state = 'aborted';
+    await this.fh.close().catch(() => {});
+    await unlink(this.tempPath).catch(() => {});
+  }
+
+  #expect(state: State): void {
+    if (this.#state !== state)
+      throw new Error(`queue file ${this.tempPath}: ${state} expected, state is ${this.#state}`);
+  }
+
+  #putRecipient(r: QueueRecipient): void {
+    if (r.orig !== undefined) this.#put(REC.ORCP, r.orig);
+    if (r.dsnOrcpt !== undefined) this.#put(REC.DSN_ORCPT, r.dsnOrcpt);
+    if (r.dsnNotify !== undefined && r.dsnNotify !== 0) this.#put(REC.DSN_NOTIFY, String(r.dsnNotify));
+    this.#put(REC.RCPT, r.address);
+    this.#rcptCount++;
+  }
+
+  #endLine(type: number): void {
+    this.#put(type, Buffer.concat(this.#line, this.#lineLen));
+    this.#line = [];
+    this.#lineLen = 0;
+  }
+
+  /** Close the content section (an envelope with no content gets an empty one). */
+  #endContent(): void {
+    if (this.#state === 'envelope') {
+      this.#contentOffset = this.#offset;
+      this.#put(REC.MESG, '');
+      this.#state = 'content';
+    }
+    if (this.#state !== 'content') return;
+    if (this.#lineLen > 0) this.#endLine(REC.CONT);
+    this.#xtraOffset = this.#offset;
+    this.#put(REC.XTRA, '');
+    this.#state = 'extracted';
+  }
+
+  #put(type: number, payload: Uint8Array | string): void {
+    const rec = encodeRecord(type, payload);
+    this.#batch.push(rec);
+    this.#batchLen += rec.length;
+    this.#offset += rec.length;
+  }
+
+  async #maybeFlush(): Promise<void> {
+    if (this.#batchLen >= FLUSH_AT) await this.#flush();
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#batchLen === 0) return;
+    const data = Buffer.concat(this.#batch, this.#batchLen);
+    const at = this.#offset - this.#batchLen;
+    this.#batch = [];
+    this.#batchLen = 0;
+    let done = 0;
+    while (done < data.length) {
+      const { bytesWritten } = await this.fh.write(data, done, data.length - done, at + done);
+      done += bytesWritten;
+    }
+  }
+}
