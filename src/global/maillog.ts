@@ -62,10 +62,16 @@ export class MaillogWriter {
   private lastCheck = 0;
   private failed = false;
 
+  private readonly onError: (text: string) => void;
+  private readonly rotateCheckMs: number;
+
   constructor(
     readonly path: string,
-    private readonly onError: (text: string) => void = (t) => process.stderr.write(`${t}\n`),
-  ) {}
+    opts: { onError?: (text: string) => void; rotateCheckMs?: number } = {},
+  ) {
+    this.onError = opts.onError ?? ((t) => process.stderr.write(`${t}\n`));
+    this.rotateCheckMs = opts.rotateCheckMs ?? 1000;
+  }
 
   /** Opens now, so that a bad path stops a daemon at start-up; throws Error with Postfix's text. */
   open(): void {
@@ -105,7 +111,7 @@ export class MaillogWriter {
   private reopenIfRotated(): void {
     if (this.fd <= 2) return;
     const now = Date.now();
-    if (now - this.lastCheck < 1000) return;
+    if (now - this.lastCheck < this.rotateCheckMs) return;
     this.lastCheck = now;
     let ino = -1;
     try {
