@@ -12,6 +12,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { mimeLimits } from '../cleanup/mime_limits.js';
 import { loadMainConfig, type MainConfig } from '../global/config.js';
 import { msg } from '../global/msg.js';
 import { decodeBytes, encodeBytes, hasRawBytes, printable } from '../maps/bytes.js';
@@ -206,7 +207,10 @@ export async function runTool(tool: Tool, argv: readonly string[]): Promise<neve
     };
     if (o.header || o.body) {
       const keys: string[] = [];
-      const m = new MessageKeys({ header: o.header, body: o.body, mime: o.mime }, (k) => keys.push(k));
+      const limits = mimeLimits(cfg);
+      const m = new MessageKeys({ header: o.header, body: o.body, mime: o.mime, limits }, (k) =>
+        keys.push(k),
+      );
       for await (const line of stdinLines()) {
         m.line(line);
         while (keys.length > 0) await query(keys.shift()!);
