@@ -12,7 +12,9 @@
  * - the file is opened like Postfix's safe_open: an existing regular file
  *   with one link (never through a symlink), else created exclusively,
  *   mode 0644; "/dev/stdout" and "-" write to standard output instead
- *   (postfix start-fg, postlog in containers);
+ *   (postfix start-fg, postlog in containers); there, where many
+ *   processes share one pipe, a line is cut to PIPE_BUF (4096) bytes so its
+ *   single write stays atomic;
  * - after "postfix logrotate" renames the file, the next line (checked at
  *   most once a second) goes to a fresh file at the old name;
  * - maillog_file must start with one of maillog_file_prefixes.
@@ -61,6 +63,8 @@ export class MaillogWriter {
   private ino = 0;
   private lastCheck = 0;
   private failed = false;
+  /** Pipes and terminals: a line must fit one atomic write (PIPE_BUF). */
+  private capped = false;
 
   private readonly onError: (text: string) => void;
   private readonly rotateCheckMs: number;
@@ -77,6 +81,7 @@ export class MaillogWriter {
   open(): void {
     if (isStdout(this.path)) {
       this.fd = 1;
+      this.capped = !fstatSync(1).isFile();
       return;
     }
     this.fd = openAppend(this.path);
@@ -89,7 +94,7 @@ export class MaillogWriter {
     try {
       if (this.fd < 0) this.open();
       else this.reopenIfRotated();
-      writeAll(this.fd, Buffer.from(line + '\n', 'utf8'));
+      writeAll(this.fd, this.capped ? capLine(line) : Buffer.from(line + '\n', 'utf8'));
       this.failed = false;
     } catch (e) {
       // Say it once per outage, not once per line.
@@ -162,6 +167,21 @@ function openError(path: string, err: NodeJS.ErrnoException): Error {
     ENOTDIR: 'Not a directory',
   };
   return new Error(`open logfile '${path}': ${text[err.code] ?? err.code}`);
+}
+
+const PIPE_BUF = 4096;
+
+/** The line and its newline in at most PIPE_BUF bytes, cut at a character boundary. */
+export function capLine(line: string): Buffer {
+  const buf = Buffer.from(line + '\n', 'utf8');
+  if (buf.length <= PIPE_BUF) return buf;
+  let end = PIPE_BUF - 1;
+  // Back off over UTF-8 continuation bytes so no character is split.
+  while (end > 0 && (buf[end]! & 0xc0) === 0x80) end--;
+  const out = Buffer.alloc(end + 1);
+  buf.copy(out, 0, 0, end);
+  out[end] = 0x0a;
+  return out;
 }
 
 function writeAll(fd: number, buf: Buffer): void {

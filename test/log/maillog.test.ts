@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadMainConfig } from '../../src/global/config.js';
 import {
+  capLine,
   checkPrefix,
   formatLogLine,
   logHostName,
@@ -121,11 +122,20 @@ test('"-" and /dev/stdout write to standard output', (t) => {
     script,
     `const { MaillogWriter } = await import(${JSON.stringify(MAILLOG_JS)});
 for (const p of ['-', '/dev/stdout']) { const w = new MaillogWriter(p); w.write('to ' + p); w.close(); }
+new MaillogWriter('-').write('y'.repeat(10000));
 `,
   );
   const r = run(process.execPath, [script]);
   assert.equal(r.status, 0, r.stderr);
-  assert.equal(r.stdout, 'to -\nto /dev/stdout\n');
+  // On a pipe a long line is cut to one atomic write.
+  assert.equal(r.stdout, `to -\nto /dev/stdout\n${'y'.repeat(4095)}\n`);
+});
+
+test('capLine: at most 4096 bytes with the newline, never splitting a character', () => {
+  assert.equal(capLine('short').toString(), 'short\n');
+  const euro = capLine('a' + '\u20ac'.repeat(2000));
+  assert.ok(euro.length <= 4096);
+  assert.equal(euro.toString('utf8'), `a${'\u20ac'.repeat(1364)}\n`);
 });
 
 test('refusals: outside maillog_file_prefixes, symlink, missing directory; write errors said once', (t) => {
