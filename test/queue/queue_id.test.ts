@@ -3,6 +3,8 @@
  * subdirectory a queue file goes to.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { loadMainConfig } from '../../src/global/config.js';
@@ -17,7 +19,7 @@ import {
   queueIdHashKey,
   shortQueueId,
 } from '../../src/global/queue_id.js';
-import { configDir } from '../harness/index.js';
+import { configDir, GOLDEN } from '../harness/index.js';
 
 // The two examples in Postfix's postconf(5) for enable_long_queue_ids.
 const LONG_EXAMPLE = '3Pt2mN2VXxznjll';
@@ -110,4 +112,21 @@ test('hashed paths: only hash_queue_names queues, hash_queue_depth levels, micro
     queueLayout(loadMainConfig({ configDir: configDir(t, 'enable_long_queue_ids = yes\n') })).longIds,
     true,
   );
+});
+
+test('golden: where postsuper -s puts a file is our short ID in our hashed subdirectory', () => {
+  const cases = JSON.parse(readFileSync(join(GOLDEN, 'queue/postsuper-s.json'), 'utf8')) as {
+    depth: number;
+    name: string;
+    inode: string;
+    result: string;
+  }[];
+  assert.equal(cases.length, 30);
+  for (const c of cases) {
+    const p = parseQueueId(c.name);
+    assert.ok(p, c.name);
+    const id = shortQueueId({ sec: 0, usec: p.usec }, BigInt(c.inode));
+    const layout = { directory: '/q', hashed: new Set(['deferred']), depth: c.depth, longIds: false };
+    assert.equal(queueFilePath(layout, 'deferred', id), `/q/${c.result}`, JSON.stringify(c));
+  }
 });
