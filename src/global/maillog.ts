@@ -12,7 +12,8 @@
  * - the file is opened like Postfix's safe_open: an existing regular file
  *   with one link (never through a symlink), else created exclusively,
  *   mode 0644; "/dev/stdout" and "-" write to standard output instead
- *   (postfix start-fg, postlog in containers); there, where many
+ *   (postfix start-fg, postlog in containers), "/dev/stderr" to standard
+ *   error; there, where many
  *   processes share one pipe, a line is cut to PIPE_BUF (4096) bytes so its
  *   single write stays atomic;
  * - after "postfix logrotate" renames the file, the next line (checked at
@@ -52,6 +53,12 @@ export function isStdout(path: string): boolean {
   return path === '-' || path === '/dev/stdout';
 }
 
+/** The inherited descriptor a path stands for: 1 for "-" and /dev/stdout, 2 for /dev/stderr. */
+function standardFd(path: string): number | null {
+  if (isStdout(path)) return 1;
+  return path === '/dev/stderr' ? 2 : null;
+}
+
 /** Null when path is allowed by maillog_file_prefixes, else Postfix's complaint. */
 export function checkPrefix(path: string, prefixes: readonly string[]): string | null {
   if (path === '-' || prefixes.some((p) => path.startsWith(p))) return null;
@@ -79,9 +86,10 @@ export class MaillogWriter {
 
   /** Opens now, so that a bad path stops a daemon at start-up; throws Error with Postfix's text. */
   open(): void {
-    if (isStdout(this.path)) {
-      this.fd = 1;
-      this.capped = !fstatSync(1).isFile();
+    const std = standardFd(this.path);
+    if (std !== null) {
+      this.fd = std;
+      this.capped = !fstatSync(std).isFile();
       return;
     }
     this.fd = openAppend(this.path);
@@ -278,7 +286,8 @@ export function strftime(format: string, d: Date): string {
  */
 export function rotateMaillog(cfg: MainConfig, now = new Date()): string {
   const path = cfg.get('maillog_file');
-  if (path === '' || isStdout(path)) msg.fatal(`logrotate: maillog_file is not a regular file: '${path}'`);
+  if (path === '' || standardFd(path) !== null)
+    msg.fatal(`logrotate: maillog_file is not a regular file: '${path}'`);
   const rotated = `${path}.${strftime(cfg.get('maillog_file_rotate_suffix'), now)}`;
   try {
     renameSync(path, rotated);
@@ -292,4 +301,26 @@ export function rotateMaillog(cfg: MainConfig, now = new Date()): string {
     child.unref();
   }
   return rotated;
+}
+
+/** The program name in every log line: "$syslog_name/process", e.g. "postfix/submission/smtpd". */
+export function mailTask(syslogName: string, processName: string): string {
+  const base = processName.slice(processName.lastIndexOf('/') + 1);
+  return syslogName === '' ? base : `${syslogName}/${base}`;
+}
+
+/**
+ * Daemon start-up: msg lines become "postfix/<process>[pid]: ..." in
+ * $maillog_file. Without maillog_file (Postfix would use syslog, which
+ * Node cannot reach: no UNIX datagram sockets) the same syslog-format
+ * lines go to stderr, where master or the service manager collects them.
+ */
+export function initDaemonLogging(cfg: MainConfig, processName: string): MaillogWriter {
+  msg.setProgram(mailTask(cfg.get('syslog_name'), processName));
+  const writer = openMaillog(cfg);
+  if (writer) return writer;
+  const stderr = new MaillogWriter('/dev/stderr');
+  const host = logHostName(cfg.get('myhostname'));
+  msg.setSink(maillogSink({ writer: stderr, host }));
+  return stderr;
 }

@@ -16,6 +16,7 @@ import {
   logHostName,
   MaillogWriter,
   maillogSink,
+  mailTask,
   openMaillog,
   rotateMaillog,
   strftime,
@@ -217,4 +218,44 @@ test('rotateMaillog: renames with maillog_file_rotate_suffix and compresses in t
   for (let i = 0; i < 100 && (existsSync(rotated) || !existsSync(`${rotated}.gz`)); i++)
     await new Promise((r) => setTimeout(r, 50));
   assert.ok(existsSync(`${rotated}.gz`), 'gzip made the .gz file');
+});
+
+test('initDaemonLogging: "$syslog_name/process" into maillog_file, else syslog-format lines on stderr', (t) => {
+  assert.equal(mailTask('postfix', 'smtpd'), 'postfix/smtpd');
+  assert.equal(mailTask('postfix/submission', '/usr/lib/postfix/sbin/smtpd'), 'postfix/submission/smtpd');
+  const dir = tempDir(t);
+  const file = join(dir, 'mail.log');
+  const script = join(dir, 'daemon.mjs');
+  writeFileSync(
+    script,
+    `const { initDaemonLogging } = await import(${JSON.stringify(MAILLOG_JS)});
+const { loadMainConfig } = await import(${JSON.stringify(join(ROOT, 'dist/src/global/config.js'))});
+const { msg } = await import(${JSON.stringify(join(ROOT, 'dist/src/global/msg.js'))});
+const cfg = loadMainConfig({ configDir: process.argv[2], overrides: process.argv.slice(3) });
+initDaemonLogging(cfg, 'smtpd');
+msg.info('connect from mail.example.com[192.0.2.1]');
+msg.fatal('no way');
+`,
+  );
+  const conf = configDir(t, 'myhostname = mx.example.net\n');
+  const line = (name: string) =>
+    new RegExp(
+      `^... .\\d \\d\\d:\\d\\d:\\d\\d mx ${name}\\[\\d+\\]: connect from mail.example.com\\[192.0.2.1\\]\\n`,
+    );
+  const viaStderr = run(process.execPath, [script, conf]);
+  assert.equal(viaStderr.status, 1);
+  assert.match(viaStderr.stderr, line('postfix/smtpd'));
+  assert.match(viaStderr.stderr, /postfix\/smtpd\[\d+\]: fatal: no way\n$/);
+  const viaFile = run(process.execPath, [
+    script,
+    conf,
+    `maillog_file=${file}`,
+    `maillog_file_prefixes=${dir}`,
+    'syslog_name=postfix/submission',
+  ]);
+  assert.equal(viaFile.status, 1);
+  assert.equal(viaFile.stderr, '');
+  const logged = readFileSync(file, 'utf8');
+  assert.match(logged, line('postfix/submission/smtpd'));
+  assert.match(logged, /postfix\/submission\/smtpd\[\d+\]: fatal: no way\n$/);
 });
