@@ -13,8 +13,15 @@
  * that no float rounding creeps into the digits.
  */
 
+import type { MainConfig } from './config.js';
+
 const MILLION = 1_000_000;
 const SIG_DIGITS = 2;
+
+/** $delay_logging_resolution_limit, checked to be in 0..6 (a bad value stops the program). */
+export function delayResolution(cfg: MainConfig): number {
+  return cfg.int('delay_logging_resolution_limit', 0, 6);
+}
 
 /** Formats a non-negative duration (microseconds) with Postfix's precision rules. */
 export function formatDelay(micros: number, resolutionLimit = 2): string {

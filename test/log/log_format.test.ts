@@ -5,9 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { loadMainConfig } from '../../src/global/config.js';
 import {
   clientLine,
   connectLine,
+  delayResolution,
   deliveryLine,
   disconnectLine,
   expiredLine,
@@ -20,6 +22,8 @@ import {
   rejectLine,
   removedLine,
 } from '../../src/global/log_format.js';
+import { FatalError, msg } from '../../src/global/msg.js';
+import { configDir } from '../harness/index.js';
 
 const S = 1_000_000;
 
@@ -180,4 +184,25 @@ test('disconnectLine: per-command tallies, n/m on failures, commands=0/0 when si
     ]),
     'disconnect from unknown[203.0.113.9] ehlo=1 auth=0/1 quit=1 commands=2/3',
   );
+});
+
+test('delayResolution: delay_logging_resolution_limit from main.cf, 0..6', (t) => {
+  assert.equal(delayResolution(loadMainConfig({ configDir: configDir(t, '') })), 2);
+  assert.equal(
+    delayResolution(loadMainConfig({ configDir: configDir(t, 'delay_logging_resolution_limit = 6\n') })),
+    6,
+  );
+  msg.setExitOnFatal(false);
+  const said: string[] = [];
+  msg.setSink((_level, line) => said.push(line));
+  t.after(() => {
+    msg.setExitOnFatal(true);
+    msg.setSink(null);
+  });
+  assert.throws(
+    () =>
+      delayResolution(loadMainConfig({ configDir: configDir(t, 'delay_logging_resolution_limit = 7\n') })),
+    FatalError,
+  );
+  assert.match(said.join('\n'), /invalid delay_logging_resolution_limit parameter value 7 > 6/);
 });
