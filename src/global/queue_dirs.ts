@@ -10,10 +10,10 @@
  * queue ID's microseconds in hex (see queue_id.ts); other queues are flat.
  */
 
-import { chmod, mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, type FileHandle, mkdir, open, readdir, rename } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { loadParams, type MainConfig } from './config.js';
-import { queueIdHashKey } from './queue_id.js';
+import { isQueueId, queueIdHashKey } from './queue_id.js';
 
 /** Every queue, with the mode Postfix gives it (maildrop: group postdrop may write). */
 export const QUEUE_MODES: Readonly<Record<string, number>> = Object.freeze({
@@ -98,4 +98,105 @@ export async function createQueueDirs(
     await mkdir(dir, { recursive: true, mode });
     await chmod(dir, mode);
   }
+}
+
+/** Per directory: the fsync under way, and the one queued behind it. */
+const dirSyncs = new Map<string, { running: Promise<void>; next: Promise<void> | undefined }>();
+
+async function fsyncDir(dir: string): Promise<void> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(dir, 'r');
+    await fh.sync();
+  } catch {
+    // Some file systems refuse to sync a directory; the rename or link is made anyway.
+  } finally {
+    await fh?.close().catch(() => {});
+  }
+}
+
+/**
+ * Make the entries of `dir` durable (after a link, rename or unlink in
+ * it), without blocking the event loop. Callers that arrive while a sync
+ * is running share the next one, which starts after it: one fsync then
+ * covers every change made before it began, however many messages wait.
+ */
+export function syncQueueDir(dir: string): Promise<void> {
+  const cur = dirSyncs.get(dir);
+  if (cur === undefined) {
+    const entry = { running: fsyncDir(dir), next: undefined as Promise<void> | undefined };
+    dirSyncs.set(dir, entry);
+    void entry.running.then(() => {
+      if (dirSyncs.get(dir) === entry && entry.next === undefined) dirSyncs.delete(dir);
+    });
+    return entry.running;
+  }
+  if (cur.next === undefined) {
+    const next = cur.running.then(() => {
+      const entry = { running: fsyncDir(dir), next: undefined as Promise<void> | undefined };
+      dirSyncs.set(dir, entry);
+      void entry.running.then(() => {
+        if (dirSyncs.get(dir) === entry && entry.next === undefined) dirSyncs.delete(dir);
+      });
+      return entry.running;
+    });
+    cur.next = next;
+  }
+  return cur.next;
+}
+
+/**
+ * Move queue file `id` from one queue to another (incoming to active,
+ * active to deferred, anything to corrupt...), making hashed
+ * subdirectories as needed. A rename: the file is in exactly one queue at
+ * any instant. Resolves once both directories are synced.
+ */
+export async function moveQueueFile(
+  layout: QueueLayout,
+  from: string,
+  to: string,
+  id: string,
+): Promise<string> {
+  const src = queueFilePath(layout, from, id);
+  const dst = queueFilePath(layout, to, id);
+  try {
+    await rename(src, dst);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    // Either the file is gone (the caller's error) or the hashed subdirectory is missing.
+    await mkdir(dirname(dst), { recursive: true, mode: 0o700 });
+    await rename(src, dst);
+  }
+  await Promise.all([syncQueueDir(dirname(dst)), syncQueueDir(dirname(src))]);
+  return dst;
+}
+
+/**
+ * The queue files in `queue`, hashed subdirectories included, in no
+ * particular order. Names that are not queue IDs (a writer's temporary
+ * files) are skipped.
+ */
+export async function* scanQueue(
+  layout: QueueLayout,
+  queue: string,
+): AsyncGenerator<{ id: string; path: string }> {
+  const depth = layout.hashed.has(queue) ? Math.max(0, layout.depth) : 0;
+  async function* walk(dir: string, level: number): AsyncGenerator<{ id: string; path: string }> {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    for (const e of entries) {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) {
+        if (level < depth && e.name.length === 1) yield* walk(path, level + 1);
+      } else if (isQueueId(e.name)) {
+        yield { id: e.name, path };
+      }
+    }
+  }
+  yield* walk(join(layout.directory, queue), 0);
 }

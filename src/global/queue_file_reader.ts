@@ -54,7 +54,7 @@ export async function openQueueFile(path: string, opts: { write?: boolean } = {}
     throw e;
   }
   try {
-    const file = await QueueFileReader.load(fh, path);
+    const file = await QueueFileReader.load(fh, path, opts.write === true);
     return { ok: true, file };
   } catch (e) {
     await fh.close().catch(() => {});
@@ -89,6 +89,7 @@ export class QueueFileReader {
     private readonly fh: FileHandle,
     readonly path: string,
     readonly size: SizeRecord,
+    private readonly writable: boolean,
   ) {}
 
   /** The envelope (recipients in file order, done or not). */
@@ -107,7 +108,7 @@ export class QueueFileReader {
   }
 
   /** @internal */
-  static async load(fh: FileHandle, path: string): Promise<QueueFileReader> {
+  static async load(fh: FileHandle, path: string, writable: boolean): Promise<QueueFileReader> {
     const incomplete = (why: string) => new QueueFileError('incomplete', path, why);
     const corrupt = (why: string) => new QueueFileError('corrupt', path, why);
     const st = await fh.stat();
@@ -130,7 +131,7 @@ export class QueueFileReader {
     ) {
       throw corrupt('bad section offsets in size record');
     }
-    const r = new QueueFileReader(fh, path, size);
+    const r = new QueueFileReader(fh, path, size, writable);
     const env = await r.#section(SIZE_RECORD_LEN, size.contentOffset + 2, REC.MESG);
     const xtra = await r.#section(size.xtraOffset, size.fileSize, REC.END);
     if (xtra.records[0]?.type !== REC.XTRA) throw corrupt('no extracted section where the size record says');
@@ -287,6 +288,7 @@ export class QueueFileReader {
    * is synced. Checks the byte first, so a wrong offset cannot damage the file.
    */
   async markDone(rcpt: StoredRecipient): Promise<void> {
+    if (!this.writable) throw new Error(`${this.path}: queue file opened read-only`);
     const b = await readAt(this.fh, rcpt.offset, 1);
     if (b[0] === REC.DONE) return;
     if (b[0] !== REC.RCPT)

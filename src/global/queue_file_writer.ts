@@ -20,9 +20,8 @@
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, link, mkdir, open, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { syncDirectory } from '../util/atomic_file.js';
 import type { QueueLayout } from './queue_dirs.js';
-import { queueFileDir, queueFilePath } from './queue_dirs.js';
+import { queueFileDir, queueFilePath, syncQueueDir } from './queue_dirs.js';
 import {
   DEFAULT_CONTENT_RECORD,
   encodeRecord,
@@ -204,11 +203,25 @@ export class QueueFileWriter {
     await this.fh.close();
     this.#state = 'committed';
     let finalPath: string;
+    try {
+      finalPath = await this.#link();
+      await unlink(this.tempPath);
+    } catch (e) {
+      await unlink(this.tempPath).catch(() => {});
+      throw e;
+    }
+    const dirs = new Set([dirname(finalPath), dirname(this.tempPath)]);
+    await Promise.all([...dirs].map((d) => syncQueueDir(d)));
+    return this.#queueId;
+  }
+
+  /** Give the file its queue ID name; a name already taken means a fresh ID. */
+  async #link(): Promise<string> {
     for (;;) {
-      finalPath = queueFilePath(this.layout, this.queue, this.#queueId);
+      const finalPath = queueFilePath(this.layout, this.queue, this.#queueId);
       try {
         await link(this.tempPath, finalPath);
-        break;
+        return finalPath;
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'ENOENT') {
@@ -219,15 +232,10 @@ export class QueueFileWriter {
           this.#time = queueIdNow();
           this.#queueId = makeQueueId(this.layout.longIds, this.#time, this.inode);
         } else {
-          await unlink(this.tempPath).catch(() => {});
           throw e;
         }
       }
     }
-    await unlink(this.tempPath);
-    syncDirectory(dirname(finalPath));
-    if (dirname(finalPath) !== dirname(this.tempPath)) syncDirectory(dirname(this.tempPath));
-    return this.#queueId;
   }
 
   /** Give up: close and remove the temporary file. Safe to call more than once. */
