@@ -16,12 +16,14 @@
  * (mailbox_size_limit) applies to the whole file, as Postfix's file size
  * resource limit does.
  *
- * Locking: "dotlock" is implemented (src/global/dotlock.ts). "fcntl" and
- * "flock" need system calls Node does not expose; they are accepted in the
- * parameter and reported by mboxLockMethods(), but only the dot lock is
- * taken (docs/mailbox.md). The file is refused when it is a symbolic link,
- * not a regular file, or has more than one hard link, and is re-checked
- * after opening so it cannot be swapped in between.
+ * Locking, in Postfix's order: the dot lock (src/global/dotlock.ts), then
+ * the file is opened, then the fcntl and/or flock lock is taken through a
+ * helper process (src/local/mailbox_fcntl.ts), all with the retries of
+ * deliver_lock_attempts/deliver_lock_delay. Where the helper cannot run,
+ * a warning says so and the dot lock alone protects the mailbox. The file
+ * is refused when it is a symbolic link, not a regular file, or has more
+ * than one hard link, and is re-checked after opening (and against what
+ * the lock helper locked) so it cannot be swapped in between.
  */
 
 import { constants, type Stats } from 'node:fs';
@@ -35,8 +37,10 @@ import {
   mailboxError,
   writeAll,
 } from '../local/mailbox_copy.js';
+import { type FcntlLock, fcntlLock, fcntlLockAvailable } from '../local/mailbox_fcntl.js';
 import { strerror } from '../util/strerror.js';
 import { DotLockError, dotLock, type LockRetry } from './dotlock.js';
+import { msg } from './msg.js';
 
 export type LockMethod = 'flock' | 'fcntl' | 'dotlock';
 const METHODS: readonly LockMethod[] = ['flock', 'fcntl', 'dotlock'];
@@ -138,25 +142,67 @@ async function appendLocked(req: MboxDelivery): Promise<void> {
     throw mailboxError(e, '5.2.0', `cannot open file ${req.path}`);
   }
   let origSize: number | undefined;
+  let held: FcntlLock[] = [];
   try {
     const st = await fh.stat();
     const badNow = unsafe(st);
     if (badNow) throw new MailboxError('5.2.0', `${req.path}: ${badNow}`);
     if (before && !sameFile(before, st))
       throw new MailboxError('4.2.0', `${req.path}: file status changed unexpectedly`);
+    held = await kernelLocks(req, st);
     origSize = st.size;
     await copy(fh, req, origSize);
   } catch (e) {
     // Only bytes of this delivery are cut off; before the size is known nothing was written.
     if (origSize !== undefined) await fh.truncate(origSize).catch(() => undefined);
+    await releaseAll(held);
     await fh.close().catch(() => undefined);
     throw e instanceof MailboxError ? e : mailboxError(e, '4.3.0', 'error writing message');
   }
+  await releaseAll(held);
   try {
     await fh.close();
   } catch (e) {
     throw new MailboxError('4.3.0', `error writing message: ${strerror(e)}`);
   }
+}
+
+let warned = false;
+
+/**
+ * Take the fcntl and flock locks the configuration asks for, on the file we
+ * opened. Where the helper cannot run, the dot lock (if configured) is all
+ * the protection; that is said once.
+ */
+async function kernelLocks(req: MboxDelivery, st: Stats): Promise<FcntlLock[]> {
+  const styles = req.lock.filter((m): m is 'fcntl' | 'flock' => m !== 'dotlock');
+  if (styles.length === 0) return [];
+  if (!fcntlLockAvailable()) {
+    if (!warned)
+      msg.warn(
+        `${styles.join(', ')} mailbox locking is not available here (it needs perl on 64-bit Linux); using ${req.lock.includes('dotlock') ? 'dotlock only' : 'no lock'}`,
+      );
+    warned = true;
+    return [];
+  }
+  const held: FcntlLock[] = [];
+  try {
+    for (const style of styles) {
+      const lock = await fcntlLock(req.path, req.retry, style);
+      held.push(lock);
+      if (lock.dev !== st.dev || lock.ino !== st.ino) {
+        throw new MailboxError('4.2.0', `${req.path}: file status changed unexpectedly`);
+      }
+    }
+  } catch (e) {
+    await releaseAll(held);
+    throw e;
+  }
+  return held;
+}
+
+async function releaseAll(held: readonly FcntlLock[]): Promise<void> {
+  for (const lock of held) await lock.release();
 }
 
 async function copy(

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { asctime, deliverMbox, fromLine, type MboxDelivery, parseMboxLock } from '../../src/global/mbox.js';
 import { deliveryHeaders, MailboxError } from '../../src/local/mailbox_copy.js';
+import { fcntlLockAvailable } from '../../src/local/mailbox_fcntl.js';
 import { GOLDEN, ROOT, tempDir } from '../harness/index.js';
 import { cut, pythonRead, quoteWhole } from './helpers.js';
 
@@ -90,7 +91,7 @@ test('quoting does not depend on where the stream is cut (property)', async (t) 
       async (lines, at) => {
         const text = lines.join('\n');
         const box = join(dir, `m${n++}`);
-        await deliverMbox(req(box, { content: cut(Buffer.from(text), at) }));
+        await deliverMbox(req(box, { content: cut(Buffer.from(text), at), lock: ['dotlock'] }));
         const body = quoteWhole(text);
         const expect = `${fromLine('alice@example.com', NOW)}${body}${body === '' || body.endsWith('\n') ? '' : '\n'}\n`;
         assert.equal(readFileSync(box, 'latin1'), expect);
@@ -203,24 +204,71 @@ async function concurrentDeliveries(
 }
 
 // MAILBOX_TEST_NOLOCK=1 runs the writers without locks: the test must then fail (it did when written).
-test('several processes delivering to one mbox at once do not interleave', async (t) => {
-  const box = join(tempDir(t), 'shared');
-  const tags = ['p1', 'p2', 'p3', 'p4'];
-  const PER = 4;
-  await concurrentDeliveries(box, tags, PER, process.env.MAILBOX_TEST_NOLOCK ? 'nolock' : 'lock');
-  const msgs = pythonRead('mbox', box);
-  assert.equal(msgs.length, tags.length * PER);
-  for (const m of msgs) {
-    const tag = /^Subject: (p\d) \d+\n/u.exec(m.bytes)?.[1];
-    assert.ok(tag, m.bytes.slice(0, 40));
-    assert.equal(m.from?.split(' ')[0], `${tag}@example.com`);
-    const lines = m.bytes.replace(/\n+$/u, '').split('\n');
-    const body = lines.slice(2, -1);
-    assert.ok(
-      body.length === 40000 && body.every((l) => l === `${tag} line of text`),
-      `message from ${tag} has foreign lines`,
+for (const locks of ['fcntl,dotlock', 'fcntl', 'dotlock', 'flock']) {
+  test(`several processes delivering to one mbox at once do not interleave (${locks})`, async (t) => {
+    if (locks !== 'dotlock' && !fcntlLockAvailable()) t.skip('no lock helper here');
+    const box = join(tempDir(t), 'shared');
+    const tags = ['p1', 'p2', 'p3', 'p4'];
+    const PER = 4;
+    await concurrentDeliveries(box, tags, PER, process.env.MAILBOX_TEST_NOLOCK ? 'nolock' : locks);
+    const msgs = pythonRead('mbox', box);
+    assert.equal(msgs.length, tags.length * PER);
+    for (const m of msgs) {
+      const tag = /^Subject: (p\d) \d+\n/u.exec(m.bytes)?.[1];
+      assert.ok(tag, m.bytes.slice(0, 40));
+      assert.equal(m.from?.split(' ')[0], `${tag}@example.com`);
+      const lines = m.bytes.replace(/\n+$/u, '').split('\n');
+      const body = lines.slice(2, -1);
+      assert.ok(
+        body.length === 40000 && body.every((l) => l === `${tag} line of text`),
+        `message from ${tag} has foreign lines`,
+      );
+      assert.equal(lines.at(-1), '>From the end');
+    }
+    assert.equal(existsSync(`${box}.lock`), false);
+  });
+}
+
+/** A process holding a lock on `path` for `ms` milliseconds; resolves once it holds it. */
+function holder(kind: 'fcntl' | 'flock', path: string, ms: number): Promise<{ exited: Promise<unknown> }> {
+  const py =
+    kind === 'fcntl'
+      ? 'import fcntl,sys,time\nf=open(sys.argv[1],"a")\nfcntl.lockf(f,fcntl.LOCK_EX)\nprint("held",flush=True)\ntime.sleep(float(sys.argv[2]))'
+      : 'import fcntl,sys,time\nf=open(sys.argv[1],"a")\nfcntl.flock(f,fcntl.LOCK_EX)\nprint("held",flush=True)\ntime.sleep(float(sys.argv[2]))';
+  const child = spawn('python3', ['-c', py, path, String(ms / 1000)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  return new Promise((resolve) => child.stdout?.once('data', () => resolve({ exited })));
+}
+
+for (const kind of ['fcntl', 'flock'] as const) {
+  test(`${kind}: another program's lock makes us wait, and defer (4.2.0) when it is not released in time`, async (t) => {
+    if (!fcntlLockAvailable()) t.skip('no lock helper here');
+    const box = join(tempDir(t), 'frank');
+    writeFileSync(box, '', { mode: 0o600 });
+    let child = await holder(kind, box, 400);
+    const e = await rejects(
+      deliverMbox(
+        req(box, {
+          content: 'a\n',
+          lock: [kind, 'dotlock'],
+          retry: { attempts: 3, delay: 0.02, stale: 500 },
+        }),
+      ),
     );
-    assert.equal(lines.at(-1), '>From the end');
-  }
-  assert.equal(existsSync(`${box}.lock`), false);
-});
+    assert.equal(e.status, '4.2.0');
+    assert.equal(e.message, 'unable to lock for exclusive access: Resource temporarily unavailable');
+    assert.equal(readFileSync(box, 'utf8'), '');
+    assert.equal(existsSync(`${box}.lock`), false, 'our dot lock is removed again');
+    await child.exited;
+    child = await holder(kind, box, 300);
+    const started = Date.now();
+    await deliverMbox(
+      req(box, { content: 'a\n', lock: [kind], retry: { attempts: 100, delay: 0.05, stale: 500 } }),
+    );
+    assert.ok(Date.now() - started >= 150, 'waited for the other lock');
+    assert.equal(pythonRead('mbox', box).length, 1);
+    await child.exited;
+  });
+}

@@ -1,11 +1,11 @@
 /*
  * A separate process delivering messages into one mbox, for the
- * concurrency test: node mbox_writer.js <mbox> <tag> <count> <lock|nolock>.
+ * concurrency test: node mbox_writer.js <mbox> <tag> <count> <fcntl,dotlock|nolock>.
  * The message arrives slowly, in many chunks, as from a queue file, so
  * that deliveries of different processes overlap in time.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { deliverMbox } from '../../src/global/mbox.js';
+import { deliverMbox, type LockMethod } from '../../src/global/mbox.js';
 
 const [path, tag, count, locking] = process.argv.slice(2);
 
@@ -23,7 +23,7 @@ for (let i = 0; i < Number(count); i++) {
     path: path as string,
     sender: `${tag}@example.com`,
     content: content(i),
-    lock: locking === 'lock' ? ['fcntl', 'dotlock'] : [],
+    lock: locking === 'nolock' ? [] : (locking?.split(',') as LockMethod[]),
     retry: { attempts: 5000, delay: 0.002, stale: 500 },
   });
 }

@@ -1,0 +1,119 @@
+/*
+ * mailbox_fcntl - the "fcntl" mailbox lock, without a native addon
+ *
+ * Node cannot call fcntl(F_SETLK). A small helper process (perl, part of
+ * every Debian/Ubuntu base system) opens the mailbox, takes the POSIX
+ * write lock on the whole file, reports the device and inode it locked,
+ * and holds the lock until we close its stdin; it dies with us, so a
+ * crash never leaves the lock behind. The lock excludes every other fcntl
+ * user (Postfix's local, Dovecot, mutt) while we append. Retries follow
+ * deliver_lock_attempts and deliver_lock_delay, as Postfix's do, and a
+ * busy mailbox is a temporary error "unable to lock for exclusive access:
+ * Resource temporarily unavailable".
+ *
+ * The same helper takes the "flock" lock (flock(2), LOCK_EX|LOCK_NB).
+ * The struct flock layout packed here is Linux's on 64-bit machines; on
+ * anything else, or without perl, fcntlLockAvailable() is false and the
+ * caller relies on the dot lock (with a warning).
+ */
+
+import { spawn, spawnSync } from 'node:child_process';
+import { arch, platform } from 'node:os';
+import type { LockRetry } from '../global/dotlock.js';
+import { MailboxError } from './mailbox_copy.js';
+
+const HELPER = `
+use strict; use Fcntl;
+my ($path, $tries, $delay, $style) = @ARGV;
+$| = 1;
+open(my $fh, '>>', $path) or do { print "err OPEN $!\\n"; exit 1 };
+my $lock = pack('s s x4 q q i x4', F_WRLCK, 0, 0, 0, 0);
+for (my $n = 1; ; $n++) {
+  my $ok = $style eq 'flock' ? flock($fh, 6) : fcntl($fh, F_SETLK, $lock);
+  if ($ok) { my @st = stat($fh); print "locked $st[0] $st[1]\\n"; last }
+  my $busy = $!{EAGAIN} || $!{EACCES} || $!{EWOULDBLOCK};
+  if ($n >= $tries || !$busy) { print "err ", ($busy ? "EAGAIN" : "LOCK"), " $!\\n"; exit 1 }
+  select(undef, undef, undef, $delay);
+}
+my $eof = <STDIN>;
+exit 0;
+`;
+
+let available: boolean | undefined;
+
+export function fcntlLockAvailable(): boolean {
+  if (available === undefined) {
+    const linux64 = platform() === 'linux' && ['x64', 'arm64', 'ppc64', 's390x', 'riscv64'].includes(arch());
+    available = linux64 && spawnSync('perl', ['-MFcntl', '-e', 'exit 0'], { stdio: 'ignore' }).status === 0;
+  }
+  return available;
+}
+
+export interface FcntlLock {
+  /** Device and inode of the file the helper locked, to compare with ours. */
+  readonly dev: number;
+  readonly ino: number;
+  release(): Promise<void>;
+}
+
+/** Lock `path` (which must exist) for writing; MailboxError when it cannot be had. */
+export function fcntlLock(
+  path: string,
+  retry: LockRetry,
+  style: 'fcntl' | 'flock' = 'fcntl',
+): Promise<FcntlLock> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      'perl',
+      ['-e', HELPER, path, String(Math.max(1, retry.attempts)), String(retry.delay), style],
+      {
+        stdio: ['pipe', 'pipe', 'ignore'],
+      },
+    );
+    child.stdin.on('error', () => undefined);
+    const exited = new Promise<void>((done) => child.once('exit', () => done()));
+    let out = '';
+    let settled = false;
+    const fail = (err: MailboxError) => {
+      if (settled) return;
+      settled = true;
+      child.kill();
+      reject(err);
+    };
+    child.once('error', (e) =>
+      fail(new MailboxError('4.2.0', `unable to lock for exclusive access: ${e.message}`)),
+    );
+    child.once('exit', () =>
+      fail(new MailboxError('4.2.0', 'unable to lock for exclusive access: lock helper exited')),
+    );
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl < 0 || settled) return;
+      const line = out.slice(0, nl);
+      const m = /^locked (\d+) (\d+)$/u.exec(line);
+      if (m) {
+        settled = true;
+        resolve({
+          dev: Number(m[1]),
+          ino: Number(m[2]),
+          release: async () => {
+            child.stdin.end();
+            await exited;
+          },
+        });
+        return;
+      }
+      const e = /^err (\S+) (.*)$/u.exec(line);
+      if (e?.[1] === 'OPEN') fail(new MailboxError('5.2.0', `cannot open file ${path}: ${e[2]}`));
+      else
+        fail(
+          new MailboxError(
+            e?.[1] === 'EAGAIN' ? '4.2.0' : '5.2.0',
+            `unable to lock for exclusive access: ${e?.[2] ?? line}`,
+          ),
+        );
+    });
+  });
+}
