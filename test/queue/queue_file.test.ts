@@ -377,3 +377,41 @@ test('queue directories get their modes whatever the umask', async (t) => {
   const r = await openQueueFile(queueFilePath(hashed, 'incoming', id));
   assert.ok(!r.ok && r.error.kind === 'incomplete');
 });
+
+test('random bytes after a plausible size record: an error kind or a message, never a crash', async (t) => {
+  const layout = await queue(t);
+  const id = await write(layout, ENV, [Buffer.from('a\n')]);
+  const whole = readFileSync(queueFilePath(layout, 'incoming', id));
+  const head = whole.subarray(0, 2 + 79);
+  const path = join(layout.directory, 'incoming', 'fuzz');
+  await fc.assert(
+    fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), fc.boolean(), async (tail, keepHead) => {
+      writeFileSync(path, keepHead ? Buffer.concat([head, tail]) : tail);
+      const r = await openQueueFile(path);
+      if (!r.ok) {
+        assert.ok(['incomplete', 'corrupt'].includes(r.error.kind));
+        return;
+      }
+      try {
+        await readContent(r.file);
+      } catch (e) {
+        assert.equal((e as Error).name, 'QueueFileError');
+      } finally {
+        await r.file.close();
+      }
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('postdrop-style files go to maildrop, named by queue ID', async (t) => {
+  const layout = await queue(t);
+  const w = await createQueueFile(layout, { queue: 'maildrop' });
+  await w.envelope(ENV);
+  const id = await w.commit();
+  assert.deepEqual(readdirSync(join(layout.directory, 'maildrop')), [id]);
+  assert.deepEqual(readdirSync(join(layout.directory, 'incoming')), []);
+  const f = await mustOpen(queueFilePath(layout, 'maildrop', id));
+  assert.equal(f.envelope.sender, ENV.sender);
+  await f.close();
+});
