@@ -14,7 +14,7 @@
  * not a queue ID. Memory stays bounded: records are batched up to a
  * fixed size and each call waits for its write when the batch is full.
  * Many writers may run at once; each has its own file. Await every call
- * before the next on the same writer.
+ * before the next on the same writer; after a failed call, abort().
  */
 
 import { randomBytes } from 'node:crypto';
@@ -121,7 +121,7 @@ export class QueueFileWriter {
 
   /** Write the envelope: everything before the content. */
   async envelope(env: QueueEnvelope): Promise<void> {
-    this.#expect('new');
+    this.#expect('new', 'envelope');
     this.#state = 'envelope';
     this.#put(REC.TIME, `${env.arrival.sec} ${env.arrival.usec}`);
     for (const [name, value] of Object.entries(env.attributes ?? {})) {
@@ -143,7 +143,7 @@ export class QueueFileWriter {
       this.#put(REC.MESG, '');
       this.#state = 'content';
     }
-    this.#expect('content');
+    this.#expect('content', 'content');
     this.#contentLength += chunk.length;
     let start = 0;
     while (start < chunk.length) {
@@ -167,8 +167,8 @@ export class QueueFileWriter {
 
   /** Add a recipient after the content (sendmail -t, header-derived). */
   async recipient(r: QueueRecipient): Promise<void> {
-    this.#endContent();
-    this.#expect('extracted');
+    if (this.#state === 'envelope' || this.#state === 'content') this.#endContent();
+    this.#expect('extracted', 'recipient');
     this.#putRecipient(r);
     await this.#maybeFlush();
   }
@@ -178,25 +178,26 @@ export class QueueFileWriter {
    * directory. Resolves with the queue ID once the message is safe.
    */
   async commit(): Promise<string> {
-    this.#endContent();
-    this.#expect('extracted');
-    this.#put(REC.END, '');
-    const fileSize = this.#offset;
-    await this.#flush();
-    const size = encodeRecord(
-      REC.SIZE,
-      formatSize({
-        contentOffset: this.#contentOffset,
-        xtraOffset: this.#xtraOffset,
-        contentLength: this.#contentLength,
-        rcptCount: this.#rcptCount,
-        fileSize,
-      }),
-    );
     try {
+      if (this.#state === 'envelope' || this.#state === 'content') this.#endContent();
+      this.#expect('extracted', 'commit');
+      this.#put(REC.END, '');
+      const fileSize = this.#offset;
+      await this.#flush();
+      const size = encodeRecord(
+        REC.SIZE,
+        formatSize({
+          contentOffset: this.#contentOffset,
+          xtraOffset: this.#xtraOffset,
+          contentLength: this.#contentLength,
+          rcptCount: this.#rcptCount,
+          fileSize,
+        }),
+      );
       await this.fh.write(size, 0, size.length, 0);
       await this.fh.sync();
     } catch (e) {
+      // A file that cannot be finished is never kept (disk full, misuse).
       await this.abort();
       throw e;
     }
@@ -246,9 +247,15 @@ export class QueueFileWriter {
     await unlink(this.tempPath).catch(() => {});
   }
 
-  #expect(state: State): void {
-    if (this.#state !== state)
-      throw new Error(`queue file ${this.tempPath}: ${state} expected, state is ${this.#state}`);
+  #expect(state: State, op: string): void {
+    if (this.#state === state) return;
+    const why =
+      this.#state === 'new'
+        ? 'the envelope must come first'
+        : this.#state === 'committed' || this.#state === 'aborted'
+          ? `the file was already ${this.#state}`
+          : `not allowed after ${this.#state === 'extracted' ? 'recipients added after the content' : `the ${this.#state}`}`;
+    throw new Error(`queue file ${this.tempPath}: ${op}: ${why}`);
   }
 
   #putRecipient(r: QueueRecipient): void {

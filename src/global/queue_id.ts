@@ -59,13 +59,25 @@ export interface QueueIdTime {
   readonly usec: number;
 }
 
-/** The current time with microseconds, as Postfix stamps a new queue file. */
+/**
+ * The current time with microseconds, as Postfix stamps a new queue file:
+ * the monotonic clock, anchored to the wall clock and re-anchored when the
+ * two drift more than a second apart (clock steps, long uptimes).
+ */
 export function queueIdNow(): QueueIdTime {
-  const ns = process.hrtime.bigint() - hrtimeOrigin + epochOriginNs;
+  let ns = process.hrtime.bigint() + anchorNs;
+  const wall = BigInt(Date.now()) * 1_000_000n;
+  if (ns - wall > 1_000_000_000n || wall - ns > 1_000_000_000n) {
+    anchorNs = wallAnchor();
+    ns = process.hrtime.bigint() + anchorNs;
+  }
   return { sec: Number(ns / 1_000_000_000n), usec: Number((ns / 1000n) % 1_000_000n) };
 }
-const hrtimeOrigin = process.hrtime.bigint();
-const epochOriginNs = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
+
+function wallAnchor(): bigint {
+  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6)) - process.hrtime.bigint();
+}
+let anchorNs = wallAnchor();
 
 function checkTime(t: QueueIdTime): void {
   if (!Number.isInteger(t.sec) || t.sec < 0 || !Number.isInteger(t.usec) || t.usec < 0 || t.usec > 999_999) {

@@ -415,3 +415,21 @@ test('postdrop-style files go to maildrop, named by queue ID', async (t) => {
   assert.equal(f.envelope.sender, ENV.sender);
   await f.close();
 });
+
+test('a commit that fails leaves no file behind; misuse is a clear error', async (t) => {
+  const layout = await queue(t);
+  const w = await createQueueFile(layout);
+  await assert.rejects(w.content(Buffer.from('x\n')), /: content: the envelope must come first$/);
+  await assert.rejects(w.commit(), /: commit: the envelope must come first$/);
+  assert.deepEqual(readdirSync(join(layout.directory, 'incoming')), []);
+  await assert.rejects(w.commit(), /: commit: the file was already aborted$/);
+  const v = await createQueueFile(layout);
+  await v.envelope(ENV);
+  await v.recipient({ address: 'late@example.com' });
+  await assert.rejects(
+    v.content(Buffer.from('x\n')),
+    /: content: not allowed after recipients added after the content$/,
+  );
+  await assert.rejects(v.envelope(ENV), /: envelope: not allowed after/);
+  await v.abort();
+});
