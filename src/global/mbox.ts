@@ -53,7 +53,7 @@ export function parseMboxLock(value: string, param = 'mailbox_delivery_lock'): L
   const out: LockMethod[] = [];
   for (const word of value.split(/[\s,]+/u).filter((w) => w !== '')) {
     const m = METHODS.find((x) => x === word.toLowerCase());
-    if (m === undefined) return `${param}: unknown mailbox lock method "${word}"`;
+    if (m === undefined) return `unknown mailbox lock value "${word}" in "${value}"`;
     if (!out.includes(m)) out.push(m);
   }
   if (out.length === 0) return `parameter ${param} specifies no applicable mailbox locking method`;

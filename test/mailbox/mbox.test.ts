@@ -173,7 +173,7 @@ test('mailbox_delivery_lock values', () => {
   );
   assert.equal(
     parseMboxLock('fnctl', 'virtual_mailbox_lock'),
-    'virtual_mailbox_lock: unknown mailbox lock method "fnctl"',
+    'unknown mailbox lock value "fnctl" in "fnctl"',
   );
 });
 

@@ -40,5 +40,5 @@ test('an unknown lock method is fatal', (t) => {
     msg.setSink(null);
   });
   assert.throws(() => mailboxSettings(cfg, 'local'), FatalError);
-  assert.match(lines[0] ?? '', /fatal: mailbox_delivery_lock: unknown mailbox lock method "lockf"$/u);
+  assert.match(lines[0] ?? '', /fatal: unknown mailbox lock value "lockf" in "fcntl, lockf"$/u);
 });
