@@ -6,7 +6,7 @@
  * on every byte but the last), then the payload. Sections, in order:
  *
  *   C            sizes (fixed width, patched in place before the file is synced)
- *   envelope     T, A*, i?, <?, S, recipient groups
+ *   envelope     T, W, A*, i?, <?, S, recipient groups
  *   M            start of content
  *   content      N (a line that ended in LF) and L (a piece of a line
  *                with no LF after it yet: a long line, or the last line)
@@ -25,6 +25,7 @@
 export const REC = Object.freeze({
   SIZE: 0x43, // C
   TIME: 0x54, // T arrival "sec usec"
+  WARN: 0x57, // W delay warning due, fixed width (overwritten in place), 0 = none
   ATTR: 0x41, // A name=value
   FROM: 0x53, // S envelope sender ("" for the null sender)
   ORCP: 0x4f, // O original recipient
@@ -52,6 +53,15 @@ export const SIZE_FIELDS = 5;
 export const SIZE_PAYLOAD_LEN = SIZE_FIELDS * SIZE_FIELD_WIDTH + (SIZE_FIELDS - 1);
 /** Bytes of the whole C record (type, one length byte, payload). */
 export const SIZE_RECORD_LEN = 2 + SIZE_PAYLOAD_LEN;
+
+/** Width of the W record's time (seconds), so qmgr can overwrite it in place. */
+export const WARN_FIELD_WIDTH = 15;
+
+export function formatWarn(sec: number): string {
+  if (!Number.isInteger(sec) || sec < 0 || sec >= 10 ** WARN_FIELD_WIDTH)
+    throw new RangeError(`bad warning time: ${sec}`);
+  return String(sec).padStart(WARN_FIELD_WIDTH, ' ');
+}
 
 /** Largest payload we write or accept; content lines are cut into pieces far smaller. */
 export const MAX_RECORD_PAYLOAD = 1 << 24;
@@ -105,6 +115,8 @@ export interface QueueRecipient {
 export interface QueueEnvelope {
   /** Arrival time. */
   readonly arrival: { readonly sec: number; readonly usec: number };
+  /** When a delay warning is due (seconds since the epoch); 0 or absent: none. */
+  readonly warnTime?: number;
   /** Envelope sender; "" is the null sender. */
   readonly sender: string;
   readonly recipients: readonly QueueRecipient[];

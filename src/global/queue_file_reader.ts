@@ -22,6 +22,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 import {
   type Decoded,
   decodeRecord,
+  formatWarn,
   parseSize,
   type QueueEnvelope,
   QueueFileError,
@@ -29,6 +30,7 @@ import {
   REC,
   SIZE_RECORD_LEN,
   type SizeRecord,
+  WARN_FIELD_WIDTH,
 } from './queue_file.js';
 
 const CHUNK = 64 * 1024;
@@ -84,6 +86,9 @@ export class QueueFileReader {
   /** Named attributes; no prototype, so any name read from a file is just a name. */
   readonly attributes: Record<string, string> = Object.create(null);
   #envelope: QueueEnvelope | undefined;
+  /** Offset of the W record's payload. */
+  #warnOffset = -1;
+  #warnTime = 0;
 
   private constructor(
     private readonly fh: FileHandle,
@@ -182,6 +187,15 @@ export class QueueFileReader {
           arrival = { sec: Number(m[1]), usec: Number(m[2]) };
           break;
         }
+        case REC.WARN: {
+          const m = /^ *(\d+)$/.exec(rec.data.toString('latin1'));
+          if (!m || rec.data.length !== WARN_FIELD_WIDTH || inXtra || this.#warnOffset >= 0) {
+            throw corrupt('bad warning time record');
+          }
+          this.#warnTime = Number(m[1]);
+          this.#warnOffset = rec.start + 2;
+          break;
+        }
         case REC.ATTR: {
           const t = text();
           const eq = t.indexOf('=');
@@ -226,10 +240,12 @@ export class QueueFileReader {
       }
     }
     if (arrival === undefined) throw corrupt('no arrival time record');
+    if (this.#warnOffset < 0) throw corrupt('no warning time record');
     if (sender === undefined) throw corrupt('no sender record');
     if (Object.keys(pend).length > 0) throw corrupt('recipient attributes without a recipient');
     return {
       arrival,
+      warnTime: this.#warnTime,
       sender,
       recipients: this.recipients,
       attributes: this.attributes,
@@ -297,6 +313,23 @@ export class QueueFileReader {
     await this.fh.datasync();
     const i = this.recipients.indexOf(rcpt);
     if (i >= 0) this.recipients[i] = { ...rcpt, done: true };
+  }
+
+  /** When a delay warning is due (seconds since the epoch), 0 when none is; follows setWarnTime (envelope.warnTime is as opened). */
+  get warnTime(): number {
+    return this.#warnTime;
+  }
+
+  /**
+   * Set or clear (0) the delay warning time in place: a fixed-width field
+   * inside one small record, rewritten by one write, then synced.
+   */
+  async setWarnTime(sec: number): Promise<void> {
+    if (!this.writable) throw new Error(`${this.path}: queue file opened read-only`);
+    const text = Buffer.from(formatWarn(sec), 'latin1');
+    await this.fh.write(text, 0, text.length, this.#warnOffset);
+    await this.fh.datasync();
+    this.#warnTime = sec;
   }
 
   async close(): Promise<void> {

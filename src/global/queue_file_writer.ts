@@ -26,6 +26,7 @@ import {
   DEFAULT_CONTENT_RECORD,
   encodeRecord,
   formatSize,
+  formatWarn,
   type QueueEnvelope,
   type QueueRecipient,
   REC,
@@ -124,6 +125,7 @@ export class QueueFileWriter {
     this.#expect('new', 'envelope');
     this.#state = 'envelope';
     this.#put(REC.TIME, `${env.arrival.sec} ${env.arrival.usec}`);
+    this.#put(REC.WARN, formatWarn(env.warnTime ?? 0));
     for (const [name, value] of Object.entries(env.attributes ?? {})) {
       if (name === '' || name.includes('='))
         throw new TypeError(`bad queue file attribute name: ${JSON.stringify(name)}`);

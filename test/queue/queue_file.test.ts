@@ -112,6 +112,7 @@ const arbEnvelope: fc.Arbitrary<QueueEnvelope> = fc.record(
       sec: fc.integer({ min: 0, max: 2 ** 40 }),
       usec: fc.integer({ min: 0, max: 999_999 }),
     }),
+    warnTime: fc.integer({ min: 0, max: 2 ** 40 }),
     sender: fc.string({ unit: 'grapheme', maxLength: 40 }),
     recipients: fc.array(
       fc.record(
@@ -171,6 +172,7 @@ test('round trip: random envelopes and contents, chunked anyhow, small record pi
         try {
           assert.deepEqual(f.envelope.arrival, { ...env.arrival });
           assert.equal(f.envelope.sender, env.sender);
+          assert.equal(f.warnTime, env.warnTime);
           assert.deepEqual({ ...f.envelope.attributes }, { ...env.attributes });
           assert.equal(f.envelope.dsnEnvid, env.dsnEnvid);
           assert.equal(f.envelope.dsnRet, env.dsnRet);
@@ -432,4 +434,32 @@ test('a commit that fails leaves no file behind; misuse is a clear error', async
   );
   await assert.rejects(v.envelope(ENV), /: envelope: not allowed after/);
   await v.abort();
+});
+
+test('the delay warning time is set and cleared in place', async (t) => {
+  const layout = await queue(t);
+  const w = await createQueueFile(layout);
+  await w.envelope({ ...ENV, warnTime: 1_700_014_400 });
+  const id = await w.commit();
+  const path = queueFilePath(layout, 'incoming', id);
+  const before = readFileSync(path);
+  const f = await mustOpen(path, true);
+  assert.equal(f.warnTime, 1_700_014_400);
+  assert.equal(f.envelope.warnTime, 1_700_014_400);
+  await f.setWarnTime(0);
+  await f.close();
+  const after = readFileSync(path);
+  assert.equal(after.length, before.length);
+  const changed = [...before.keys()].filter((i) => before[i] !== after[i]);
+  assert.ok(changed.length > 0 && (changed.at(-1) as number) - (changed[0] as number) < 15);
+  const g = await mustOpen(path, true);
+  assert.equal(g.warnTime, 0);
+  await g.setWarnTime(999_999_999_999_999);
+  await assert.rejects(g.setWarnTime(-1), RangeError);
+  await g.close();
+  const h = await mustOpen(path);
+  t.after(() => h.close());
+  assert.equal(h.warnTime, 999_999_999_999_999);
+  assert.deepEqual(await readContent(h), Buffer.alloc(0));
+  assert.equal(h.recipients.length, 2);
 });
