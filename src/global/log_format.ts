@@ -267,3 +267,68 @@ export function rejectLine(r: {
   if (r.helo !== undefined) line += ` helo=<${r.helo}>`;
   return line;
 }
+
+/**
+ * smtpd's command table order, which the "disconnect from" tallies follow;
+ * "unknown" (unrecognized commands) comes last.
+ */
+export const SMTPD_COMMANDS = [
+  'helo',
+  'ehlo',
+  'xclient',
+  'xforward',
+  'starttls',
+  'auth',
+  'mail',
+  'rcpt',
+  'data',
+  'bdat',
+  'rset',
+  'noop',
+  'vrfy',
+  'etrn',
+  'quit',
+  'unknown',
+] as const;
+
+/**
+ * smtpd, when a session ends abnormally: "lost connection after DATA (21 bytes)
+ * from host[addr]", "timeout after MAIL from ...", "too many errors after
+ * UNKNOWN from ...". The byte count is given only in DATA/BDAT.
+ */
+export function sessionEndLine(
+  event: 'lost connection' | 'timeout' | 'too many errors',
+  stage: string,
+  client: { readonly name: string; readonly addr: string },
+  dataBytes?: number,
+): string {
+  const bytes = dataBytes === undefined ? '' : ` (${dataBytes} bytes)`;
+  return `${event} after ${stage}${bytes} from ${client.name}[${client.addr}]`;
+}
+
+/**
+ * cleanup, when header_checks/body_checks fire: "QID: reject: header Subject: x
+ * from host[addr]; from=<s> to=<r> proto=ESMTP helo=<h>: 5.7.1 text". Local
+ * submissions say "from local"; unknown fields are left out; the matched text
+ * is cut at 200 characters.
+ */
+export function contentActionLine(a: {
+  readonly queueId: string;
+  readonly action: 'reject' | 'warning' | 'hold' | 'discard' | 'redirect' | 'filter' | 'replace' | 'prepend';
+  readonly where: 'header' | 'body' | 'mime-header' | 'nested-header' | 'END-OF-MESSAGE';
+  readonly text: string;
+  readonly client?: { readonly name: string; readonly addr: string };
+  readonly sender: string;
+  readonly recipient?: string;
+  readonly proto?: string;
+  readonly helo?: string;
+  readonly reason?: string;
+}): string {
+  const from = a.client ? `${a.client.name}[${a.client.addr}]` : 'local';
+  let line = `${a.queueId}: ${a.action}: ${a.where} ${a.text.slice(0, 200)} from ${from}; from=<${a.sender}>`;
+  if (a.recipient !== undefined) line += ` to=<${a.recipient}>`;
+  if (a.proto !== undefined) line += ` proto=${a.proto}`;
+  if (a.helo !== undefined) line += ` helo=<${a.helo}>`;
+  if (a.reason) line += `: ${a.reason}`;
+  return line;
+}

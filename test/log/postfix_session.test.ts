@@ -5,15 +5,18 @@
  * its non-delivery notification, a local submission via pickup, a client
  * that said nothing) rebuilt line by line with our log_format functions and
  * written through maillogSink: the file must equal Postfix's byte for byte.
+ * A second recording (postfix-3.7-smtpd-cleanup.log) covers header_checks
+ * actions, a lost connection in DATA, a timeout and too many errors.
  * Delay inputs are microsecond stamps chosen to fall where Postfix's did.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import {
   clientLine,
   connectLine,
+  contentActionLine,
   deliveryLine,
   disconnectLine,
   messageIdLine,
@@ -22,6 +25,8 @@ import {
   queueActiveLine,
   rejectLine,
   removedLine,
+  SMTPD_COMMANDS,
+  sessionEndLine,
 } from '../../src/global/log_format.js';
 import { MaillogWriter, maillogSink } from '../../src/global/maillog.js';
 import { msg } from '../../src/global/msg.js';
@@ -168,8 +173,9 @@ function ourTexts(): [Level, string][] {
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-test("our lines, written through maillogSink, equal Postfix's session log byte for byte", (t) => {
-  const golden = readFileSync(join(GOLDEN, 'log/postfix-3.7-session.log'), 'utf8');
+/** Writes texts with the framing (time, host, ident, pid) of golden's lines; the file must equal golden. */
+function replay(t: TestContext, name: string, texts: [Level, string][]): void {
+  const golden = readFileSync(join(GOLDEN, 'log', name), 'utf8');
   const frames = golden
     .trimEnd()
     .split('\n')
@@ -186,9 +192,7 @@ test("our lines, written through maillogSink, equal Postfix's session log byte f
       );
       return { when, host: m[6]!, ident: m[7]!, pid: Number(m[8]) };
     });
-  const texts = ourTexts();
   assert.equal(texts.length, frames.length);
-
   const file = join(tempDir(t), 'mail.log');
   const writer = new MaillogWriter(file);
   const saved = msg.program;
@@ -206,5 +210,94 @@ test("our lines, written through maillogSink, equal Postfix's session log byte f
   });
   const ours = readFileSync(file, 'utf8').split('\n');
   const theirs = golden.split('\n');
-  for (let i = 0; i < theirs.length; i++) assert.equal(ours[i], theirs[i], `line ${i + 1}`);
+  for (let i = 0; i < theirs.length; i++) assert.equal(ours[i], theirs[i], `${name} line ${i + 1}`);
+}
+
+test("a delivery session: our lines through maillogSink equal Postfix's byte for byte", (t) => {
+  replay(t, 'postfix-3.7-session.log', ourTexts());
+});
+
+test("header_checks actions, broken sessions and command tallies equal Postfix's byte for byte", (t) => {
+  const session = (
+    qid: string,
+    subject: string,
+    action: 'reject' | 'hold' | 'warning' | 'discard',
+  ): [Level, string][] => [
+    ['info', connectLine(lh)],
+    ['info', clientLine(qid, lh)],
+    [
+      'info',
+      contentActionLine({
+        queueId: qid,
+        action,
+        where: 'header',
+        text: `Subject: ${subject}`,
+        client: lh,
+        sender: 'sender@d.test',
+        recipient: 'a@d.test',
+        proto: 'ESMTP',
+        helo: 'client.example',
+        ...(action === 'reject' ? { reason: '5.7.1 no spam here' } : {}),
+      }),
+    ],
+  ];
+  const tally = (...pairs: [string, number, number][]) =>
+    pairs.map(([name, ok, total]) => ({ name, ok, total }));
+  const normal = tally(['ehlo', 1, 1], ['mail', 1, 1], ['rcpt', 1, 1], ['data', 1, 1], ['quit', 1, 1]);
+  const t0 = 1_764_000_000 * S;
+  replay(t, 'postfix-3.7-smtpd-cleanup.log', [
+    ['info', 'daemon started -- version 3.7.11, configuration /tmp/pfx2'],
+    ...session('DFACB224B03', 'buy spam', 'reject'),
+    [
+      'info',
+      disconnectLine(
+        lh,
+        tally(['ehlo', 1, 1], ['mail', 1, 1], ['rcpt', 1, 1], ['data', 0, 1], ['rset', 1, 1], ['quit', 1, 1]),
+      ),
+    ],
+    ...session('E023A224B03', 'please hold', 'hold'),
+    ['info', messageIdLine('E023A224B03', '<20261125101114.E023A224B03@mx.example.test>')],
+    ['info', disconnectLine(lh, normal)],
+    ...session('E0E59224B04', 'warn me', 'warning'),
+    ['info', messageIdLine('E0E59224B04', '<20261125101114.E0E59224B04@mx.example.test>')],
+    ['info', disconnectLine(lh, normal)],
+    ...session('E17C4224B05', 'drop it', 'discard'),
+    ['info', disconnectLine(lh, normal)],
+    ['info', connectLine(lh)],
+    ['info', clientLine('E1BAC224B05', lh)],
+    ['info', queueActiveLine('E0E59224B04', 'sender@d.test', 319, 1)],
+    [
+      'info',
+      deliveryLine(
+        {
+          queueId: 'E0E59224B04',
+          recipient: 'a@d.test',
+          relay: 'none',
+          stats: { incomingArrival: t0, activeArrival: t0 + 2_000, agentHandoff: t0 + 4_000 },
+          dsn: '2.0.0',
+          status: 'sent',
+          text: 'd.test',
+        },
+        t0 + 6_000,
+      ),
+    ],
+    ['info', removedLine('E0E59224B04')],
+    ['info', connectLine(lh)],
+    ['info', sessionEndLine('lost connection', 'DATA', lh, 21)],
+    ['info', disconnectLine(lh, tally(['ehlo', 1, 1], ['mail', 1, 1], ['rcpt', 1, 1], ['data', 0, 1]))],
+    ['info', messageIdLine('E1BAC224B05', '<20261125101114.E1BAC224B05@mx.example.test>')],
+    ['info', sessionEndLine('timeout', 'MAIL', lh)],
+    ['info', disconnectLine(lh, tally(['helo', 1, 1], ['mail', 1, 1]))],
+    ['info', connectLine(lh)],
+    ['info', sessionEndLine('too many errors', 'UNKNOWN', lh)],
+    ['info', disconnectLine(lh, tally(['unknown', 0, 2]))],
+  ]);
+});
+
+test('contentActionLine: local submissions, unknown fields, long text', () => {
+  assert.equal(
+    contentActionLine({ queueId: 'Q', action: 'hold', where: 'body', text: 'x'.repeat(300), sender: 'root' }),
+    `Q: hold: body ${'x'.repeat(200)} from local; from=<root>`,
+  );
+  assert.deepEqual(SMTPD_COMMANDS.slice(0, 6), ['helo', 'ehlo', 'xclient', 'xforward', 'starttls', 'auth']);
 });
