@@ -10,7 +10,7 @@
  * queue ID's microseconds in hex (see queue_id.ts); other queues are flat.
  */
 
-import { chmod, type FileHandle, mkdir, open, readdir, rename } from 'node:fs/promises';
+import { chmod, type FileHandle, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { loadParams, type MainConfig } from './config.js';
 import { isQueueId, queueIdHashKey } from './queue_id.js';
@@ -169,6 +169,22 @@ export async function moveQueueFile(
   }
   await Promise.all([syncQueueDir(dirname(dst)), syncQueueDir(dirname(src))]);
   return dst;
+}
+
+/**
+ * Remove queue file `id` from `queue` (delivered, or deleted by postsuper)
+ * and sync its directory. False when it was not there.
+ */
+export async function removeQueueFile(layout: QueueLayout, queue: string, id: string): Promise<boolean> {
+  const path = queueFilePath(layout, queue, id);
+  try {
+    await unlink(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+  await syncQueueDir(dirname(path));
+  return true;
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   moveQueueFile,
   type QueueLayout,
   queueFilePath,
+  removeQueueFile,
   scanQueue,
   syncQueueDir,
 } from '../../src/global/queue_dirs.js';
@@ -62,6 +63,9 @@ test('moving through incoming, active, deferred (hashed) and corrupt', async (t)
   await r.file.close();
   await moveQueueFile(layout, 'deferred', 'corrupt', a);
   assert.ok(existsSync(join(layout.directory, 'corrupt', a)));
+  assert.equal(await removeQueueFile(layout, 'incoming', b), true);
+  assert.equal(await removeQueueFile(layout, 'incoming', b), false);
+  assert.deepEqual(await ids(layout, 'incoming'), []);
   // A file that is not there: the caller hears ENOENT.
   await assert.rejects(moveQueueFile(layout, 'deferred', 'active', a), { code: 'ENOENT' });
 });
