@@ -34,6 +34,8 @@ import {
 } from './queue_file.js';
 
 const CHUNK = 64 * 1024;
+/** Envelope and extracted sections are read whole; beyond this a size record is taken as damage. */
+const MAX_SECTION = 256 * 1024 * 1024;
 
 export interface StoredRecipient extends QueueRecipient {
   /** Delivered, bounced or otherwise finished: not to be tried again. */
@@ -135,6 +137,9 @@ export class QueueFileReader {
       )
     ) {
       throw corrupt('bad section offsets in size record');
+    }
+    if (size.contentOffset - SIZE_RECORD_LEN > MAX_SECTION || size.fileSize - size.xtraOffset > MAX_SECTION) {
+      throw corrupt('envelope sections larger than any real message has');
     }
     const r = new QueueFileReader(fh, path, size, writable);
     const env = await r.#section(SIZE_RECORD_LEN, size.contentOffset + 2, REC.MESG);
