@@ -7,6 +7,7 @@
  * written through maillogSink: the file must equal Postfix's byte for byte.
  * A second recording (postfix-3.7-smtpd-cleanup.log) covers header_checks
  * actions, a lost connection in DATA, a timeout and too many errors.
+ * A third (postfix-3.7-expired.log) follows a message past its queue lifetime.
  * Delay inputs are microsecond stamps chosen to fall where Postfix's did.
  */
 import assert from 'node:assert/strict';
@@ -19,6 +20,7 @@ import {
   contentActionLine,
   deliveryLine,
   disconnectLine,
+  expiredLine,
   messageIdLine,
   notificationLine,
   pickupLine,
@@ -291,6 +293,66 @@ test("header_checks actions, broken sessions and command tallies equal Postfix's
     ['info', connectLine(lh)],
     ['info', sessionEndLine('too many errors', 'UNKNOWN', lh)],
     ['info', disconnectLine(lh, tally(['unknown', 0, 2]))],
+  ]);
+});
+
+test('a message that outlives maximal_queue_lifetime: expired, returned, notified, as Postfix logs it', (t) => {
+  const qid = '91A18224BAC';
+  const nqid = '98919224BB7';
+  const t0 = 1_764_000_000 * S;
+  const deferral = (stats: Parameters<typeof deliveryLine>[0]['stats'], now: number): [Level, string] => [
+    'info',
+    deliveryLine(
+      {
+        queueId: qid,
+        recipient: 'c@x.test',
+        relay: 'none',
+        stats,
+        dsn: '4.4.1',
+        status: 'deferred',
+        text: refused,
+      },
+      now,
+    ),
+  ];
+  replay(t, 'postfix-3.7-expired.log', [
+    ['info', connectLine(lh)],
+    ['info', clientLine(qid, lh)],
+    ['info', messageIdLine(qid, `<20261125101224.${qid}@mx.example.test>`)],
+    [
+      'info',
+      disconnectLine(
+        lh,
+        ['ehlo', 'mail', 'rcpt', 'data', 'quit'].map((name) => ({ name, ok: 1, total: 1 })),
+      ),
+    ],
+    ['info', queueActiveLine(qid, 'sender@d.test', 306, 1)],
+    ['info', refused],
+    deferral({ incomingArrival: t0, activeArrival: t0 + 8_000, agentHandoff: t0 + 9_000 }, t0 + 10_000),
+    ['info', queueActiveLine(qid, 'sender@d.test', 306, 1)],
+    ['info', refused],
+    deferral({ incomingArrival: t0, activeArrival: t0 + S, agentHandoff: t0 + S + 1_000 }, t0 + S + 2_000),
+    ['info', expiredLine(qid, 'sender@d.test')],
+    ['info', messageIdLine(nqid, `<20261125101225.${nqid}@mx.example.test>`)],
+    ['info', queueActiveLine(nqid, '', 2188, 1)],
+    ['info', notificationLine(qid, nqid)],
+    ['info', removedLine(qid)],
+    [
+      'info',
+      deliveryLine(
+        {
+          queueId: nqid,
+          recipient: 'sender@d.test',
+          relay: 'none',
+          stats: { incomingArrival: t0, activeArrival: t0 + 1_000, agentHandoff: t0 + 2_000 },
+          dsn: '2.0.0',
+          status: 'sent',
+          text: 'd.test',
+        },
+        t0 + 6_000,
+      ),
+    ],
+    ['info', removedLine(nqid)],
   ]);
 });
 
