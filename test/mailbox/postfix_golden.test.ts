@@ -82,3 +82,25 @@ test('Maildir: the same bytes and the same name pattern as Postfix virtual(8)', 
   );
   assert.deepEqual(readdirSync(md).sort(), ['cur', 'new', 'tmp']);
 });
+
+test('mbox: local(8) to a spool mailbox, with a quoted sender and mixed case (addresses are written as given)', async (t) => {
+  const box = join(tempDir(t), 'nobody');
+  const sender = '"odd sender"@Example.COM';
+  await deliverMbox({
+    path: box,
+    sender,
+    lock: ['fcntl', 'dotlock'],
+    retry: { attempts: 3, delay: 0.01, stale: 500 },
+    now: new Date('2026-11-25T10:13:03Z'),
+    prefix: deliveryHeaders({
+      returnPath: sender,
+      originalRecipient: 'NoBody',
+      deliveredTo: 'NoBody@mx.example.com',
+    }),
+    content:
+      'Received: by mx.example.com (Postfix, from userid 0)\n\tid B1B402244D3; Wed, 25 Nov 2026 10:13:03 +0000 (UTC)\n' +
+      'Subject: local\nMessage-Id: <20261125101303.B1B402244D3@mx.example.com>\n' +
+      `Date: Wed, 25 Nov 2026 10:13:03 +0000 (UTC)\nFrom: root <${sender}>\n\nFrom here\nlast\n`,
+  });
+  assert.equal(readFileSync(box, 'latin1'), readFileSync(join(DIR, 'postfix-local-mbox.txt'), 'latin1'));
+});
