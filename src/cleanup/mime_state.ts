@@ -11,8 +11,9 @@
  * tab continue it, joined with "\n" (the lookup key header_checks sees).
  * Once a header holds header_size_limit bytes or more, further
  * continuation lines are dropped (MIME_ERR_TRUNC_HEADER). A non-header,
- * non-empty line ends a header block as if an empty line came first: the
- * empty line is supplied to the body stream, then the line itself.
+ * non-empty line ends a header block; for the primary headers an empty
+ * line is supplied to the body stream first, for a part's or an attached
+ * message's headers not (Postfix does the same).
  *
  * MIME (unless disabled): headers are classed 'primary' (the message's
  * own), 'multipart' (a part after a boundary line) or 'nested' (an
@@ -115,6 +116,8 @@ export class MimeState {
   #has8bit = false;
   readonly #stack: Level[] = [];
   #nestedDepth = 0;
+  /** The part being read belongs to a multipart/digest: its default type is message/rfc822. */
+  #digestPart = false;
 
   constructor(
     readonly limits: MimeLimits,
@@ -143,12 +146,16 @@ export class MimeState {
         this.#pending = text;
         return;
       }
+      const primary = this.#cls === 'primary';
       this.#endHeaders();
-      this.#bodyLine('');
+      // Only the primary header block gets an empty line supplied (as Postfix).
+      if (text === '' || primary) this.#bodyLine('');
       if (text === '') return;
-    } else if (this.#boundary(text)) {
+      // The line that ended the headers is read in the new state: it may be a boundary.
+      this.line(text);
       return;
     }
+    if (this.#boundary(text)) return;
     this.#bodyLine(text);
   }
 
@@ -172,42 +179,50 @@ export class MimeState {
     if (!this.limits.disableMime) {
       const name = headerName(h).toLowerCase();
       const value = h.slice(h.indexOf(':') + 1);
-      if (name === 'content-type') this.#ctype = value;
+      if (name === 'content-type') this.#contentType(value);
       else if (name === 'content-transfer-encoding') this.#cte = encodingOf(value);
     }
     this.cb.header(this.#cls, h);
   }
 
+  /**
+   * A Content-Type header. A multipart boundary is opened right here, as
+   * Postfix does: a later Content-Type in the same block changes the
+   * type of the block but leaves the boundary open.
+   */
+  #contentType(value: string): void {
+    this.#ctype = value;
+    const type = parseType(value);
+    if (type?.top !== 'multipart') return;
+    const b = /boundary\s*=\s*(?:"([^"]*)"|([^\s;]+))/i.exec(value);
+    const boundary = b?.[1] ?? b?.[2];
+    if (!boundary) return;
+    this.#push();
+    this.#stack.push({
+      boundary: boundary.slice(0, this.limits.boundaryLengthLimit),
+      digest: type.sub === 'digest',
+      nestedDepth: this.#nestedDepth,
+    });
+  }
+
   /** A header block ended; decide what the lines after its empty line are. */
   #endHeaders(): void {
     const cls = this.#cls;
-    const ctype = this.#ctype;
     const cte = this.#cte;
-    const digestPart = cls === 'multipart' && this.#stack.at(-1)?.digest === true;
+    const digestPart = this.#digestPart;
+    const type = parseType(this.#ctype) ?? (digestPart ? { top: 'message', sub: 'rfc822' } : undefined);
     this.#inHeader = false;
+    this.#digestPart = false;
     this.#ctype = '';
     this.#cte = '7bit';
     this.#offset = 0;
     if (cls === 'primary') this.cb.primaryEnd?.();
     this.#bodyEnc = cte;
-    if (this.limits.disableMime) return;
-    const type = /^\s*([^\s;/]+)\s*\/\s*([^\s;]+)/.exec(ctype);
-    const top = type ? type[1]!.toLowerCase() : digestPart ? 'message' : 'text';
-    const sub = type ? type[2]!.toLowerCase() : digestPart ? 'rfc822' : 'plain';
-    if (top === 'multipart' || top === 'message') {
+    if (this.limits.disableMime || type === undefined) return;
+    if (type.top === 'multipart' || type.top === 'message') {
       if (cte !== '7bit' && cte !== '8bit' && cte !== 'binary') this.#errors |= MIME_ERR_ENCODING_DOMAIN;
     }
-    if (top === 'multipart') {
-      const b = /boundary\s*=\s*(?:"([^"]*)"|([^\s;]+))/i.exec(ctype);
-      const boundary = b?.[1] ?? b?.[2];
-      if (!boundary) return;
-      this.#push();
-      this.#stack.push({
-        boundary: boundary.slice(0, this.limits.boundaryLengthLimit),
-        digest: sub === 'digest',
-        nestedDepth: this.#nestedDepth,
-      });
-    } else if (top === 'message' && (sub === 'rfc822' || sub === 'global')) {
+    if (type.top === 'message' && (type.sub === 'rfc822' || type.sub === 'global')) {
       this.#push();
       this.#nestedDepth++;
       this.#inHeader = true;
@@ -239,6 +254,7 @@ export class MimeState {
         return true;
       }
       this.#stack.length = i + 1;
+      this.#digestPart = this.#stack[i]!.digest;
       this.#inHeader = true;
       this.#cls = 'multipart';
       return true;
@@ -255,6 +271,11 @@ export class MimeState {
     this.#offset += Buffer.byteLength(text) + 1;
     this.cb.body(text, offset);
   }
+}
+
+function parseType(value: string): { top: string; sub: string } | undefined {
+  const m = /^\s*([^\s;/]+)\s*\/\s*([^\s;]+)/.exec(value);
+  return m ? { top: m[1]!.toLowerCase(), sub: m[2]!.toLowerCase() } : undefined;
 }
 
 function encodingOf(value: string): Encoding {
