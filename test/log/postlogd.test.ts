@@ -4,7 +4,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { closeSync, constants, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadMainConfig } from '../../src/global/config.js';
@@ -12,7 +21,7 @@ import { MaillogWriter } from '../../src/global/maillog.js';
 import { msg } from '../../src/global/msg.js';
 import { postlogSink } from '../../src/postlogd/client.js';
 import { postlogPath, startPostlogd } from '../../src/postlogd/postlogd.js';
-import { configDir, ROOT, tempDir } from '../harness/index.js';
+import { configDir, ROOT, run, tempDir } from '../harness/index.js';
 
 /** Polls until the file has n lines (postlogd writes asynchronously). */
 async function lines(file: string, n: number): Promise<string[]> {
@@ -121,5 +130,61 @@ test('a path that is not a FIFO is refused', (t) => {
   assert.throws(
     () => startPostlogd({ fifoPath: path, writer: new MaillogWriter(join(dir, 'm')) }),
     /not a FIFO/,
+  );
+});
+
+const MAIN = join(ROOT, 'dist/src/postlogd/main.js');
+
+test('the postlogd process: serves the FIFO until SIGTERM, exits 0', async (t) => {
+  const dir = tempDir(t);
+  mkdirSync(join(dir, 'q/public'), { recursive: true });
+  const file = join(dir, 'mail.log');
+  const conf = configDir(
+    t,
+    `queue_directory = ${dir}/q\nmaillog_file = ${file}\nmaillog_file_prefixes = ${dir}\nmyhostname = mx.example\n`,
+  );
+  const child = spawn(process.execPath, [MAIN, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  t.after(() => child.kill('SIGKILL'));
+  const fifo = join(dir, 'q/public/postlog');
+  for (let i = 0; i < 200 && !existsSync(fifo); i++) await new Promise((r) => setTimeout(r, 20));
+  // The FIFO appears before its reader opens it: retry until a line gets through.
+  const saved = msg.program;
+  msg.setProgram('postfix/postqueue');
+  t.after(() => msg.setProgram(saved));
+  let missed = 0;
+  const sink = postlogSink({ fifoPath: fifo, host: 'mx', fallback: () => missed++ });
+  for (let i = 0; i < 200; i++) {
+    const before = missed;
+    sink('info', 'postfix/postqueue: hello from a user command');
+    if (missed === before) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const got = await lines(file, 1);
+  assert.match(
+    got[0]!,
+    /^\w{3} [ \d]\d \d\d:\d\d:\d\d mx postfix\/postqueue\[\d+\]: hello from a user command$/,
+  );
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0, stderr);
+});
+
+test('the postlogd process: empty maillog_file means nothing to do; a bad one is fatal', (t) => {
+  const quiet = run(process.execPath, [MAIN, '-c', configDir(t, '')]);
+  assert.equal(quiet.status, 0);
+  assert.equal(quiet.stderr, 'postfix/postlogd: maillog_file is empty: nothing to do\n');
+  const bad = run(process.execPath, [MAIN, '-c', configDir(t, 'maillog_file = /nowhere/x.log\n')]);
+  assert.equal(bad.status, 1);
+  assert.equal(
+    bad.stderr,
+    "postfix/postlogd: fatal: maillog_file value '/nowhere/x.log' does not match any prefix in maillog_file_prefixes\n",
+  );
+  const usage = run(process.execPath, [MAIN, '-Z']);
+  assert.equal(usage.status, 1);
+  assert.equal(
+    usage.stderr,
+    "postlogd: invalid option -- 'Z'\npostlogd: fatal: usage: postlogd [-c config_dir] [-o name=value] [-v]\n",
   );
 });
