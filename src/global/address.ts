@@ -169,3 +169,61 @@ export function isValidHostname(name: string): boolean {
   }
   return !/^[\d.]+$/.test(name);
 }
+
+type TokenKind = 'word' | 'comma' | 'special';
+
+/**
+ * RFC 5322 text to internal form, as Postfix's tokenizer prints it:
+ * quotes and backslash escapes go, whitespace between tokens goes, and
+ * then one space separates two adjacent words (atoms, quoted strings,
+ * [literals], (comments)) and follows every comma. An unterminated
+ * quoted string, literal or comment ends at the end of the text.
+ * keepQuotes: only the spacing is redone, quotes and escapes stay.
+ */
+export function internalize(text: string, keepQuotes = false): string {
+  const out: string[] = [];
+  let prev: TokenKind | null = null;
+  const emit = (kind: TokenKind, s: string) => {
+    if (kind === 'word' && prev === 'word') out.push(' ');
+    out.push(s);
+    if (kind === 'comma') out.push(' ');
+    prev = kind;
+  };
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (/\s/.test(c)) {
+      i++;
+    } else if (c === '"') {
+      let s = '';
+      for (i++; i < text.length && text[i] !== '"'; i++) {
+        if (text[i] === '\\' && i + 1 < text.length) s += keepQuotes ? text[i]! + text[++i]! : text[++i];
+        else s += text[i];
+      }
+      i++;
+      emit('word', keepQuotes ? `"${s}"` : s);
+    } else if (c === '[' || c === '(') {
+      const close = c === '[' ? ']' : ')';
+      let s = c;
+      for (i++; i < text.length && text[i] !== close; i++)
+        s += text[i] === '\\' && i + 1 < text.length ? text[++i] : text[i];
+      i++;
+      emit('word', s + close);
+    } else if (c === ',') {
+      i++;
+      emit('comma', ',');
+    } else if ('<>@;:.!%])'.includes(c)) {
+      i++;
+      emit('special', c);
+    } else {
+      let s = '';
+      for (; i < text.length && !/[\s"[(),<>@;:.!%\]]/.test(text[i]!); i++) {
+        if (text[i] === '\\' && !keepQuotes) {
+          if (i + 1 < text.length) s += text[++i];
+        } else s += text[i];
+      }
+      emit('word', s);
+    }
+  }
+  return out.join('').replace(/ $/, '');
+}

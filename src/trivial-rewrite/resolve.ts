@@ -27,6 +27,7 @@
  */
 import {
   domainLiteralAddress,
+  internalize,
   isIPv4,
   isValidHostname,
   lastOperator,
@@ -42,7 +43,13 @@ import { type Dict, DictOpenError, READ_FLAGS, retry } from '../maps/dict.js';
 import { openDict } from '../maps/index.js';
 import { DomainList } from './domain_list.js';
 import { localInterfaceAddresses, normalizeIp } from './interfaces.js';
-import { routeOperator, stripTrailingDot } from './rewrite.js';
+import {
+  type RewriteParams,
+  rewriteExternal,
+  rewriteParams,
+  routeOperator,
+  stripTrailingDot,
+} from './rewrite.js';
 
 /** Postfix's resolve_clnt.h flag bits, so the numbers match its protocol. */
 export const RESOLVE_FLAG_FINAL = 1 << 0;
@@ -94,6 +101,7 @@ export const RESOLVE_PARAMS = [
   'resolve_null_domain',
   'resolve_dequoted_address',
   'resolve_numeric_domain',
+  'allow_min_user',
 ] as const;
 
 type Settings = { readonly [K in (typeof RESOLVE_PARAMS)[number]]: string };
@@ -113,6 +121,7 @@ export class Resolver {
   readonly #mailboxDomains: DomainList;
   readonly #relayDomains: DomainList;
   readonly #interfaces: Set<string>;
+  readonly #rewrite: RewriteParams;
   readonly #maps = new Map<string, Promise<Dict[]>>();
 
   constructor(cfg: MainConfig) {
@@ -120,6 +129,7 @@ export class Resolver {
     for (const name of RESOLVE_PARAMS) s[name] = cfg.get(name);
     this.#s = s as Settings;
     this.#bool = (name) => cfg.bool(name);
+    this.#rewrite = rewriteParams(cfg);
     for (const b of ['swap_bangpath', 'allow_percent_hack', 'resolve_null_domain'] as const) this.#bool(b);
     const parent = this.#s.parent_domain_matches_subdomains;
     this.#mydestination = new DomainList('mydestination', this.#s.mydestination, parent, 'string');
@@ -159,55 +169,66 @@ export class Resolver {
       swapBangpath: this.#bool('swap_bangpath'),
       allowPercentHack: this.#bool('allow_percent_hack'),
     };
-    let flags = 0;
-    let domain: string | null = null;
     for (let guard = 0; guard < 100; guard++) {
-      a = stripTrailingDot(a);
+      a = stripDomainDot(a);
+      if (this.#bool('resolve_null_domain') && a !== '' && lastOperator(a, '@') === a.length - 1) {
+        a = rewriteExternal(this.#rewrite, 'local', a.slice(0, -1));
+        continue;
+      }
+      // Set aside "@domain" when the domain is this machine's (or empty), and
+      // look at what is left for more routing: user%remote@here.
       const at = lastOperator(a, '@');
-      if (at >= 0 && at === a.length - 1) {
-        if (this.#bool('resolve_null_domain')) {
-          a = a.slice(0, -1);
-          continue;
+      let saved = '';
+      if (at >= 0) {
+        const domain = a.slice(at + 1);
+        if (domain !== '') {
+          const isLocal = await this.isLocalDomain(domain);
+          if (isLocal === 'retry') return this.#failed(NOT_UPDATED.recipient, 0);
+          if (!isLocal) break;
         }
-        flags |= RESOLVE_FLAG_ERROR;
+        saved = a.slice(at);
+        a = a.slice(0, at);
+        // Nothing left of a local address: it is the null address.
+        if (a === '') a = this.#s.empty_address_recipient;
       }
-      if (at < 0) {
-        const routed = routeOperator(ops, a);
-        if (routed !== a) {
-          a = routed;
-          continue;
-        }
-        domain = null;
-        break;
+      // Each step is canonicalized as in the local context.
+      const routed = lastOperator(a, '@') >= 0 ? a : routeOperator(ops, a);
+      if (routed !== a || lastOperator(a, '@') >= 0) {
+        a = rewriteExternal(this.#rewrite, 'local', routed);
+        continue;
       }
-      domain = a.slice(at + 1);
-      const local = a.slice(0, at);
-      if (domain !== '' && hasRouting(local, ops)) {
-        const isLocal = await this.isLocalDomain(domain);
-        if (isLocal === 'retry') return this.#failed(NOT_UPDATED.recipient, flags);
-        if (isLocal) {
-          a = local;
-          continue;
-        }
-      }
+      a += saved;
       break;
     }
-    if (domain === null) {
-      a = `${a}@${this.#s.myhostname}`;
-      domain = this.#s.myhostname;
+    if (a === '') a = this.#s.empty_address_recipient;
+    if (lastOperator(a, '@') < 0) a = `${a}@${this.#s.myhostname}`;
+    let recipient = internalize(a, dequoted);
+    let { local, domain } = splitInternal(recipient);
+    if (local === '' && domain === '') {
+      local = this.#s.empty_address_recipient;
+      recipient = `${local}@`;
     }
-    let recipient = dequoted ? a : unquote822Local(a);
-    // Routing operators left in the local part: smtpd's allow_untrusted_routing looks at this.
-    if (hasRouting(splitInternal(recipient).local, ops)) flags |= RESOLVE_FLAG_ROUTED;
-    if (!(flags & RESOLVE_FLAG_ERROR) && !this.#validDomain(domain)) flags |= RESOLVE_FLAG_ERROR;
-    if (flags & RESOLVE_FLAG_ERROR) {
-      return this.#done(NOT_UPDATED.transport, NOT_UPDATED.nexthop, recipient, flags | RESOLVE_CLASS_DEFAULT);
+    let flags = 0;
+    if (domain === null || !this.#validDomain(domain)) {
+      return this.#done(
+        NOT_UPDATED.transport,
+        NOT_UPDATED.nexthop,
+        recipient,
+        RESOLVE_FLAG_ERROR | RESOLVE_CLASS_DEFAULT,
+      );
     }
+    // Routing operators left in the local part, whatever the settings: smtpd's allow_untrusted_routing.
+    if (/[@!%]/.test(local)) flags |= RESOLVE_FLAG_ROUTED;
     if (this.#bool('resolve_numeric_domain') && isIPv4(domain)) {
       domain = `[${domain}]`;
-      recipient = `${splitInternal(recipient).local}@${domain}`;
+      recipient = `${local}@${domain}`;
     }
-    return this.#classify(sender, recipient, domain, flags);
+    const r = await this.#classify(sender, recipient, domain, flags);
+    // Leading "-" could pass for a command-line option later on (allow_min_user).
+    if (recipient.startsWith('-') && !this.#bool('allow_min_user') && !(r.flags & RESOLVE_FLAG_FAIL)) {
+      return { ...r, flags: r.flags | RESOLVE_FLAG_ERROR };
+    }
+    return r;
   }
 
   #validDomain(domain: string): boolean {
@@ -353,6 +374,11 @@ export class Resolver {
 export function splitChannel(value: string): [string, string] {
   const colon = value.indexOf(':');
   return colon < 0 ? [value, ''] : [value.slice(0, colon), value.slice(colon + 1)];
+}
+
+/** "user@domain." to "user@domain"; not "..", "@." or a dot outside a domain. */
+function stripDomainDot(a: string): string {
+  return lastOperator(a, '@') >= 0 ? stripTrailingDot(a) : a;
 }
 
 /** Does a local part still route (user@x, x!user, user%x) once the domain is gone? */

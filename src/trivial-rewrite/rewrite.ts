@@ -18,6 +18,7 @@
  */
 import {
   firstOperator,
+  internalize,
   lastOperator,
   quote822Local,
   stripSourceRoute,
@@ -76,13 +77,13 @@ export function rewriteExternal(p: RewriteParams, context: RewriteContext, addr:
  */
 export function rewriteRequest(p: RewriteParams, context: RewriteContext, addr: string): string {
   if (addr === '') return '';
-  return quote822Local(unquote822Local(rewriteExternal(p, context, addr)));
+  return quote822Local(internalize(rewriteExternal(p, context, addr)));
 }
 
 /** Rewrite an internal-form address (quotes added for parsing, removed again). */
 export function rewriteInternal(p: RewriteParams, context: RewriteContext, addr: string): string {
   if (addr === '') return '';
-  return unquote822Local(rewriteExternal(p, context, quote822Local(addr)));
+  return internalize(rewriteExternal(p, context, quote822Local(addr)));
 }
 
 /** site!user to user@site, else user%site to user@site, for an address without "@". */
