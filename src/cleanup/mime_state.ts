@@ -8,7 +8,8 @@
  * one boundary of at most mime_boundary_length_limit bytes a level).
  *
  * Headers: a line "name:" starts a header; lines that begin with space or
- * tab continue it, joined with "\n" (the lookup key header_checks sees).
+ * tab continue it, joined with "\n" (the lookup key header_checks sees);
+ * white space between the name and the colon is removed.
  * Once a header holds header_size_limit bytes or more, further
  * continuation lines are dropped (MIME_ERR_TRUNC_HEADER). A non-header,
  * non-empty line ends a header block; for the primary headers an empty
@@ -169,8 +170,9 @@ export class MimeState {
   }
 
   #flushHeader(): void {
-    const h = this.#pending;
-    if (h === null) return;
+    if (this.#pending === null) return;
+    // Postfix drops the white space between a header's name and its colon.
+    const h = this.#pending.replace(/^([!-9;-~]+)[ \t]+:/, '$1:');
     this.#pending = null;
     if (EIGHT_BIT.test(h)) {
       this.#has8bit = true;

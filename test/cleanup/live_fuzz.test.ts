@@ -31,6 +31,15 @@ const LINE = fc.constantFrom(
   '--b1x',
   'plain text',
   'not: a header? yes it is',
+  'X-Long: 0123456789012345678901234567890123456789',
+  '\tmore continuation text here',
+  'Content-Type: message/partial',
+  'CONTENT-TYPE: MULTIPART/MIXED; BOUNDARY="b2"',
+  'Content-Type: multipart/mixed',
+  'Content-Type: multipart/mixed; boundary=""',
+  'Content-Type : message/RFC822',
+  '--',
+  '----',
 );
 
 test('live fuzz: lookup keys of random MIME messages equal Postfix postmap -h -b -m', (t) => {
