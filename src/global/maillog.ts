@@ -24,6 +24,7 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, constants, fstatSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
+import { strerror } from '../util/strerror.js';
 import type { MainConfig } from './config.js';
 import { type Level, msg, type Sink } from './msg.js';
 
@@ -106,7 +107,10 @@ export class MaillogWriter {
       this.failed = false;
     } catch (e) {
       // Say it once per outage, not once per line.
-      if (!this.failed) this.onError(`logfile '${this.path}' write error: ${(e as Error).message}`);
+      if (!this.failed)
+        this.onError(
+          e instanceof LogfileOpenError ? e.message : `logfile '${this.path}' write error: ${strerror(e)}`,
+        );
       this.failed = true;
       this.closeFile();
     }
@@ -147,10 +151,11 @@ function openAppend(path: string): number {
       const st = fstatSync(fd);
       if (!st.isFile() || st.nlink !== 1) {
         closeSync(fd);
-        throw new Error(`open logfile '${path}': not a regular file with one link`);
+        throw new LogfileOpenError(`open logfile '${path}': not a regular file with one link`);
       }
       return fd;
     } catch (e) {
+      if (e instanceof LogfileOpenError) throw e;
       const err = e as NodeJS.ErrnoException;
       if (err.code !== 'ENOENT') throw openError(path, err);
     }
@@ -162,19 +167,14 @@ function openAppend(path: string): number {
       if (err.code !== 'EEXIST') throw openError(path, err);
     }
   }
-  throw new Error(`open logfile '${path}': file keeps changing`);
+  throw new LogfileOpenError(`open logfile '${path}': file keeps changing`);
 }
 
+/** "open logfile '/x': No such file or directory", as Postfix words it. */
+export class LogfileOpenError extends Error {}
+
 function openError(path: string, err: NodeJS.ErrnoException): Error {
-  if (!err.code) return err;
-  const text: Record<string, string> = {
-    ENOENT: 'No such file or directory',
-    EACCES: 'Permission denied',
-    ELOOP: 'Too many levels of symbolic links',
-    EISDIR: 'Is a directory',
-    ENOTDIR: 'Not a directory',
-  };
-  return new Error(`open logfile '${path}': ${text[err.code] ?? err.code}`);
+  return new LogfileOpenError(`open logfile '${path}': ${strerror(err)}`);
 }
 
 const PIPE_BUF = 4096;

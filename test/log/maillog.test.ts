@@ -5,7 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadMainConfig } from '../../src/global/config.js';
@@ -153,14 +161,23 @@ test('refusals: outside maillog_file_prefixes, symlink, missing directory; write
   );
   writeFileSync(join(dir, 'real'), '');
   symlinkSync(join(dir, 'real'), join(dir, 'link'));
-  assert.throws(() => new MaillogWriter(join(dir, 'link')).open(), /open logfile '.*link': /);
+  assert.throws(
+    () => new MaillogWriter(join(dir, 'link')).open(),
+    new RegExp(`^Error: open logfile '${dir}/link': Too many levels of symbolic links$`),
+  );
   mkdirSync(join(dir, 'd'));
   const errors: string[] = [];
   const w = new MaillogWriter(join(dir, 'd'), { onError: (e) => errors.push(e) });
   w.write('a');
   w.write('b');
   assert.equal(errors.length, 1);
-  assert.match(errors[0]!, /^logfile '.*\/d' write error: /);
+  assert.equal(errors[0], `open logfile '${dir}/d': Is a directory`);
+  writeFileSync(join(dir, 'hard'), '');
+  linkSync(join(dir, 'hard'), join(dir, 'hard2'));
+  assert.throws(
+    () => new MaillogWriter(join(dir, 'hard')).open(),
+    new RegExp(`^Error: open logfile '${dir}/hard': not a regular file with one link$`),
+  );
 });
 
 test('openMaillog: reads maillog_file and its prefixes from main.cf', (t) => {
