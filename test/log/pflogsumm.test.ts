@@ -20,7 +20,8 @@ import {
   rejectLine,
   removedLine,
 } from '../../src/global/log_format.js';
-import { formatLogLine, MaillogWriter } from '../../src/global/maillog.js';
+import { formatLogLine, MaillogWriter, maillogSink } from '../../src/global/maillog.js';
+import { msg } from '../../src/global/msg.js';
 import { postfixCommand, run, tempDir } from '../harness/index.js';
 
 const S = 1_000_000;
@@ -178,6 +179,16 @@ test('pflogsumm counts a log written with our functions', (t) => {
   for (const [s, service, pid, text] of dayOfMail()) {
     writer.write(formatLogLine(new Date(start + s * 1000), 'vm', `postfix/${service}`, pid, text));
   }
+  // Diagnostics reach the log through msg, as a daemon's would.
+  const saved = msg.program;
+  msg.setProgram('postfix/smtpd');
+  msg.setSink(maillogSink({ writer, host: 'vm', pid: 101, clock: () => new Date(start + 200_000) }));
+  try {
+    msg.warn('hostname nowhere.example does not resolve to address 192.0.2.77');
+  } finally {
+    msg.setSink(null);
+    msg.setProgram(saved);
+  }
   writer.close();
   assert.match(readFileSync(file, 'utf8'), /^Nov 25 \d\d:0\d:\d\d vm postfix\/smtpd\[101\]: connect from /);
 
@@ -199,4 +210,8 @@ test('pflogsumm counts a log written with our functions', (t) => {
   assert.match(report, /Connection refused/);
   assert.match(report, /unknown user: "nobody"/);
   assert.match(report, /Relay access denied/);
+  assert.match(
+    report,
+    /Warnings\n-+\n\s+smtpd \(total: 1\)\n\s+1\s+hostname nowhere.example does not resolve to address/,
+  );
 });
