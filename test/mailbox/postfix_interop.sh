@@ -8,6 +8,7 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 G=$(mktemp -d /tmp/pfgold.XXXXXX)
 chmod 755 "$G"
+trap 'rm -rf "$G"' EXIT
 mkdir -p "$G/conf" "$G/q" "$G/data" "$G/spool" "$G/vmail"
 chmod 1777 "$G/spool"; chown 65534:65534 "$G/vmail"; chown postfix "$G/data"
 cp -a /etc/postfix/master.cf /etc/postfix/postfix-files /etc/postfix/postfix-files.d \
