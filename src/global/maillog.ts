@@ -280,26 +280,40 @@ export function strftime(format: string, d: Date): string {
 }
 
 /**
- * "postfix logrotate": renames maillog_file to file.SUFFIX (writers notice
- * within a second and start a new file) and compresses the old one with
- * maillog_file_compressor in the background. Returns the rotated name.
+ * "postfix logrotate": renames maillog_file to file.SUFFIX (strftime of
+ * maillog_file_rotate_suffix), waits for writers to move to a new file
+ * (they look at most once a second), then compresses the old one with
+ * maillog_file_compressor. Problems stop the program in postfix-script's
+ * words. Resolves to the rotated name (before compression).
  */
-export function rotateMaillog(cfg: MainConfig, now = new Date()): string {
+export async function rotateMaillog(
+  cfg: MainConfig,
+  opts: { now?: Date; settleMs?: number } = {},
+): Promise<string> {
+  const names = ['maillog_file', 'maillog_file_compressor', 'maillog_file_rotate_suffix'] as const;
+  for (const name of names) {
+    if (cfg.get(name) === '') msg.fatal(`empty '${name}' parameter value - logfile rotation failed`);
+  }
   const path = cfg.get('maillog_file');
-  if (path === '' || standardFd(path) !== null)
-    msg.fatal(`logrotate: maillog_file is not a regular file: '${path}'`);
-  const rotated = `${path}.${strftime(cfg.get('maillog_file_rotate_suffix'), now)}`;
+  if (path.startsWith('/dev/')) msg.fatal(`not rotating '${path}'`);
+  const rotated = `${path}.${strftime(cfg.get('maillog_file_rotate_suffix'), opts.now ?? new Date())}`;
   try {
     renameSync(path, rotated);
   } catch (e) {
-    msg.fatal(`rename ${path} to ${rotated}: ${(e as Error).message}`);
+    msg.fatal(`logfile '${path}' rotation failed: rename ${path} to ${rotated}: ${strerror(e)}`);
   }
+  await new Promise((r) => setTimeout(r, opts.settleMs ?? 1100));
   const compressor = cfg.get('maillog_file_compressor');
-  if (compressor !== '') {
-    const child = spawn(compressor, [rotated], { stdio: 'ignore', detached: true });
-    child.on('error', (e) => msg.warn(`${compressor} ${rotated}: ${e.message}`));
-    child.unref();
-  }
+  const problem = await new Promise<string | null>((resolve) => {
+    const child = spawn(compressor, [rotated], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', (e) => resolve(`${compressor}: ${strerror(e)}`));
+    child.on('close', (code) =>
+      resolve(code === 0 ? null : err.trim() || `${compressor} exit status ${code}`),
+    );
+  });
+  if (problem !== null) msg.fatal(`logfile '${path}' rotation failed: ${problem}`);
   return rotated;
 }
 

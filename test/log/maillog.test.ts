@@ -220,7 +220,7 @@ test('openMaillog: reads maillog_file and its prefixes from main.cf', (t) => {
   assert.equal(openMaillog(loadMainConfig({ configDir: configDir(t, '') })), null);
 });
 
-test('rotateMaillog: renames with maillog_file_rotate_suffix and compresses in the background', async (t) => {
+test('rotateMaillog: renames with maillog_file_rotate_suffix, then compresses', async (t) => {
   assert.equal(strftime('%Y%m%d-%H%M%S', new Date(2026, 1, 3, 4, 5, 6)), '20260203-040506');
   assert.equal(strftime('%j %b %e %% %y', new Date(2026, 1, 3)), '034 Feb  3 % 26');
   const dir = tempDir(t);
@@ -229,11 +229,10 @@ test('rotateMaillog: renames with maillog_file_rotate_suffix and compresses in t
   const cfg = loadMainConfig({
     configDir: configDir(t, `maillog_file = ${file}\nmaillog_file_prefixes = ${dir}\n`),
   });
-  const rotated = rotateMaillog(cfg, new Date(2026, 1, 3, 4, 5, 6));
+  const rotated = await rotateMaillog(cfg, { now: new Date(2026, 1, 3, 4, 5, 6), settleMs: 0 });
   assert.equal(rotated, `${file}.20260203-040506`);
   assert.equal(existsSync(file), false);
-  for (let i = 0; i < 100 && (existsSync(rotated) || !existsSync(`${rotated}.gz`)); i++)
-    await new Promise((r) => setTimeout(r, 50));
+  assert.equal(existsSync(rotated), false);
   assert.ok(existsSync(`${rotated}.gz`), 'gzip made the .gz file');
 });
 
@@ -275,4 +274,45 @@ msg.fatal('no way');
   const logged = readFileSync(file, 'utf8');
   assert.match(logged, line('postfix/submission/smtpd'));
   assert.match(logged, /postfix\/submission\/smtpd\[\d+\]: fatal: no way\n$/);
+});
+
+test("rotateMaillog: refusals in postfix-script's words", async (t) => {
+  const dir = tempDir(t);
+  const said: string[] = [];
+  msg.setExitOnFatal(false);
+  msg.setSink((_level, line) => said.push(line));
+  const saved = msg.program;
+  msg.setProgram('postfix/postfix-script');
+  t.after(() => {
+    msg.setExitOnFatal(true);
+    msg.setSink(null);
+    msg.setProgram(saved);
+  });
+  const attempt = async (mainCf: string) => {
+    said.length = 0;
+    await assert.rejects(
+      rotateMaillog(loadMainConfig({ configDir: configDir(t, mainCf) }), { settleMs: 0 }),
+      FatalError,
+    );
+    return said.join('\n');
+  };
+  assert.equal(
+    await attempt(''),
+    "postfix/postfix-script: fatal: empty 'maillog_file' parameter value - logfile rotation failed",
+  );
+  assert.equal(
+    await attempt('maillog_file = /dev/stdout\n'),
+    "postfix/postfix-script: fatal: not rotating '/dev/stdout'",
+  );
+  assert.match(
+    await attempt(`maillog_file = ${dir}/none.log\n`),
+    new RegExp(
+      `^postfix/postfix-script: fatal: logfile '${dir}/none.log' rotation failed: .*No such file or directory$`,
+    ),
+  );
+  writeFileSync(join(dir, 'm.log'), 'x\n');
+  assert.match(
+    await attempt(`maillog_file = ${dir}/m.log\nmaillog_file_compressor = ${dir}/no-such-gzip\n`),
+    /rotation failed: .*no-such-gzip: No such file or directory$/,
+  );
 });
