@@ -11,16 +11,17 @@
  *   many processes never interleave or overwrite each other;
  * - the file is opened like Postfix's safe_open: an existing regular file
  *   with one link (never through a symlink), else created exclusively,
- *   mode 0644; "/dev/stdout" and "-" write to standard output instead
- *   (postfix start-fg, postlog in containers), "/dev/stderr" to standard
- *   error; there, where many
- *   processes share one pipe, a line is cut to PIPE_BUF (4096) bytes so its
+ *   mode 0644 less the umask;
+ * - "/dev/stdout" and "-" write to standard output (postfix start-fg,
+ *   containers), "/dev/stderr" to standard error; as many processes may
+ *   share that pipe, a line is cut to PIPE_BUF (4096) bytes there so its
  *   single write stays atomic;
  * - after "postfix logrotate" renames the file, the next line (checked at
  *   most once a second) goes to a fresh file at the old name;
  * - maillog_file must start with one of maillog_file_prefixes.
  * Write errors are reported once through the fallback (stderr), never thrown
- * into the daemon that is logging.
+ * into the daemon that is logging. Daemons call initDaemonLogging();
+ * rotateMaillog() is "postfix logrotate".
  */
 import { spawn } from 'node:child_process';
 import { closeSync, constants, fstatSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
