@@ -99,9 +99,9 @@ function sameFile(a: Stats, b: Stats): boolean {
 }
 
 /** Why a mailbox path is unsafe to append to, or undefined. */
-function unsafe(st: Stats): string | undefined {
+function unsafe(st: Stats, path: string): string | undefined {
   if (st.isSymbolicLink()) return 'file is a symbolic link';
-  if (!st.isFile()) return 'file is not a regular file';
+  if (!st.isFile()) return `destination ${path} is not a regular file`;
   if (st.nlink > 1) return `file has ${st.nlink} hard links`;
   return undefined;
 }
@@ -113,7 +113,11 @@ export async function deliverMbox(req: MboxDelivery): Promise<void> {
       unlock = await dotLock(req.path, req.retry);
     } catch (e) {
       const code = e instanceof DotLockError ? e.code : undefined;
-      throw new MailboxError(code === 'EEXIST' ? '4.2.0' : '5.2.0', (e as Error).message, code);
+      if (code === 'EEXIST') throw new MailboxError('4.2.0', (e as Error).message, code);
+      // A spool directory where the lock file cannot be made (permissions) is
+      // common; like Postfix, go on with the kernel lock when there is one.
+      if (req.lock.length === 1) throw new MailboxError('5.2.0', (e as Error).message, code);
+      msg.warn((e as Error).message);
     }
   }
   try {
@@ -128,27 +132,25 @@ async function appendLocked(req: MboxDelivery): Promise<void> {
   try {
     before = await lstat(req.path);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
-      throw mailboxError(e, '5.2.0', `cannot access ${req.path}`);
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw mailboxError(e, '5.2.0', 'cannot open file');
   }
-  const bad = before && unsafe(before);
-  if (bad) throw new MailboxError('5.2.0', `${req.path}: ${bad}`);
+  const bad = before && unsafe(before, req.path);
+  if (bad) throw new MailboxError('5.2.0', bad);
 
   const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
   let fh: import('node:fs/promises').FileHandle;
   try {
     fh = await open(req.path, flags, req.mode ?? 0o600);
   } catch (e) {
-    throw mailboxError(e, '5.2.0', `cannot open file ${req.path}`);
+    throw mailboxError(e, '5.2.0', 'cannot open file');
   }
   let origSize: number | undefined;
   let held: FcntlLock[] = [];
   try {
     const st = await fh.stat();
-    const badNow = unsafe(st);
-    if (badNow) throw new MailboxError('5.2.0', `${req.path}: ${badNow}`);
-    if (before && !sameFile(before, st))
-      throw new MailboxError('4.2.0', `${req.path}: file status changed unexpectedly`);
+    const badNow = unsafe(st, req.path);
+    if (badNow) throw new MailboxError('5.2.0', badNow);
+    if (before && !sameFile(before, st)) throw new MailboxError('4.2.0', 'file status changed unexpectedly');
     held = await kernelLocks(req, st);
     origSize = st.size;
     await copy(fh, req, origSize);
@@ -191,7 +193,7 @@ async function kernelLocks(req: MboxDelivery, st: Stats): Promise<FcntlLock[]> {
       const lock = await fcntlLock(req.path, req.retry, style);
       held.push(lock);
       if (lock.dev !== st.dev || lock.ino !== st.ino) {
-        throw new MailboxError('4.2.0', `${req.path}: file status changed unexpectedly`);
+        throw new MailboxError('4.2.0', 'file status changed unexpectedly');
       }
     }
   } catch (e) {

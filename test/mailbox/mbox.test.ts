@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { asctime, deliverMbox, fromLine, type MboxDelivery, parseMboxLock } from '../../src/global/mbox.js';
+import { msg } from '../../src/global/msg.js';
 import { deliveryHeaders, MailboxError } from '../../src/local/mailbox_copy.js';
 import { fcntlLockAvailable } from '../../src/local/mailbox_fcntl.js';
 import { GOLDEN, ROOT, tempDir } from '../harness/index.js';
@@ -136,11 +137,11 @@ test('symbolic links, hard links and non-files are refused (5.2.0); nothing is w
   linkSync(join(dir, 'target'), join(dir, 'hard'));
   const sym = await rejects(deliverMbox(req(join(dir, 'sym'), { content: 'a\n' })));
   assert.equal(sym.status, '5.2.0');
-  assert.equal(sym.message, `${join(dir, 'sym')}: file is a symbolic link`);
+  assert.equal(sym.message, 'file is a symbolic link');
   const hard = await rejects(deliverMbox(req(join(dir, 'hard'), { content: 'a\n' })));
-  assert.equal(hard.message, `${join(dir, 'hard')}: file has 2 hard links`);
+  assert.equal(hard.message, 'file has 2 hard links');
   const notFile = await rejects(deliverMbox(req(dir, { content: 'a\n' })));
-  assert.equal(notFile.message, `${dir}: file is not a regular file`);
+  assert.equal(notFile.message, `destination ${dir} is not a regular file`);
   assert.equal(readFileSync(join(dir, 'target'), 'utf8'), 'x');
 });
 
@@ -157,11 +158,21 @@ test('dotlock: a busy lock defers after deliver_lock_attempts (4.2.0); a stale o
   assert.equal(existsSync(`${box}.lock`), false);
 });
 
-test('dotlock in a directory we cannot write to bounces (5.2.0) with the reason', async (t) => {
+test('a dot lock that cannot be made: fatal to the delivery (5.2.0) when it is the only lock, else a warning', async (t) => {
   const box = join(tempDir(t), 'no', 'such', 'dir', 'erin');
-  const e = await rejects(deliverMbox(req(box, { content: 'a\n' })));
+  const e = await rejects(deliverMbox(req(box, { content: 'a\n', lock: ['dotlock'] })));
   assert.equal(e.status, '5.2.0');
   assert.equal(e.message, `unable to create lock file ${box}.lock: No such file or directory`);
+
+  const lines: string[] = [];
+  msg.setSink((_l, line) => lines.push(line));
+  t.after(() => msg.setSink(null));
+  const e2 = await rejects(deliverMbox(req(box, { content: 'a\n', lock: ['fcntl', 'dotlock'] })));
+  assert.equal(e2.status, '5.2.0');
+  assert.equal(e2.message, 'cannot open file: No such file or directory');
+  assert.deepEqual(lines, [
+    `${msg.program}: warning: unable to create lock file ${box}.lock: No such file or directory`,
+  ]);
 });
 
 test('mailbox_delivery_lock values', () => {
