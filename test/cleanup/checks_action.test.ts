@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseAction } from '../../src/cleanup/checks_action.js';
+import { checkLogLine } from '../../src/cleanup/checks_log.js';
 
 test('actions are case insensitive and keep their text', () => {
   assert.deepEqual(parseAction('reject', 'header', 'header_checks'), {
@@ -42,4 +43,27 @@ test('unknown or empty action', () => {
     warning: 'unknown command in header_checks map: DEFER later',
   });
   assert.equal(parseAction('', 'header', 'header_checks').kind, 'invalid');
+});
+
+test('log line of an action, as cleanup writes it', () => {
+  const ctx = { queueId: '4AB12C3D', client: 'mail.example[192.0.2.1]', sender: 's@example.com' };
+  assert.equal(
+    checkLogLine(
+      { action: 'reject', context: 'header', line: 'Subject: a\n b', text: '5.7.1 no' },
+      {
+        ...ctx,
+        recipient: 'r@example.net',
+        protocol: 'ESMTP',
+        helo: 'mail.example',
+      },
+    ),
+    '4AB12C3D: reject: header Subject: a? b from mail.example[192.0.2.1]; from=<s@example.com> to=<r@example.net> proto=ESMTP helo=<mail.example>: 5.7.1 no',
+  );
+  assert.equal(
+    checkLogLine(
+      { action: 'warning', context: 'body', line: 'x'.repeat(250), text: '' },
+      { ...ctx, client: 'local' },
+    ),
+    `4AB12C3D: warning: body ${'x'.repeat(200)} from local; from=<s@example.com>`,
+  );
 });
