@@ -152,7 +152,8 @@ async function appendLocked(req: MboxDelivery): Promise<void> {
     if (badNow) throw new MailboxError('5.2.0', badNow);
     if (before && !sameFile(before, st)) throw new MailboxError('4.2.0', 'file status changed unexpectedly');
     held = await kernelLocks(req, st);
-    origSize = st.size;
+    // The size to truncate back to is read under the lock: another writer may have appended before.
+    origSize = (await fh.stat()).size;
     await copy(fh, req, origSize);
   } catch (e) {
     // Only bytes of this delivery are cut off; before the size is known nothing was written.
