@@ -47,3 +47,11 @@ export async function loadContentChecks(cfg: MainConfig, warn = msg.warn): Promi
     body: await open('body_checks', 'body'),
   };
 }
+
+/**
+ * receive_override_options=no_header_body_checks (set by the submitting
+ * service): the same parsing and MIME error handling, no tables.
+ */
+export function withoutHeaderBodyChecks(config: ChecksConfig): ChecksConfig {
+  return { limits: config.limits, reportMask: config.reportMask, bodyCheckLimit: config.bodyCheckLimit };
+}

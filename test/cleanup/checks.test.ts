@@ -323,3 +323,15 @@ test('MIME errors: rejected as the strict_* parameters say, nesting always', asy
   r = await runChecks(t, 'mime_nesting_limit = 2\n', {}, deep);
   assert.equal(r.outcome.reject, undefined);
 });
+
+test('receive_override_options=no_header_body_checks: no table is asked, MIME errors still count', async (t) => {
+  const tables = both({ 'h.pcre': '/^Subject/ REJECT\n', 'b.regexp': '/hello/ REJECT\n' });
+  let r = await runChecks(t, ONE, tables, SIMPLE, { noHeaderBodyChecks: true });
+  assert.equal(r.outcome.reject, undefined);
+  assert.deepEqual(r.outcome.events, []);
+  assert.equal(r.output.length, 8);
+  r = await runChecks(t, `${ONE}strict_7bit_headers = yes\n`, tables, 'X: \u00e9\n\n', {
+    noHeaderBodyChecks: true,
+  });
+  assert.equal(r.outcome.reject, '5.6.0 improper use of 8-bit data in message header');
+});

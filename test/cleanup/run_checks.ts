@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { loadContentChecks } from '../../src/cleanup/checks_config.js';
+import { loadContentChecks, withoutHeaderBodyChecks } from '../../src/cleanup/checks_config.js';
 import { ContentChecks, type ContentOutcome } from '../../src/cleanup/checks_engine.js';
 import { loadMainConfig } from '../../src/global/config.js';
 import { configDir } from '../harness/index.js';
@@ -27,13 +27,15 @@ export async function runChecks(
   mainCf: string,
   tables: Record<string, string>,
   message: string,
+  opts: { noHeaderBodyChecks?: boolean } = {},
 ): Promise<Checked> {
   const dir = configDir(t);
   writeFileSync(join(dir, 'main.cf'), mainCf.replaceAll('$DIR', dir));
   for (const [name, text] of Object.entries(tables)) writeFileSync(join(dir, name), text);
   const cfg = loadMainConfig({ configDir: dir });
   const openWarnings: string[] = [];
-  const config = await loadContentChecks(cfg, (w) => openWarnings.push(w.replaceAll(dir, '$DIR')));
+  const loaded = await loadContentChecks(cfg, (w) => openWarnings.push(w.replaceAll(dir, '$DIR')));
+  const config = opts.noHeaderBodyChecks ? withoutHeaderBodyChecks(loaded) : loaded;
   const output: string[] = [];
   const checks = new ContentChecks(config, {
     header: (cls, text) => output.push(`H ${cls} ${text}`),
