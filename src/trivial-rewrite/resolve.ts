@@ -192,7 +192,7 @@ export class Resolver {
         if (a === '') a = this.#s.empty_address_recipient;
       }
       // Each step is canonicalized as in the local context.
-      const routed = lastOperator(a, '@') >= 0 ? a : routeOperator(ops, a);
+      const routed = lastOperator(a, '@') >= 0 ? a : resolverOperator(ops, a);
       if (routed !== a || lastOperator(a, '@') >= 0) {
         a = rewriteExternal(this.#rewrite, 'local', routed);
         continue;
@@ -379,6 +379,17 @@ export function splitChannel(value: string): [string, string] {
 /** "user@domain." to "user@domain"; not "..", "@." or a dot outside a domain. */
 function stripDomainDot(a: string): string {
   return lastOperator(a, '@') >= 0 ? stripTrailingDot(a) : a;
+}
+
+/**
+ * site!user to user@site, else user%domain to user@domain - except that
+ * Postfix 3.7 takes the "%" first when the text ends in a dot (found by
+ * asking it: a!b%c. resolves to a!b@c, a!b%c to b%c@a).
+ */
+function resolverOperator(ops: { swapBangpath: boolean; allowPercentHack: boolean }, a: string): string {
+  const pct = lastOperator(a, '%');
+  if (ops.allowPercentHack && pct >= 0 && a.endsWith('.')) return `${a.slice(0, pct)}@${a.slice(pct + 1)}`;
+  return routeOperator(ops, a);
 }
 
 /** Does a local part still route (user@x, x!user, user%x) once the domain is gone? */
