@@ -155,6 +155,8 @@ async function appendLocked(req: MboxDelivery): Promise<void> {
     // The size to truncate back to is read under the lock: another writer may have appended before.
     origSize = (await fh.stat()).size;
     await copy(fh, req, origSize);
+    if (held.some((lock) => !lock.held))
+      throw new MailboxError('4.2.0', 'mailbox lock was lost during delivery');
   } catch (e) {
     // Only bytes of this delivery are cut off; before the size is known nothing was written.
     if (origSize !== undefined) await fh.truncate(origSize).catch(() => undefined);

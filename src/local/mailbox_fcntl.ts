@@ -53,6 +53,8 @@ export interface FcntlLock {
   /** Device and inode of the file the helper locked, to compare with ours. */
   readonly dev: number;
   readonly ino: number;
+  /** False once the helper is gone, e.g. killed: the lock went with it. */
+  readonly held: boolean;
   release(): Promise<void>;
 }
 
@@ -71,7 +73,13 @@ export function fcntlLock(
       },
     );
     child.stdin.on('error', () => undefined);
-    const exited = new Promise<void>((done) => child.once('exit', () => done()));
+    let alive = true;
+    const exited = new Promise<void>((done) =>
+      child.once('exit', () => {
+        alive = false;
+        done();
+      }),
+    );
     let out = '';
     let settled = false;
     const fail = (err: MailboxError) => {
@@ -98,6 +106,9 @@ export function fcntlLock(
         resolve({
           dev: Number(m[1]),
           ino: Number(m[2]),
+          get held() {
+            return alive;
+          },
           release: async () => {
             child.stdin.end();
             await exited;

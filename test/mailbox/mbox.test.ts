@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, linkSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { asctime, deliverMbox, fromLine, type MboxDelivery, parseMboxLock } from '../../src/global/mbox.js';
 import { msg } from '../../src/global/msg.js';
@@ -283,3 +284,24 @@ for (const kind of ['fcntl', 'flock'] as const) {
     await child.exited;
   });
 }
+
+test('a lock helper that dies during the delivery: the delivery is undone and deferred (4.2.0)', async (t) => {
+  if (!fcntlLockAvailable()) t.skip('no lock helper here');
+  const box = join(tempDir(t), 'gina');
+  writeFileSync(box, 'From x  Thu Nov  5 09:08:07 2026\nold\n\n', { mode: 0o600 });
+  const before = readFileSync(box);
+  async function* content(): AsyncGenerator<Uint8Array> {
+    yield Buffer.from('Subject: x\n\n');
+    const pids = spawnSync('pgrep', ['-P', String(process.pid), 'perl'], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n');
+    assert.equal(pids.length, 1, 'one lock helper');
+    process.kill(Number(pids[0]), 'SIGKILL');
+    await sleep(100);
+    yield Buffer.from('body\n');
+  }
+  const e = await rejects(deliverMbox(req(box, { content: content(), lock: ['fcntl'] })));
+  assert.equal(e.status, '4.2.0');
+  assert.equal(e.message, 'mailbox lock was lost during delivery');
+  assert.deepEqual(readFileSync(box), before);
+});
