@@ -31,5 +31,7 @@ if (!parsed.opts.some((o) => o.opt === 'S'))
   msg.fatal('only stand-alone mode (-S) is available without master');
 const cfg = loadMainConfig({ overrides });
 const resolver = new Resolver(cfg);
-await serveStream({ rewrite: rewriteParams(cfg), resolver }, process.stdin, process.stdout);
+const verifier = new Resolver(cfg, { verify: true });
+await serveStream({ rewrite: rewriteParams(cfg), resolver, verifier }, process.stdin, process.stdout);
 await resolver.close();
+await verifier.close();

@@ -104,6 +104,18 @@ export const RESOLVE_PARAMS = [
   'allow_min_user',
 ] as const;
 
+/** Parameters that address probes take from address_verify_<name>. */
+const VERIFY_PARAMS: ReadonlySet<string> = new Set([
+  'local_transport',
+  'virtual_transport',
+  'relay_transport',
+  'default_transport',
+  'relayhost',
+  'transport_maps',
+  'sender_dependent_relayhost_maps',
+  'sender_dependent_default_transport_maps',
+]);
+
 type Settings = { readonly [K in (typeof RESOLVE_PARAMS)[number]]: string };
 
 /** What Postfix's resolver answers in fields it did not get to fill. */
@@ -124,9 +136,15 @@ export class Resolver {
   readonly #rewrite: RewriteParams;
   readonly #maps = new Map<string, Promise<Dict[]>>();
 
-  constructor(cfg: MainConfig) {
+  /**
+   * @param opts.verify answer "verify" requests (address probes): the
+   *   routing parameters are then address_verify_local_transport,
+   *   address_verify_transport_maps... as in Postfix.
+   */
+  constructor(cfg: MainConfig, opts: { verify?: boolean } = {}) {
     const s: Record<string, string> = {};
-    for (const name of RESOLVE_PARAMS) s[name] = cfg.get(name);
+    for (const name of RESOLVE_PARAMS)
+      s[name] = cfg.get(opts.verify && VERIFY_PARAMS.has(name) ? `address_verify_${name}` : name);
     this.#s = s as Settings;
     this.#bool = (name) => cfg.bool(name);
     this.#rewrite = rewriteParams(cfg);
@@ -275,8 +293,8 @@ export class Resolver {
             sender,
             this.#s.empty_address_default_transport_maps_lookup_key,
           );
-          if (sdt === 'retry') flags |= RESOLVE_FLAG_FAIL;
-          channel = typeof sdt === 'string' ? sdt : this.#s.default_transport;
+          if (sdt === 'retry') return this.#failed(recipient, flags0);
+          channel = sdt ?? this.#s.default_transport;
         }
       }
     }
@@ -287,8 +305,9 @@ export class Resolver {
         sender,
         this.#s.empty_address_relayhost_maps_lookup_key,
       );
-      if (sdr === 'retry') flags |= RESOLVE_FLAG_FAIL;
-      nexthop = typeof sdr === 'string' ? sdr : this.#s.relayhost;
+      if (sdr === 'retry')
+        return this.#done(transport, NOT_UPDATED.nexthop, recipient, flags | RESOLVE_FLAG_FAIL);
+      nexthop = sdr ?? this.#s.relayhost;
     }
     if (nexthop === '') nexthop = domain;
     const t = await this.#transportLookup(recipient);

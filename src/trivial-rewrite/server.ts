@@ -24,6 +24,8 @@ const MAX_REQUEST = 64 * 1024;
 export interface ServiceDeps {
   readonly rewrite: RewriteParams;
   readonly resolver: Resolver;
+  /** For request=verify: the same resolver built with address_verify_* parameters. */
+  readonly verifier: Resolver;
 }
 
 /** Encode attributes in attr_print0 form. */
@@ -48,7 +50,8 @@ export async function answer(deps: ServiceDeps, attrs: ReadonlyMap<string, strin
     ]);
   }
   if (request === 'resolve' || request === 'verify') {
-    const r = await deps.resolver.resolve(attrs.get('sender') ?? '', address);
+    const resolver = request === 'verify' ? deps.verifier : deps.resolver;
+    const r = await resolver.resolve(attrs.get('sender') ?? '', address);
     return encodeAttrs([
       ['flags', '0'],
       ['transport', r.transport],

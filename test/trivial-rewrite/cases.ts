@@ -7,7 +7,7 @@
 
 export type Request =
   | { readonly op: 'rewrite'; readonly rule: 'local' | 'remote'; readonly address: string }
-  | { readonly op: 'resolve'; readonly sender: string; readonly address: string };
+  | { readonly op: 'resolve' | 'verify'; readonly sender: string; readonly address: string };
 
 export interface Case {
   readonly name: string;
@@ -235,6 +235,30 @@ export const CASES: readonly Case[] = [
       ...rs('', 'u@remote.org'),
       ...rs('nobody@n.org', 'u@remote.org', 'u@relay.org'),
     ],
+  },
+  {
+    name: 'verify-uses-address-verify-parameters',
+    main: [
+      'relay_domains = relay.org',
+      'transport_maps = inline:{remote.org=normal:}',
+      'address_verify_transport_maps = inline:{remote.org=probe:[probe-gw]}',
+      'address_verify_relayhost = [verify-relay]',
+      'address_verify_local_transport = vlocal',
+      'address_verify_relay_transport = vrelay',
+      'address_verify_default_transport = vsmtp',
+      'relayhost = [normal-relay]',
+    ].join('\n'),
+    requests: [
+      ...rs('', 'u@remote.org', 'u@relay.org', 'u@other.org', 'u'),
+      ...['u@remote.org', 'u@relay.org', 'u@other.org', 'u'].map(
+        (address): Request => ({ op: 'verify', sender: '', address }),
+      ),
+    ],
+  },
+  {
+    name: 'resolve-sender-dependent-failure',
+    main: 'sender_dependent_default_transport_maps = fail:sdt\nsender_dependent_relayhost_maps = fail:sdr\nrelay_domains = relay.org',
+    requests: rs('a@b.org', 'u@remote.org', 'u@relay.org', 'u@mail.example.com'),
   },
   {
     name: 'resolve-table-failures',

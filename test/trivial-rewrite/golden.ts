@@ -42,7 +42,7 @@ export function encodeRequest(r: Request): Buffer {
           ['address', r.address],
         ]
       : [
-          ['request', 'resolve'],
+          ['request', r.op],
           ['sender', r.sender],
           ['address', r.address],
         ];
