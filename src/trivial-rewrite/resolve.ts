@@ -33,7 +33,6 @@ import {
   lastOperator,
   quote822Local,
   splitInternal,
-  unquote822Local,
 } from '../global/address.js';
 import type { MainConfig } from '../global/config.js';
 import { msg } from '../global/msg.js';
@@ -409,13 +408,6 @@ function resolverOperator(ops: { swapBangpath: boolean; allowPercentHack: boolea
   const pct = lastOperator(a, '%');
   if (ops.allowPercentHack && pct >= 0 && a.endsWith('.')) return `${a.slice(0, pct)}@${a.slice(pct + 1)}`;
   return routeOperator(ops, a);
-}
-
-/** Does a local part still route (user@x, x!user, user%x) once the domain is gone? */
-function hasRouting(local: string, ops: { swapBangpath: boolean; allowPercentHack: boolean }): boolean {
-  if (lastOperator(local, '@') >= 0) return true;
-  if (ops.swapBangpath && lastOperator(local, '!') >= 0) return true;
-  return ops.allowPercentHack && lastOperator(local, '%') >= 0;
 }
 
 /** A table that could not be opened answers retry, so mail waits (Postfix's surrogate table). */

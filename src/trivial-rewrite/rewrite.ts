@@ -22,7 +22,6 @@ import {
   lastOperator,
   quote822Local,
   stripSourceRoute,
-  unquote822Local,
 } from '../global/address.js';
 import type { MainConfig } from '../global/config.js';
 
