@@ -305,3 +305,30 @@ test('a lock helper that dies during the delivery: the delivery is undone and de
   assert.equal(e.message, 'mailbox lock was lost during delivery');
   assert.deepEqual(readFileSync(box), before);
 });
+
+for (const locks of [['fcntl'], ['dotlock']] as const) {
+  test(`concurrent deliveries from one process to one mbox do not interleave (${locks.join(',')})`, async (t) => {
+    if (locks[0] === 'fcntl' && !fcntlLockAvailable()) t.skip('no lock helper here');
+    const box = join(tempDir(t), 'henry');
+    async function* slow(tag: string): AsyncGenerator<Uint8Array> {
+      yield Buffer.from(`Subject: ${tag}\n\n`);
+      for (let n = 0; n < 12; n++) {
+        yield Buffer.from(`${tag} line\n`.repeat(2000));
+        await sleep(1);
+      }
+    }
+    const tags = Array.from({ length: 8 }, (_, i) => `t${i}`);
+    const retry = { attempts: 1000, delay: 0.005, stale: 500 };
+    await Promise.all(tags.map((tag) => deliverMbox(req(box, { content: slow(tag), lock: locks, retry }))));
+    const msgs = pythonRead('mbox', box);
+    assert.equal(msgs.length, tags.length);
+    for (const m of msgs) {
+      const tag = /^Subject: (t\d)\n/u.exec(m.bytes)?.[1];
+      const body = m.bytes.replace(/\n+$/u, '').split('\n').slice(2);
+      assert.ok(
+        body.length === 24000 && body.every((l) => l === `${tag} line`),
+        `message ${tag} is interleaved`,
+      );
+    }
+  });
+}
