@@ -36,14 +36,18 @@ export function encodeAttrs(pairs: ReadonlyArray<readonly [string, string]>): Bu
   return Buffer.concat(parts);
 }
 
-/** Answer one decoded request; null when the request is not understood. */
-export async function answer(deps: ServiceDeps, attrs: ReadonlyMap<string, string>): Promise<Buffer | null> {
+/** Answer one decoded request; a string says why the request is not understood. */
+export async function answer(
+  deps: ServiceDeps,
+  attrs: ReadonlyMap<string, string>,
+): Promise<Buffer | string> {
   const request = attrs.get('request');
   const address = attrs.get('address') ?? '';
   if (request === 'rewrite') {
-    const rule = attrs.get('rule') ?? 'local';
-    // Postfix treats any rule other than "remote" as the local context.
-    const context: RewriteContext = rule === 'remote' ? 'remote' : 'local';
+    const rule = attrs.get('rule') ?? '';
+    // Postfix aborts on another rule name; here the session just ends.
+    if (rule !== 'local' && rule !== 'remote') return `unknown rewrite context: "${rule}"`;
+    const context: RewriteContext = rule;
     return encodeAttrs([
       ['flags', '0'],
       ['address', rewriteRequest(deps.rewrite, context, address)],
@@ -60,7 +64,7 @@ export async function answer(deps: ServiceDeps, attrs: ReadonlyMap<string, strin
       ['flags', String(r.flags)],
     ]);
   }
-  return null;
+  return `unknown request: "${attrs.get('request') ?? ''}"`;
 }
 
 /** Serve requests from input until it ends; replies go to output in order. */
@@ -73,8 +77,8 @@ export async function serveStream(deps: ServiceDeps, input: Readable, output: Wr
       if (parsed === null) break;
       buf = buf.subarray(parsed.used);
       const reply = await answer(deps, parsed.attrs);
-      if (reply === null) {
-        msg.warn(`unknown request: "${parsed.attrs.get('request') ?? ''}"`);
+      if (typeof reply === 'string') {
+        msg.warn(reply);
         return;
       }
       if (!output.write(reply)) await new Promise((r) => output.once('drain', r));

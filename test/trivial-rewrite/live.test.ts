@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { unquote822Local } from '../../src/global/address.js';
@@ -91,4 +92,23 @@ CONFIGS.forEach((main, i) => {
       requests.map((r, k) => `${JSON.stringify(r)} -> ${JSON.stringify(rs[k])}`);
     assert.deepEqual(lines(ours.replies), lines(theirs), `seed ${seed}`);
   });
+});
+
+test("trivial-rewrite live: inet_interfaces = all makes this machine's [addresses] local", async (t) => {
+  if (!skipUnlessPostfix(t)) return;
+  const mine = Object.values(networkInterfaces())
+    .flatMap((l) => l ?? [])
+    .map((a) => (a.family === 'IPv6' ? `[ipv6:${a.address.replace(/%.*/, '')}]` : `[${a.address}]`));
+  const addresses = [...mine, '[192.0.2.254]', '[ipv6:2001:db8::99]'].map((d) => `u@${d}`);
+  const requests: Request[] = addresses.map((address) => ({ op: 'resolve', sender: '', address }));
+  const c: Case = { name: 'live-interfaces', main: 'inet_interfaces = all\ninet_protocols = all', requests };
+  const dir = layOut(c, tempDir(t));
+  const theirs = await runPostfix(c, dir);
+  const ours = runOurs(c, dir);
+  const lines = (rs: string[][]) => requests.map((r, k) => `${r.address} -> ${JSON.stringify(rs[k])}`);
+  assert.deepEqual(lines(ours.replies), lines(theirs));
+  assert.ok(
+    theirs.some((r) => r.includes('256')),
+    'some address of this machine is local',
+  );
 });

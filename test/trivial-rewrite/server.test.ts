@@ -48,6 +48,15 @@ test('a truncated or oversized request gets no answer and no crash', (t) => {
   assert.match(big.stderr, /^postfix\/trivial-rewrite: warning: request exceeds 65536 bytes\n$/);
 });
 
+test('a rewrite context other than local or remote ends the session', (t) => {
+  const input = Buffer.from('request\0rewrite\0rule\0bogus\0address\0u\0\0');
+  const r = run('node', [MAIN, '-S'], { input, env: { MAIL_CONFIG: configDir(t, CF) } });
+  assert.deepEqual(
+    [r.status, r.stdout, r.stderr],
+    [0, '', 'postfix/trivial-rewrite: warning: unknown rewrite context: "bogus"\n'],
+  );
+});
+
 test('without -S (no master yet) it says so and exits 1', (t) => {
   const r = run('node', [MAIN], { env: { MAIL_CONFIG: configDir(t, CF) } });
   assert.equal(r.status, 1);
