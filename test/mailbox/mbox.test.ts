@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, linkSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  existsSync,
+  linkSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -285,6 +293,21 @@ for (const kind of ['fcntl', 'flock'] as const) {
   });
 }
 
+/** Our perl child processes, from /proc (no procps needed). */
+function perlChildren(): string[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/u.test(d))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return stat.includes('(perl)') && fields[1] === String(process.pid);
+      } catch {
+        return false;
+      }
+    });
+}
+
 test('a lock helper that dies during the delivery: the delivery is undone and deferred (4.2.0)', async (t) => {
   if (!fcntlLockAvailable()) t.skip('no lock helper here');
   const box = join(tempDir(t), 'gina');
@@ -292,9 +315,7 @@ test('a lock helper that dies during the delivery: the delivery is undone and de
   const before = readFileSync(box);
   async function* content(): AsyncGenerator<Uint8Array> {
     yield Buffer.from('Subject: x\n\n');
-    const pids = spawnSync('pgrep', ['-P', String(process.pid), 'perl'], { encoding: 'utf8' })
-      .stdout.trim()
-      .split('\n');
+    const pids = perlChildren();
     assert.equal(pids.length, 1, 'one lock helper');
     process.kill(Number(pids[0]), 'SIGKILL');
     await sleep(100);
