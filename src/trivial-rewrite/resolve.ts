@@ -20,7 +20,8 @@
  *     sender_dependent_relayhost_maps / $relayhost as nexthop when the
  *     transport names none.
  *  4. transport_maps (transport(5) search order and result format) may
- *     then change transport and nexthop.
+ *     then change transport and nexthop; a relocated_maps entry makes it
+ *     error:5.1.6 User has moved to <value>.
  * Any table that answers retry sets the FAIL flag: the caller must defer,
  * the other fields are then not to be used. defer is set when the final
  * transport is listed in $defer_transports.
@@ -88,6 +89,7 @@ export const RESOLVE_PARAMS = [
   'default_transport',
   'relayhost',
   'transport_maps',
+  'relocated_maps',
   'sender_dependent_relayhost_maps',
   'sender_dependent_default_transport_maps',
   'empty_address_relayhost_maps_lookup_key',
@@ -318,7 +320,22 @@ export class Resolver {
         nexthop = tn === '' ? domain : tn;
       } else if (tn !== '') nexthop = tn;
     }
+    const moved = await this.#relocatedLookup(recipient, (flags & RESOLVE_CLASS_LOCAL) !== 0);
+    if (moved === 'retry') flags |= RESOLVE_FLAG_FAIL;
+    else if (moved !== null) return this.#done('error', `5.1.6 User has moved to ${moved}`, recipient, flags);
     return this.#done(transport, nexthop, recipient, flags);
+  }
+
+  /** relocated_maps (relocated(5) search order; the bare user only in a local domain). */
+  async #relocatedLookup(recipient: string, local: boolean): Promise<string | null | 'retry'> {
+    const maps = await this.#tables('relocated_maps');
+    if (maps === null) return 'retry';
+    if (maps.length === 0) return null;
+    const keys = addressMapKeys(recipient, {
+      recipientDelimiter: this.#s.recipient_delimiter,
+      isLocal: () => local,
+    });
+    return this.#search('relocated_maps', maps, keys);
   }
 
   #done(transport: string, nexthop: string, recipient: string, flags: number): Resolved {

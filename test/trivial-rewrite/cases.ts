@@ -261,6 +261,31 @@ export const CASES: readonly Case[] = [
     requests: rs('a@b.org', 'u@remote.org', 'u@relay.org', 'u@mail.example.com'),
   },
   {
+    name: 'resolve-relocated',
+    main: [
+      'relocated_maps = inline:{u@remote.org=new@x.org, @moved.org=elsewhere.org, user=gone, v@mail.example.com=vv}',
+      'recipient_delimiter = +',
+      'relay_domains = relay.org',
+      'transport_maps = inline:{relay.org=t:}',
+    ].join('\n'),
+    requests: rs(
+      '',
+      'u@remote.org',
+      'u+x@remote.org',
+      'z@moved.org',
+      'user',
+      'user@localhost',
+      'v@mail.example.com',
+      'user@remote.org',
+      'user@relay.org',
+    ),
+  },
+  {
+    name: 'resolve-relocated-failure',
+    main: 'relocated_maps = fail:relocated',
+    requests: rs('', 'u@remote.org', 'u'),
+  },
+  {
     name: 'resolve-table-failures',
     main: 'transport_maps = fail:transport\nrelay_domains = relay.org',
     requests: rs('', 'u@remote.org', 'u@relay.org', 'u@mail.example.com', 'user@'),
