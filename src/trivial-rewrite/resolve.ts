@@ -274,7 +274,8 @@ export class Resolver {
       if (alias === 'retry') return this.#failed(recipient, flags);
       if (alias === 'match') {
         flags |= RESOLVE_CLASS_ALIAS;
-        return this.#done('error', '5.1.1 User unknown in virtual alias table', recipient, flags);
+        // Not routed by transport_maps (cleanup should have aliased it), but relocated_maps still applies.
+        return this.#relocated(recipient, flags, 'error', '5.1.1 User unknown in virtual alias table');
       }
       const mailbox = await this.#mailboxDomains.match(domain);
       if (mailbox === 'retry') return this.#failed(recipient, flags);
@@ -320,9 +321,14 @@ export class Resolver {
         nexthop = tn === '' ? domain : tn;
       } else if (tn !== '') nexthop = tn;
     }
+    return this.#relocated(recipient, flags, transport, nexthop);
+  }
+
+  /** The answer, unless relocated_maps says the user has moved. */
+  async #relocated(recipient: string, flags: number, transport: string, nexthop: string): Promise<Resolved> {
     const moved = await this.#relocatedLookup(recipient, (flags & RESOLVE_CLASS_LOCAL) !== 0);
-    if (moved === 'retry') flags |= RESOLVE_FLAG_FAIL;
-    else if (moved !== null) return this.#done('error', `5.1.6 User has moved to ${moved}`, recipient, flags);
+    if (moved === 'retry') return this.#done(transport, nexthop, recipient, flags | RESOLVE_FLAG_FAIL);
+    if (moved !== null) return this.#done('error', `5.1.6 User has moved to ${moved}`, recipient, flags);
     return this.#done(transport, nexthop, recipient, flags);
   }
 

@@ -281,6 +281,27 @@ export const CASES: readonly Case[] = [
     ),
   },
   {
+    name: 'resolve-virtual-classes-and-tables',
+    main: [
+      'virtual_alias_domains = valias.org, both.org',
+      'virtual_mailbox_domains = vmbox.org, both.org, both2.org',
+      'relay_domains = both.org, both2.org',
+      'mydestination = $myhostname, mine.org, both.org',
+      'transport_maps = inline:{valias.org=x:, vmbox.org=y:hop, valias2.org=x2:}',
+      'relocated_maps = inline:{@valias2.org=z}',
+      'virtual_alias_maps = inline:{@valias2.org=a@b.org}',
+    ].join('\n'),
+    requests: rs(
+      '',
+      'u@valias.org',
+      'u@valias2.org',
+      'u@vmbox.org',
+      'u@both.org',
+      'u@both2.org',
+      'u@mine.org',
+    ),
+  },
+  {
     name: 'resolve-relocated-failure',
     main: 'relocated_maps = fail:relocated',
     requests: rs('', 'u@remote.org', 'u'),
