@@ -5,11 +5,14 @@
  * literal is one of $inet_interfaces (the keyword "all" meaning every
  * configured interface, "loopback-only" the loopback ones) or one of
  * $proxy_interfaces. IPv4 and IPv6 as inet_protocols allows. Host names in
- * those lists are not looked up here: only address literals and
- * "localhost" count (a known limit, see docs/trivial-rewrite.md).
+ * those lists are looked up once (hosts file or DNS); a name that does not
+ * resolve is reported and adds nothing.
  */
+
+import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { msg } from '../global/msg.js';
 
 /** Lower-case, compressed form so that "::1" and "0:0::1" compare equal. */
 export function normalizeIp(ip: string): string {
@@ -21,11 +24,11 @@ export function normalizeIp(ip: string): string {
   }
 }
 
-export function localInterfaceAddresses(
+export async function localInterfaceAddresses(
   inetInterfaces: string,
   proxyInterfaces: string,
   inetProtocols: string,
-): Set<string> {
+): Promise<Set<string>> {
   const protos = inetProtocols.toLowerCase().split(/[\s,]+/);
   const v4 = protos.includes('all') || protos.includes('ipv4');
   const v6 = protos.includes('all') || protos.includes('ipv6');
@@ -42,7 +45,15 @@ export function localInterfaceAddresses(
       add('127.0.0.1');
       add('::1');
     } else {
-      add(w.replace(/^\[(.*)\]$/, '$1'));
+      const bare = w.replace(/^\[(.*)\]$/, '$1');
+      if (isIP(bare) !== 0) add(bare);
+      else {
+        try {
+          for (const a of await lookup(bare, { all: true })) add(a.address);
+        } catch {
+          msg.warn(`host not found: ${bare}`);
+        }
+      }
     }
   }
   return out;

@@ -133,7 +133,8 @@ export class Resolver {
   readonly #aliasDomains: DomainList;
   readonly #mailboxDomains: DomainList;
   readonly #relayDomains: DomainList;
-  readonly #interfaces: Set<string>;
+  #interfaces: Promise<Set<string>> | null = null;
+  readonly #interfaceParams: readonly [string, string, string];
   readonly #rewrite: RewriteParams;
   readonly #maps = new Map<string, Promise<Dict[]>>();
 
@@ -165,17 +166,16 @@ export class Resolver {
       'string',
     );
     this.#relayDomains = new DomainList('relay_domains', this.#s.relay_domains, parent, 'domain');
-    this.#interfaces = localInterfaceAddresses(
-      this.#s.inet_interfaces,
-      this.#s.proxy_interfaces,
-      this.#s.inet_protocols,
-    );
+    this.#interfaceParams = [this.#s.inet_interfaces, this.#s.proxy_interfaces, this.#s.inet_protocols];
   }
 
   /** Is the domain this machine's ($mydestination or a local [address])? retry when a table could not say. */
   async isLocalDomain(domain: string): Promise<boolean | 'retry'> {
     const lit = domainLiteralAddress(domain);
-    if (lit !== null && this.#interfaces.has(normalizeIp(lit))) return true;
+    if (lit !== null) {
+      this.#interfaces ??= localInterfaceAddresses(...this.#interfaceParams);
+      if ((await this.#interfaces).has(normalizeIp(lit))) return true;
+    }
     const m = await this.#mydestination.match(domain);
     return m === 'retry' ? 'retry' : m === 'match';
   }

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { unquote822Local } from '../../src/global/address.js';
@@ -111,4 +111,21 @@ test("trivial-rewrite live: inet_interfaces = all makes this machine's [addresse
     theirs.some((r) => r.includes('256')),
     'some address of this machine is local',
   );
+});
+
+test('trivial-rewrite live: a host name in inet_interfaces is looked up', async (t) => {
+  if (!skipUnlessPostfix(t)) return;
+  const requests: Request[] = ['u@[127.0.0.1]', 'u@[192.0.2.254]'].map((address) => ({
+    op: 'resolve',
+    sender: '',
+    address,
+  }));
+  const c: Case = {
+    name: 'live-names',
+    main: `inet_interfaces = ${hostname()}`,
+    requests,
+  };
+  const dir = layOut(c, tempDir(t));
+  const theirs = await runPostfix(c, dir);
+  assert.deepEqual(runOurs(c, dir).replies, theirs);
 });
