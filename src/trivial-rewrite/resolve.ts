@@ -2,16 +2,20 @@
  * resolve - trivial-rewrite's "resolve sender address" request
  *
  * Turns a recipient (internal form) into {transport, nexthop, recipient,
- * flags}, as Postfix's resolver does:
- *  1. The null address becomes $empty_address_recipient. Source routes,
- *     one trailing dot, and (resolve_null_domain) a final "@" are
- *     dropped; an address without "@" has its bang path swapped or its
- *     "%" made an "@"; "@local-domain" is dropped when what remains still
- *     routes (user%remote@here, remote!user@here, user@remote@here).
- *     resolve_dequoted_address=no hides operators inside quoted local parts.
+ * flags}, as Postfix 3.7's resolver does (checked against it, see
+ * docs/trivial-rewrite.md):
+ *  1. The null address becomes $empty_address_recipient. In a loop: one
+ *     trailing dot of the domain goes; with resolve_null_domain a final
+ *     "@" goes; "@domain" is set aside when the domain is local (or
+ *     empty) and what is left is routed again when it still has "@", or
+ *     "!" / "%" (swap_bangpath, allow_percent_hack), each step
+ *     canonicalized as in the local rewriting context. A source route is
+ *     kept unless such a step strips it. resolve_dequoted_address=no hides
+ *     operators inside quoted local parts.
  *  2. An address without domain gets "@$myhostname". A domain must be a
  *     valid host name or [address literal] (user@1.2.3.4 only with
- *     resolve_numeric_domain); otherwise the ERROR flag and error:5.1.3.
+ *     resolve_numeric_domain); otherwise the ERROR flag, class default and
+ *     Postfix's "CHANNEL NOT UPDATED" placeholders.
  *  3. Address class: local ($mydestination, or a literal of
  *     $inet_interfaces/$proxy_interfaces), virtual alias domain (error:
  *     User unknown), virtual mailbox domain ($virtual_transport), relay
@@ -20,11 +24,12 @@
  *     sender_dependent_relayhost_maps / $relayhost as nexthop when the
  *     transport names none.
  *  4. transport_maps (transport(5) search order and result format) may
- *     then change transport and nexthop; a relocated_maps entry makes it
- *     error:5.1.6 User has moved to <value>.
+ *     then change transport and nexthop (not for virtual alias domains);
+ *     a relocated_maps entry makes it error:5.1.6 User has moved to <value>.
  * Any table that answers retry sets the FAIL flag: the caller must defer,
  * the other fields are then not to be used. defer is set when the final
- * transport is listed in $defer_transports.
+ * transport is listed in $defer_transports. "verify" requests (address
+ * probes) use a Resolver built with { verify: true }.
  */
 import {
   domainLiteralAddress,
