@@ -56,6 +56,15 @@ const CONFIGS = [
   'relay_domains = relay.org\nrecipient_delimiter = +',
   'append_dot_mydomain = yes\nremote_header_rewrite_domain = domain.invalid\nresolve_null_domain = yes\nresolve_numeric_domain = yes',
   'swap_bangpath = no\nallow_percent_hack = no\nresolve_dequoted_address = no\nrelayhost = [gw]',
+  [
+    'relay_domains = relay.org',
+    'recipient_delimiter = +',
+    'virtual_alias_domains = host',
+    'virtual_mailbox_domains = bad_name.org',
+    'relayhost = [gw]',
+    'transport_maps = inline:{ a@relay.org=t1:, relay.org=:[hub], .remote.org=t2:x, user@localhost=t3:, u@mail.example.com=:y, first.last@remote.org=t4:[z]:25 }',
+    'relocated_maps = inline:{ user@remote.org=moved@x, -x=gone }',
+  ].join('\n'),
 ];
 
 function skipUnlessPostfix(t: import('node:test').TestContext): boolean {
