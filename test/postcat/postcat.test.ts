@@ -1,0 +1,148 @@
+/*
+ * postcat: our command on a queue file built with the writer, against
+ * output recorded from Postfix 3.7 postcat (test/golden/postcat/README).
+ */
+
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type TestContext, test } from 'node:test';
+import { createQueueDirs, type QueueLayout, queueFilePath } from '../../src/global/queue_dirs.js';
+import { createQueueFile } from '../../src/global/queue_file_writer.js';
+import { configDir, GOLDEN, ours, tempDir } from '../harness/index.js';
+
+const G = join(GOLDEN, 'postcat');
+const ARRIVAL = 1795602010;
+const env = { TZ: 'UTC' };
+
+async function fixture(t: TestContext, queue = 'maildrop', hashed: string[] = []) {
+  const dir = tempDir(t);
+  const conf = configDir(t, `queue_directory = ${dir}\nhash_queue_names = ${hashed.join(', ')}\n`);
+  const layout: QueueLayout = { directory: dir, hashed: new Set(hashed), depth: 1, longIds: false };
+  await createQueueDirs(layout);
+  const w = await createQueueFile(layout, { queue });
+  await w.envelope({
+    arrival: { sec: ARRIVAL, usec: 0 },
+    sender: 'sender@example.com',
+    recipients: [{ address: 'rcpt@example.com' }],
+    attributes: { rewrite_context: 'local', sender_fullname: 'root' },
+  });
+  await w.content(Buffer.from('Subject: hi\nFrom: a@b\n\nbody line\n'));
+  const id = await w.commit();
+  return { dir, conf, layout, id, path: queueFilePath(layout, queue, id) };
+}
+
+/** Our output in Postfix's terms: its queue ID, and without our size record (a maildrop file has none). */
+function asPostfix(out: string, id: string): string {
+  return out
+    .replaceAll(id, '2ED2D224611')
+    .split('\n')
+    .filter((l) => !/message_size:/.test(l))
+    .join('\n');
+}
+
+for (const [name, opts] of [
+  ['default', ['-q']],
+  ['e', ['-eq']],
+  ['h', ['-hq']],
+  ['b', ['-bq']],
+  ['eh', ['-ehq']],
+  ['d', ['-dq']],
+] as const) {
+  test(`postcat ${opts.join(' ')} ID matches Postfix's layout`, async (t) => {
+    const f = await fixture(t);
+    const r = ours('postcat', ['-c', f.conf, ...opts, f.id], { env });
+    assert.equal(r.stderr, '');
+    assert.equal(r.status, 0);
+    assert.equal(asPostfix(r.stdout, f.id), readFileSync(join(G, `${name}.stdout`), 'utf8'));
+  });
+}
+
+test('postcat -e prints the size record as message_size with Postfix field widths', async (t) => {
+  const f = await fixture(t);
+  const r = ours('postcat', ['-c', f.conf, '-e', f.path], { env });
+  const line = r.stdout.split('\n')[1] ?? '';
+  assert.match(line, /^message_size: {14}33 {10,}\d+ {15}1 {15}0 {14}33$/);
+  assert.equal(r.stdout.split('\n')[0], `*** ENVELOPE RECORDS ${f.path} ***`);
+});
+
+test('postcat -o offsets point at the records they print', async (t) => {
+  const f = await fixture(t);
+  const buf = readFileSync(f.path);
+  const r = ours('postcat', ['-c', f.conf, '-o', '-q', f.id], { env });
+  assert.equal(r.status, 0);
+  const want: Record<string, string> = {
+    'message_size:': 'C',
+    'sender:': 'S',
+    'recipient:': 'R',
+    'named_attribute:': 'A',
+  };
+  let checked = 0;
+  for (const line of r.stdout.split('\n').slice(1, -1)) {
+    const m = /^ {0,8}(\d+) (\S*)/.exec(line);
+    assert.ok(m, line);
+    assert.equal(line.indexOf(m[1] as string) + (m[1] as string).length, 9, line);
+    const type = want[m[2] as string];
+    if (type !== undefined) {
+      assert.equal(String.fromCharCode(buf[Number(m[1])] as number), type, line);
+      checked++;
+    }
+  }
+  assert.equal(checked, 4);
+});
+
+test('postcat -q finds a file in a hashed queue and names it by its path', async (t) => {
+  const f = await fixture(t, 'deferred', ['deferred']);
+  const r = ours('postcat', ['-c', f.conf, '-q', '-e', f.id], { env });
+  assert.equal(r.status, 0);
+  assert.equal(r.stdout.split('\n')[0], `*** ENVELOPE RECORDS deferred/${f.id[0]}/${f.id} ***`);
+});
+
+test('postcat errors have Postfix wording and exit status', async (t) => {
+  const f = await fixture(t);
+  const prog = (s: string) => s.replaceAll('/usr/sbin/postcat', 'postcat');
+  for (const [name, args] of [
+    ['missing', ['-q', 'NOSUCH']],
+    ['badid', ['-q', '../etc']],
+  ] as const) {
+    const r = ours('postcat', ['-c', f.conf, ...args], { env });
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, prog(readFileSync(join(G, `${name}.stderr`), 'utf8')), name);
+    assert.equal(String(r.status), readFileSync(join(G, `${name}.status`), 'utf8').trim(), name);
+  }
+  const plain = join(f.dir, 'f');
+  writeFileSync(plain, 'hello\n');
+  const r = ours('postcat', ['-c', f.conf, plain], { env });
+  assert.equal(r.stderr, `postcat: warning: ${plain}: input is not a valid queue file\n`);
+  assert.equal(r.status, 0);
+  const gone = ours('postcat', ['-c', f.conf, join(f.dir, 'nonexist')], { env });
+  assert.equal(gone.stderr, `postcat: fatal: open ${join(f.dir, 'nonexist')}: No such file or directory\n`);
+  assert.equal(gone.status, 1);
+  const usage = ours('postcat', ['-c', f.conf, '-x'], { env });
+  assert.equal(usage.status, 1);
+  assert.match(
+    usage.stderr,
+    /^postcat: invalid option -- 'x'\npostcat: fatal: usage: postcat \[-b \(body text\)\]/,
+  );
+});
+
+test('postcat on a torn file: what it read, then unexpected EOF and exit 1', async (t) => {
+  const f = await fixture(t);
+  const buf = readFileSync(f.path);
+  const torn = join(f.dir, 'torn');
+  writeFileSync(torn, buf.subarray(0, buf.indexOf('body line') + 2));
+  const r = ours('postcat', ['-c', f.conf, torn], { env });
+  assert.equal(r.status, 1);
+  assert.match(r.stdout, /\*\*\* MESSAGE CONTENTS .*\nSubject: hi\nFrom: a@b\n\n$/);
+  assert.match(
+    r.stderr,
+    /^postcat: warning: .*torn: unexpected EOF in data, record type 78 length \d+\npostcat: fatal: record read error\n$/,
+  );
+});
+
+test('postcat reads stdin when no file is named', async (t) => {
+  const f = await fixture(t);
+  const r = ours('postcat', ['-c', f.conf, '-b'], { env, input: readFileSync(f.path) });
+  assert.equal(r.status, 0);
+  assert.equal(r.stdout, readFileSync(join(G, 'b.stdout'), 'utf8'));
+});
