@@ -154,7 +154,9 @@ export class Resolver {
       s[name] = cfg.get(opts.verify && VERIFY_PARAMS.has(name) ? `address_verify_${name}` : name);
     this.#s = s as Settings;
     this.#bool = (name) => cfg.bool(name);
-    this.#rewrite = rewriteParams(cfg);
+    // The resolver canonicalizes without appending @$myorigin: an address
+    // left without domain gets the domain set aside, else @$myhostname.
+    this.#rewrite = { ...rewriteParams(cfg), appendAtMyorigin: false };
     for (const b of ['swap_bangpath', 'allow_percent_hack', 'resolve_null_domain'] as const) this.#bool(b);
     const parent = this.#s.parent_domain_matches_subdomains;
     this.#mydestination = new DomainList('mydestination', this.#s.mydestination, parent, 'string');
@@ -193,6 +195,9 @@ export class Resolver {
       swapBangpath: this.#bool('swap_bangpath'),
       allowPercentHack: this.#bool('allow_percent_hack'),
     };
+    // A local domain set aside stays set aside while the rest is re-routed:
+    // local!!user ends as user@local, not user@$myhostname.
+    let saved = '';
     for (let guard = 0; guard < 100; guard++) {
       a = stripDomainDot(a);
       if (this.#bool('resolve_null_domain') && a !== '' && lastOperator(a, '@') === a.length - 1) {
@@ -202,7 +207,6 @@ export class Resolver {
       // Set aside "@domain" when the domain is this machine's (or empty), and
       // look at what is left for more routing: user%remote@here.
       const at = lastOperator(a, '@');
-      let saved = '';
       if (at >= 0) {
         const domain = a.slice(at + 1);
         if (domain !== '') {
@@ -221,7 +225,7 @@ export class Resolver {
         a = rewriteExternal(this.#rewrite, 'local', routed);
         continue;
       }
-      a += saved;
+      if (lastOperator(a, '@') < 0) a += saved;
       break;
     }
     if (a === '') a = this.#s.empty_address_recipient;
