@@ -2,7 +2,7 @@
  * dsn_format - text helpers for delivery status notifications
  *
  * mailDate() writes an RFC 5322 date in local time with its numeric
- * offset. foldHeader() writes "Name: value" as one or more lines, breaking
+ * offset (and Postfix's "(UTC)" comment for UTC). foldHeader() writes "Name: value" as one or more lines, breaking
  * at white space so that lines stay within 78 characters where the value
  * allows it and never exceed 998 (a longer unbroken word is split, which
  * alters nothing but the white space a reader sees). wrapReason() wraps a
@@ -20,7 +20,7 @@ export function mailDate(d: Date): string {
   const zone = `${off < 0 ? '-' : '+'}${two(Math.trunc(abs / 60))}${two(abs % 60)}`;
   return (
     `${DAYS[d.getDay()]}, ${d.getDate()} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ` +
-    `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())} ${zone}`
+    `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())} ${zone}${off === 0 ? ' (UTC)' : ''}`
   );
 }
 

@@ -3,8 +3,8 @@
  *
  * composeNotice() builds the message a bounce daemon queues for the
  * sender (or, for a postmaster copy, for a notice recipient): top-level
- * headers (From, To, Subject from the bounce(5) template, Date,
- * Auto-Submitted: auto-replied, MIME-Version) and a multipart/report;
+ * headers in Postfix's order (Date, From, Subject from the bounce(5)
+ * template, To, Auto-Submitted: auto-replied, MIME-Version) and a multipart/report;
  * report-type=delivery-status body with three parts:
  *   1. text/plain: the template's expanded text, then one paragraph per
  *      recipient, "<address> (expanded from <original>): reason";
@@ -13,8 +13,10 @@
  *      Original-Envelope-Id) and per-recipient fields (Final-Recipient,
  *      Original-Recipient, Action, Status, Remote-MTA, Diagnostic-Code,
  *      Last-Attempt-Date, Will-Retry-Until for delays);
- *   3. the original: message/rfc822 (complete) or text/rfc822-headers
- *      (header section only). See returnedPart() for the choice.
+ *   3. the original, after a Return-Path header naming its sender:
+ *      message/rfc822 (complete) or text/rfc822-headers (header section
+ *      only). See returnedPart() for the choice.
+ * test/golden/bounce/dsn/ holds notices Postfix 3.7 wrote, for comparison.
  * With SMTPUTF8 and non-ASCII content the global types of RFC 6533 are
  * used (message/global-delivery-status, message/global,
  * message/global-headers). 8-bit content is declared with
@@ -62,10 +64,11 @@ export interface Notice {
   readonly text: string;
 }
 
+/** As Postfix labels the returned original (delay notices too say "Undelivered"). */
 const DESCRIPTION: Readonly<Record<TemplateKind, string>> = {
   failure: 'Undelivered Message',
-  delay: 'Delayed Message',
-  success: 'Delivered Message',
+  delay: 'Undelivered Message',
+  success: 'Message',
   verify: 'Message',
 };
 
@@ -84,9 +87,11 @@ export function returnedPart(
   const wanted =
     !req.postmaster &&
     (req.kind === 'failure' ? m.ret !== DSN_RET_HDRS : req.kind !== 'delay' && m.ret === DSN_RET_FULL);
-  const whole = `${m.headers}\n${m.body}`;
+  // The envelope sender travels with the original, as a Return-Path header.
+  const headers = `Return-Path: <${m.sender}>\n${m.headers}`;
+  const whole = `${headers}\n${m.body}`;
   if (wanted && byteLength(whole) <= sizeLimit) return { full: true, content: whole };
-  const lines = m.headers.split('\n');
+  const lines = headers.split('\n');
   if (lines.at(-1) === '') lines.pop();
   let size = 0;
   let kept = 0;
@@ -123,11 +128,11 @@ function deliveryStatus(req: NoticeRequest, host: string, utf8: boolean): string
   const m = req.message;
   const out = [
     ...foldHeader('Reporting-MTA', `dns; ${host}`),
+    ...(m.envId !== undefined ? foldHeader('Original-Envelope-Id', m.envId) : []),
     ...foldHeader('X-Postfix-Queue-ID', m.queueId),
     ...foldHeader('X-Postfix-Sender', `${addressType(m.sender, utf8)}; ${m.sender}`),
+    ...foldHeader('Arrival-Date', mailDate(m.arrival)),
   ];
-  if (m.envId !== undefined) out.push(...foldHeader('Original-Envelope-Id', m.envId));
-  out.push(...foldHeader('Arrival-Date', mailDate(m.arrival)));
   for (const r of req.recipients) {
     if (!isValidStatus(r.status)) throw new RangeError(`invalid DSN status for ${r.address}: ${r.status}`);
     out.push('', ...foldHeader('Final-Recipient', `${addressType(r.address, utf8)}; ${r.address}`));
@@ -193,10 +198,10 @@ export function composeNotice(
       ? 'message/global-headers'
       : 'text/rfc822-headers';
   const lines = [
+    ...foldHeader('Date', mailDate(now)),
     ...foldHeader('From', qualifyFrom(t.from, host)),
     ...foldHeader('Subject', subject),
     ...foldHeader('To', to),
-    ...foldHeader('Date', mailDate(now)),
     'Auto-Submitted: auto-replied',
     'MIME-Version: 1.0',
     'Content-Type: multipart/report; report-type=delivery-status;',

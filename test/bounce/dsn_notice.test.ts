@@ -169,6 +169,7 @@ test('a failure notice: headers, three parts, every report field', (t) => {
     ],
   );
   const inner = original.message as Part;
+  assert.equal(field(inner.headers, 'Return-Path'), '<alice@example.com>');
   assert.equal(field(inner.headers, 'Subject'), 'lunch\n  on friday');
   assert.equal(field(inner.headers, 'Message-ID'), '<m1@example.com>');
   assert.equal(inner.text, 'Shall we?\n\n-- \nalice\n');
@@ -179,21 +180,25 @@ test('RET=HDRS returns the header section as text/rfc822-headers', (t) => {
   const last = top.parts?.[2] as Part;
   assert.equal(last.type, 'text/rfc822-headers');
   assert.equal(field(last.headers, 'Content-Description'), 'Undelivered Message Headers');
-  assert.equal(last.text?.trimEnd(), message().headers.trimEnd());
+  assert.equal(last.text?.trimEnd(), `Return-Path: <alice@example.com>\n${message().headers}`.trimEnd());
   assert.ok(!last.text?.includes('Shall we?'));
 });
 
 test('bounce_size_limit: a larger message is returned as headers; a header section larger still is cut between headers', (t) => {
   const body = 'x'.repeat(70).concat('\n').repeat(20);
-  const size = message().headers.length + 1 + body.length;
+  const returnPath = 'Return-Path: <alice@example.com>\n';
+  const size = returnPath.length + message().headers.length + 1 + body.length;
   const fits = notice(t, { message: message({ body }) }, `bounce_size_limit = ${size}\n`);
   assert.equal(fits.top.parts?.[2]?.type, 'message/rfc822');
   const over = notice(t, { message: message({ body }) }, `bounce_size_limit = ${size - 1}\n`);
   assert.equal(over.top.parts?.[2]?.type, 'text/rfc822-headers');
-  assert.equal(over.top.parts?.[2]?.text?.trimEnd(), message().headers.trimEnd());
-  // 60 bytes: From (24) and To (22) fit, the folded Subject (28) does not, nor anything after it.
-  const tiny = notice(t, { message: message({ body }) }, 'bounce_size_limit = 60\n');
-  assert.equal(tiny.top.parts?.[2]?.text?.trimEnd(), 'From: alice@example.com\nTo: bob@example.net');
+  assert.equal(over.top.parts?.[2]?.text?.trimEnd(), `${returnPath}${message().headers}`.trimEnd());
+  // 80 bytes: Return-Path (33), From (24) and To (22) fit, the folded Subject (28) does not, nor anything after it.
+  const tiny = notice(t, { message: message({ body }) }, 'bounce_size_limit = 80\n');
+  assert.equal(
+    tiny.top.parts?.[2]?.text?.trimEnd(),
+    `${returnPath}From: alice@example.com\nTo: bob@example.net`,
+  );
 });
 
 test('a delay notice: Action delayed, Will-Retry-Until, headers only even with RET=FULL', (t) => {
@@ -221,7 +226,7 @@ test('a delay notice: Action delayed, Will-Retry-Until, headers only even with R
   assert.equal(Date.parse(field(rcpt, 'Will-Retry-Until') ?? ''), until.getTime());
   assert.equal(Date.parse(field(rcpt, 'Last-Attempt-Date') ?? ''), NOW.getTime());
   assert.equal(last.type, 'text/rfc822-headers');
-  assert.equal(field(last.headers, 'Content-Description'), 'Delayed Message Headers');
+  assert.equal(field(last.headers, 'Content-Description'), 'Undelivered Message Headers');
 });
 
 test('a success notice: Action delivered; headers unless RET=FULL', (t) => {
@@ -240,7 +245,7 @@ test('a success notice: Action delivered; headers unless RET=FULL', (t) => {
   assert.equal(hdrs.top.parts?.[2]?.type, 'text/rfc822-headers');
   const full = notice(t, { kind: 'success', recipients: [ok], message: message({ ret: DSN_RET_FULL }) });
   assert.equal(full.top.parts?.[2]?.type, 'message/rfc822');
-  assert.equal(field(full.top.parts?.[2]?.headers ?? [], 'Content-Description'), 'Delivered Message');
+  assert.equal(field(full.top.parts?.[2]?.headers ?? [], 'Content-Description'), 'Message');
 });
 
 test('a postmaster copy: Postmaster-Subject, sent to the notice recipient, headers only', (t) => {
