@@ -1,0 +1,194 @@
+/*
+ * showq listing: mailq / postqueue -p text and postqueue -j JSON over a
+ * fixture queue written with the queue file writer.
+ */
+
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { type TestContext, test } from 'node:test';
+import { loadMainConfig } from '../../src/global/config.js';
+import { createQueueDirs, moveQueueFile, queueFilePath, queueLayout } from '../../src/global/queue_dirs.js';
+import type { QueueRecipient } from '../../src/global/queue_file.js';
+import { openQueueFile } from '../../src/global/queue_file_reader.js';
+import { createQueueFile } from '../../src/global/queue_file_writer.js';
+import {
+  formatJson,
+  formatListing,
+  listQueue,
+  listQueueJson,
+  parseDeferLog,
+} from '../../src/showq/listing.js';
+import { configDir, tempDir } from '../harness/index.js';
+
+// showq prints local time; the expected text below is UTC.
+process.env.TZ = 'UTC';
+
+const T0 = 1795602010; // Wed Nov 25 10:20:10 2026 UTC
+
+async function setup(t: TestContext, extra = '') {
+  const dir = tempDir(t);
+  const cfg = loadMainConfig({ configDir: configDir(t, `queue_directory = ${dir}\n${extra}`) });
+  const layout = queueLayout(cfg);
+  await createQueueDirs(layout);
+  return { cfg, layout };
+}
+
+async function message(
+  layout: ReturnType<typeof queueLayout>,
+  queue: string,
+  sec: number,
+  sender: string,
+  recipients: QueueRecipient[],
+  body: string,
+  done: string[] = [],
+): Promise<string> {
+  const w = await createQueueFile(layout);
+  await w.envelope({ arrival: { sec, usec: 0 }, sender, recipients });
+  await w.content(Buffer.from(body));
+  const id = await w.commit();
+  if (done.length > 0) {
+    const r = await openQueueFile(queueFilePath(layout, 'incoming', id), { write: true });
+    assert.ok(r.ok);
+    for (const rc of r.file.recipients) if (done.includes(rc.address)) await r.file.markDone(rc);
+    await r.file.close();
+  }
+  if (queue !== 'incoming') await moveQueueFile(layout, 'incoming', queue, id);
+  return id;
+}
+
+test('an empty queue lists as "Mail queue is empty", and -j prints nothing', async (t) => {
+  const { cfg } = await setup(t);
+  assert.equal(await listQueue(cfg), 'Mail queue is empty\n');
+  assert.equal(await listQueueJson(cfg), '');
+});
+
+test('mailq layout: header, status marks, sizes, times, senders, reasons, recipients, trailer', async (t) => {
+  const { cfg, layout } = await setup(t);
+  const big = `Subject: big\n\n${'x'.repeat(2000)}\n`;
+  const a = await message(
+    layout,
+    'active',
+    T0,
+    'alice@example.com',
+    [{ address: 'bob@example.org' }],
+    'Subject: a\n\nhi\n',
+  );
+  const h = await message(layout, 'hold', T0 + 86400 * 3, '', [{ address: 'postmaster@example.com' }], big);
+  const d = await message(
+    layout,
+    'deferred',
+    T0 - 3600,
+    'carol@example.com',
+    [
+      { address: 'x@remote.example' },
+      { address: 'y@remote.example' },
+      { address: 'z@done.example' },
+      { address: 'w@other.example' },
+    ],
+    big,
+    ['z@done.example'],
+  );
+  const log = queueFilePath(layout, 'defer', d);
+  mkdirSync(dirname(log), { recursive: true });
+  writeFileSync(
+    log,
+    'recipient=x@remote.example\nreason=connect to remote.example[192.0.2.1]:25: Connection refused\n\n' +
+      'recipient=y@remote.example\nreason=connect to remote.example[192.0.2.1]:25: Connection refused\n\n' +
+      'recipient=w@other.example\nreason=host mx.other.example said: 451 try later\n\n',
+  );
+  const pad = ' '.repeat(42);
+  const want =
+    '-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------\n' +
+    `${h.padEnd(10)}!     2015 Sat Nov 28 10:20:10  MAILER-DAEMON\n` +
+    `${pad}postmaster@example.com\n\n` +
+    `${a.padEnd(10)}*       15 Wed Nov 25 10:20:10  alice@example.com\n` +
+    `${pad}bob@example.org\n\n` +
+    `${d.padEnd(10)}      2015 Wed Nov 25 09:20:10  carol@example.com\n` +
+    `${pad}(connect to remote.example[192.0.2.1]:25: Connection refused)\n` +
+    `${pad}x@remote.example\n` +
+    `${pad}y@remote.example\n` +
+    `${pad}(host mx.other.example said: 451 try later)\n` +
+    `${pad}w@other.example\n\n` +
+    '-- 3 Kbytes in 3 Requests.\n';
+  assert.equal(await listQueue(cfg), want);
+  const json = (await listQueueJson(cfg)).split('\n');
+  assert.equal(json.length, 4);
+  assert.equal(json[3], '');
+  assert.deepEqual(JSON.parse(json[2] as string), {
+    queue_name: 'deferred',
+    queue_id: d,
+    arrival_time: T0 - 3600,
+    message_size: 2015,
+    forced_expire: false,
+    sender: 'carol@example.com',
+    recipients: [
+      {
+        address: 'x@remote.example',
+        delay_reason: 'connect to remote.example[192.0.2.1]:25: Connection refused',
+      },
+      {
+        address: 'y@remote.example',
+        delay_reason: 'connect to remote.example[192.0.2.1]:25: Connection refused',
+      },
+      { address: 'w@other.example', delay_reason: 'host mx.other.example said: 451 try later' },
+    ],
+  });
+  // Member order and spacing as postqueue -j prints them.
+  assert.equal(
+    json[0],
+    `{"queue_name": "hold", "queue_id": "${h}", "arrival_time": ${T0 + 86400 * 3}, "message_size": 2015, "forced_expire": false, "sender": "", "recipients": [{"address": "postmaster@example.com"}]}`,
+  );
+});
+
+test('one request says "Request", sizes below 1 Kbyte count as 0, long IDs and hashed queues are found', async (t) => {
+  const { cfg, layout } = await setup(t, 'enable_long_queue_ids = yes\nhash_queue_depth = 2\n');
+  const id = await message(layout, 'deferred', T0, 'a@b', [{ address: 'c@d' }], 'x\n');
+  assert.equal(id.length > 11, true);
+  const out = await listQueue(cfg);
+  assert.equal(out.split('\n').at(-2), '-- 0 Kbytes in 1 Request.');
+  assert.ok(out.includes(`\n${id}         2 Wed Nov 25 10:20:10  a@b\n`), out);
+});
+
+test('unreadable queue files are left out', async (t) => {
+  const { cfg, layout } = await setup(t);
+  await message(layout, 'active', T0, 'a@b', [{ address: 'c@d' }], 'x\n');
+  const bad = await message(layout, 'active', T0, 'a@b', [{ address: 'e@f' }], 'x\n');
+  writeFileSync(queueFilePath(layout, 'active', bad), 'garbage');
+  const out = await listQueue(cfg);
+  assert.ok(!out.includes(bad));
+  assert.match(out, /-- 0 Kbytes in 1 Request\.\n$/);
+});
+
+test('JSON strings escape quotes, backslashes and controls, and keep UTF-8', () => {
+  const out = formatJson([
+    {
+      queue: 'deferred',
+      id: 'ABC',
+      arrival: 1,
+      size: 2,
+      sender: 'jürgen@bücher.example',
+      forcedExpire: false,
+      recipients: [{ address: 'a"b\\c@d', reason: 'line\nbreak\u0001' }],
+    },
+  ]);
+  assert.equal(
+    out,
+    '{"queue_name": "deferred", "queue_id": "ABC", "arrival_time": 1, "message_size": 2, "forced_expire": false, "sender": "jürgen@bücher.example", "recipients": [{"address": "a\\"b\\\\c@d", "delay_reason": "line\\nbreak\\u0001"}]}\n',
+  );
+  assert.deepEqual(JSON.parse(out), {
+    queue_name: 'deferred',
+    queue_id: 'ABC',
+    arrival_time: 1,
+    message_size: 2,
+    forced_expire: false,
+    sender: 'jürgen@bücher.example',
+    recipients: [{ address: 'a"b\\c@d', delay_reason: 'line\nbreak\u0001' }],
+  });
+});
+
+test('defer logs: the last reason recorded for a recipient wins; other lines are ignored', () => {
+  assert.equal(formatListing([]), 'Mail queue is empty\n');
+  const reasons = parseDeferLog('recipient=a@b\nreason=first\n\nrecipient=a@b\nreason=second\n\nnoise\n');
+  assert.deepEqual([...reasons], [['a@b', 'second']]);
+});
