@@ -1,0 +1,96 @@
+/*
+ * sendmail - Postfix to Sendmail compatibility interface
+ *
+ * SYNOPSIS
+ *   sendmail [-t] [-i] [-f sender] [-F name] [-N dsn] [-R ret] [-V envid]
+ *            [-C config] [-v] [recipient ...]
+ *
+ * DESCRIPTION
+ *   Reads a message from standard input and leaves it in the maildrop
+ *   queue, where the pickup daemon finds it; the mail system need not be
+ *   running. Options, messages and exit statuses are those of Postfix
+ *   3.7's sendmail: a fatal error exits 75 (EX_TEMPFAIL), a mode that
+ *   needs running daemons (-bs -bp -bi -bv -q -I) exits 69
+ *   (EX_UNAVAILABLE) for now.
+ *
+ *   Postfix's sendmail hands the message to the setgid postdrop command.
+ *   Postroom is not installed setgid, so sendmail writes maildrop/ itself
+ *   with the durable queue file writer (the file is complete or absent);
+ *   the permission check is the directory's own (mode 0730, group
+ *   postdrop). See src/cli/postdrop.ts for the stream form.
+ */
+
+import { userInfo } from 'node:os';
+import { loadMainConfig, loadParams } from '../global/config.js';
+import { msg } from '../global/msg.js';
+import { queueLayout } from '../global/queue_dirs.js';
+import type { QueueRecipient } from '../global/queue_file.js';
+import { configDirOf } from '../sendmail/config_dir.js';
+import { EX_TEMPFAIL, EX_UNAVAILABLE, parseSendmailArgs } from '../sendmail/options.js';
+import { extractFromHeader, type FixEndings, readMessage, writeMaildrop } from '../sendmail/submit.js';
+import { strerror } from '../util/strerror.js';
+
+msg.setProgram('sendmail');
+
+async function main(): Promise<void> {
+  const parsed = parseSendmailArgs(process.argv.slice(2));
+  if (parsed.kind === 'error') {
+    for (const line of parsed.stderr) process.stderr.write(`${line}\n`);
+    return msg.fatal(parsed.fatal, parsed.status);
+  }
+  const args = parsed.args;
+  msg.setVerbose(args.verbose);
+  for (const w of args.warnings) msg.warn(w);
+  if (args.mode === 'later')
+    msg.fatal(`${args.laterOption}: not available yet: this needs the running mail system`, EX_UNAVAILABLE);
+
+  const cfg = loadMainConfig({ configDir: configDirOf(args.configDir) });
+  const p = loadParams(cfg, ['message_size_limit', 'sendmail_fix_line_endings']);
+  const layout = queueLayout(cfg);
+  const user = userInfo();
+  const who = `${user.username}(${user.uid})`;
+  const fix = String(p.sendmail_fix_line_endings) as FixEndings;
+
+  const read = await readMessage(process.stdin, {
+    ignoreDots: args.ignoreDots,
+    fix,
+    sizeLimit: Number(p.message_size_limit),
+  });
+  if (!read.ok) return msg.fatal(`${who}: message file too big`, EX_TEMPFAIL);
+
+  let lines = read.lines;
+  let fromHeader: string[] = [];
+  if (args.extract) {
+    const x = extractFromHeader(lines);
+    lines = x.lines;
+    fromHeader = x.recipients;
+  }
+  const rcpt = (address: string): QueueRecipient =>
+    args.dsnNotify === undefined ? { address } : { address, dsnNotify: args.dsnNotify };
+  if (args.recipients.length === 0 && fromHeader.length === 0) {
+    msg.fatal(
+      args.extract
+        ? `${who}: No recipient addresses found in message header`
+        : `${who}: Recipient addresses must be specified on the command line or via the -t option`,
+      EX_TEMPFAIL,
+    );
+  }
+  const attributes: Record<string, string> = { submit_uid: String(user.uid) };
+  if (args.fullName !== undefined) attributes.full_name = args.fullName;
+  try {
+    const id = await writeMaildrop(layout, {
+      sender: args.sender ?? user.username,
+      recipients: args.recipients.map(rcpt),
+      extracted: fromHeader.map(rcpt),
+      attributes,
+      lines,
+      ...(args.dsnEnvid === undefined ? {} : { dsnEnvid: args.dsnEnvid }),
+      ...(args.dsnRet === undefined ? {} : { dsnRet: args.dsnRet }),
+    });
+    msg.debug(`queued as ${id} in ${layout.directory}/maildrop`);
+  } catch (e) {
+    msg.fatal(`${who}: queue file write error: ${strerror(e)}`, EX_TEMPFAIL);
+  }
+}
+
+await main();

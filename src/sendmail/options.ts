@@ -1,0 +1,183 @@
+/*
+ * options - the sendmail(1) command line, as Postfix 3.7 reads it
+ *
+ * parseSendmailArgs(argv) turns the arguments into a Submission request or
+ * a Problem (the fatal text and the exit status Postfix uses). Nothing here
+ * touches files, so the parse is cheap and testable on its own. Options
+ * that Postfix accepts and ignores (-c -G -U -x -m -h -p -e -L -O and most
+ * -o forms) are accepted and ignored here too. Mode options that need
+ * running daemons (-bs -bp -bi -bv -bd -bh -q -I) are reported as 'later'.
+ */
+
+import { DSN_NOTIFY, DSN_RET } from '../global/queue_file.js';
+import { getopt } from '../util/getopt.js';
+
+export const EX_USAGE = 64;
+export const EX_DATAERR = 65;
+export const EX_NOUSER = 67;
+export const EX_UNAVAILABLE = 69;
+export const EX_SOFTWARE = 70;
+export const EX_TEMPFAIL = 75;
+
+export interface SendmailArgs {
+  readonly mode: 'enqueue' | 'later';
+  /** For 'later': the option the user asked for ("-bp", "-q"). */
+  readonly laterOption?: string;
+  readonly configDir?: string;
+  /** -f/-r; undefined means the invoking user. */
+  readonly sender?: string;
+  readonly fullName?: string;
+  readonly extract: boolean;
+  readonly ignoreDots: boolean;
+  readonly dsnNotify?: number;
+  readonly dsnRet?: number;
+  readonly dsnEnvid?: string;
+  readonly verbose: number;
+  readonly recipients: readonly string[];
+  /** Warnings to print before going on (bad -N/-R/-V values are ignored, as in Postfix). */
+  readonly warnings: readonly string[];
+}
+
+export type Parsed =
+  | { readonly kind: 'ok'; readonly args: SendmailArgs }
+  | {
+      readonly kind: 'error';
+      readonly stderr: readonly string[];
+      readonly fatal: string;
+      readonly status: number;
+    };
+
+const OPTSTRING = 'B:C:F:GIL:N:O:R:UV:X:b:ce:f:h:imno:p:q:r:tvx';
+const LATER_MODES = new Set(['s', 'p', 'i', 'v', 'd', 'h', 'H', 'l']);
+
+/** "never" or a comma list of success, failure, delay; undefined when bad. */
+export function parseNotify(text: string): { bits?: number; warning?: string } {
+  let bits = 0;
+  for (const word of text.split(/[\s,]+/).filter((w) => w !== '')) {
+    switch (word.toLowerCase()) {
+      case 'never':
+        bits |= DSN_NOTIFY.NEVER;
+        break;
+      case 'success':
+        bits |= DSN_NOTIFY.SUCCESS;
+        break;
+      case 'failure':
+        bits |= DSN_NOTIFY.FAILURE;
+        break;
+      case 'delay':
+        bits |= DSN_NOTIFY.DELAY;
+        break;
+      default:
+        return { warning: `unknown DSN NOTIFY command value "${word}" in "${text}"` };
+    }
+  }
+  // NEVER excludes the others.
+  if (bits === 0 || ((bits & DSN_NOTIFY.NEVER) !== 0 && bits !== DSN_NOTIFY.NEVER)) return {};
+  return { bits };
+}
+
+/** Strip the <> a user may type around -f; "<>" is the null sender. */
+export function cleanSender(text: string): string {
+  const t = text.trim();
+  return t.startsWith('<') && t.endsWith('>') ? t.slice(1, -1) : t;
+}
+
+export function parseSendmailArgs(argv: readonly string[]): Parsed {
+  // -q takes an optional interval glued to it, which getopt cannot express.
+  const q = argv.find((a) => a.startsWith('-q'));
+  if (q !== undefined && argv.indexOf(q) < firstOperand(argv))
+    return { kind: 'ok', args: { ...base(), mode: 'later', laterOption: '-q' } };
+  const r = getopt(argv, OPTSTRING);
+  if (r.kind === 'error')
+    return {
+      kind: 'error',
+      stderr: [`sendmail: ${r.message}`],
+      fatal: 'usage: sendmail [options]',
+      status: EX_TEMPFAIL,
+    };
+  const a: {
+    -readonly [K in keyof SendmailArgs]: SendmailArgs[K];
+  } = base();
+  const warnings: string[] = [];
+  for (const { opt, arg = '' } of r.opts) {
+    switch (opt) {
+      case 'B':
+        if (!/^(8bitmime|7bit)$/i.test(arg)) return fatal('-B option needs 8BITMIME or 7BIT');
+        break;
+      case 'C':
+        a.configDir = arg;
+        break;
+      case 'F':
+        a.fullName = arg;
+        break;
+      case 'I':
+        a.mode = 'later';
+        a.laterOption = '-I';
+        break;
+      case 'N': {
+        const n = parseNotify(arg);
+        if (n.warning !== undefined) warnings.push(n.warning);
+        if (n.bits === undefined) warnings.push('bad -N option value -- ignored');
+        else a.dsnNotify = n.bits;
+        break;
+      }
+      case 'R':
+        if (/^full$/i.test(arg)) a.dsnRet = DSN_RET.FULL;
+        else if (/^hdrs$/i.test(arg)) a.dsnRet = DSN_RET.HDRS;
+        else warnings.push('bad -R option value -- ignored');
+        break;
+      case 'V':
+        if (arg.length > 100 || !/^[\x21-\x7e]+$/.test(arg)) warnings.push('bad -V option value -- ignored');
+        else a.dsnEnvid = arg;
+        break;
+      case 'X':
+        return fatal(`unsupported: -X${arg.slice(0, 1)}`);
+      case 'b':
+        if (arg === 'm') break;
+        if (LATER_MODES.has(arg)) {
+          a.mode = 'later';
+          a.laterOption = `-b${arg}`;
+          break;
+        }
+        return fatal(`unsupported: -b${arg}`);
+      case 'f':
+      case 'r':
+        a.sender = cleanSender(arg);
+        break;
+      case 'i':
+        a.ignoreDots = true;
+        break;
+      case 'n':
+        return fatal('-n option not supported');
+      case 'o':
+        if (arg === 'i') a.ignoreDots = true;
+        break;
+      case 't':
+        a.extract = true;
+        break;
+      case 'v':
+        a.verbose++;
+        break;
+      default:
+        // Accepted and ignored, as Postfix does.
+        break;
+    }
+  }
+  a.recipients = r.operands;
+  a.warnings = warnings;
+  return { kind: 'ok', args: a };
+}
+
+function fatal(text: string): Parsed {
+  return { kind: 'error', stderr: [], fatal: text, status: EX_TEMPFAIL };
+}
+
+function base(): { -readonly [K in keyof SendmailArgs]: SendmailArgs[K] } {
+  return { mode: 'enqueue', extract: false, ignoreDots: false, verbose: 0, recipients: [], warnings: [] };
+}
+
+/** Index of the first word that is not an option (rough: options with arguments may hide it). */
+function firstOperand(argv: readonly string[]): number {
+  const i = argv.findIndex((a) => !a.startsWith('-'));
+  return i < 0 ? argv.length : i;
+}
