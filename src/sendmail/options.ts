@@ -84,14 +84,13 @@ export function cleanSender(text: string): string {
 
 export function parseSendmailArgs(argv: readonly string[]): Parsed {
   // -q takes an optional interval glued to it, which getopt cannot express.
-  const q = argv.find((a) => a.startsWith('-q'));
-  if (q !== undefined && argv.indexOf(q) < firstOperand(argv))
-    return { kind: 'ok', args: { ...base(), mode: 'later', laterOption: '-q' } };
+  if (hasQueueRunOption(argv)) return { kind: 'ok', args: { ...base(), mode: 'later', laterOption: '-q' } };
   const r = getopt(argv, OPTSTRING);
   if (r.kind === 'error')
     return {
       kind: 'error',
-      stderr: [`sendmail: ${r.message}`],
+      // Postfix's sendmail shows getopt's complaint twice (libc's line, then its own log line).
+      stderr: [`sendmail: ${r.message}`, `sendmail: ${r.message}`],
       fatal: 'usage: sendmail [options]',
       status: EX_TEMPFAIL,
     };
@@ -176,8 +175,20 @@ function base(): { -readonly [K in keyof SendmailArgs]: SendmailArgs[K] } {
   return { mode: 'enqueue', extract: false, ignoreDots: false, verbose: 0, recipients: [], warnings: [] };
 }
 
-/** Index of the first word that is not an option (rough: options with arguments may hide it). */
-function firstOperand(argv: readonly string[]): number {
-  const i = argv.findIndex((a) => !a.startsWith('-'));
-  return i < 0 ? argv.length : i;
+/** A -q word among the options (walking them as getopt will, so an option's argument is not mistaken for it). */
+function hasQueueRunOption(argv: readonly string[]): boolean {
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i] as string;
+    if (word === '--' || word.length < 2 || !word.startsWith('-')) return false;
+    for (let j = 1; j < word.length; j++) {
+      const c = word[j] as string;
+      if (c === 'q') return true;
+      const at = OPTSTRING.indexOf(c);
+      if (at >= 0 && OPTSTRING[at + 1] === ':') {
+        if (j + 1 === word.length) i++;
+        break;
+      }
+    }
+  }
+  return false;
 }

@@ -1,0 +1,211 @@
+/*
+ * sendmail: real processes fed by real pipes; the maildrop file is read
+ * back with the queue file reader. Error paths compare with golden output
+ * recorded from Postfix 3.7's sendmail (test/golden/sendmail/errors.json).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { type TestContext, test } from 'node:test';
+import { DSN_NOTIFY, DSN_RET } from '../../src/global/queue_file.js';
+import { openQueueFile } from '../../src/global/queue_file_reader.js';
+import { GOLDEN, ours, postfixCommand, tempDir } from '../harness/index.js';
+
+function setup(t: TestContext, extra = ''): { conf: string; maildrop: string } {
+  const d = tempDir(t, 'postroom-sendmail-');
+  const maildrop = join(d, 'q', 'maildrop');
+  mkdirSync(maildrop, { recursive: true });
+  writeFileSync(join(d, 'main.cf'), `queue_directory = ${d}/q\n${extra}`);
+  const past = new Date(Date.now() - 3600_000);
+  utimesSync(join(d, 'main.cf'), past, past);
+  return { conf: d, maildrop };
+}
+
+async function readDrop(maildrop: string) {
+  const files = readdirSync(maildrop);
+  assert.equal(files.length, 1, `one file in maildrop: ${files.join(' ')}`);
+  const r = await openQueueFile(join(maildrop, files[0] as string));
+  assert.ok(r.ok, 'maildrop file is complete');
+  const chunks: Buffer[] = [];
+  for await (const b of r.file.contentBytes()) chunks.push(Buffer.from(b));
+  const out = { env: r.file.envelope, content: Buffer.concat(chunks) };
+  await r.file.close();
+  return out;
+}
+
+test('plain submission: envelope from arguments, default sender is the user', async (t) => {
+  const { conf, maildrop } = setup(t);
+  const r = ours('sendmail', ['-C', conf, 'a@example.com', 'b@example.com'], {
+    input: 'Subject: hi\n\nline 1\n',
+  });
+  assert.equal(r.stderr, '');
+  assert.equal(r.status, 0);
+  const m = await readDrop(maildrop);
+  assert.equal(m.env.sender, userInfo().username);
+  assert.deepEqual(
+    m.env.recipients.map((x) => x.address),
+    ['a@example.com', 'b@example.com'],
+  );
+  assert.equal(m.content.toString(), 'Subject: hi\n\nline 1\n');
+});
+
+test('dot line ends the message unless -i or -oi; CRLF becomes LF; 8-bit and NUL kept', async (t) => {
+  const input = Buffer.concat([
+    Buffer.from('Subject: x\r\n\r\n\xe9t\xe9\0\n', 'latin1'),
+    Buffer.from('.\nafter\nno-newline'),
+  ]);
+  for (const [flags, want] of [
+    [[], 'Subject: x\n\n\xe9t\xe9\0\n'],
+    [['-i'], 'Subject: x\n\n\xe9t\xe9\0\n.\nafter\nno-newline\n'],
+    [['-oi'], 'Subject: x\n\n\xe9t\xe9\0\n.\nafter\nno-newline\n'],
+  ] as const) {
+    const { conf, maildrop } = setup(t);
+    const r = ours('sendmail', ['-C', conf, ...flags, 'u@x'], { input });
+    assert.equal(r.status, 0, r.stderr);
+    const m = await readDrop(maildrop);
+    assert.equal(m.content.toString('latin1'), want, flags.join(' '));
+  }
+});
+
+test('-t: recipients from To/Cc/Bcc (comments, groups, folding), Bcc removed, added to command line', async (t) => {
+  const { conf, maildrop } = setup(t);
+  const input = [
+    'From: me@example.com',
+    'To: "Doe, John" <john@example.com>, (comment) ann@example.com (Ann)',
+    'Cc: friends: bob@example.com,',
+    '\tcarol@example.com;, <@route.example:dave@example.com>',
+    'Bcc: secret@example.com,',
+    ' hidden@example.com',
+    'Subject: test',
+    '',
+    'To: not-a-header@example.com',
+    '',
+  ].join('\n');
+  const r = ours('sendmail', ['-C', conf, '-t', 'extra@example.com'], { input });
+  assert.equal(r.status, 0, r.stderr);
+  const m = await readDrop(maildrop);
+  assert.deepEqual(
+    m.env.recipients.map((x) => x.address),
+    [
+      'extra@example.com',
+      'john@example.com',
+      'ann@example.com',
+      'bob@example.com',
+      'carol@example.com',
+      'dave@example.com',
+      'secret@example.com',
+      'hidden@example.com',
+    ],
+  );
+  const text = m.content.toString();
+  assert.ok(!/secret|hidden|Bcc/i.test(text), text);
+  assert.ok(text.includes('Subject: test\n\nTo: not-a-header@example.com\n'));
+});
+
+test('-t: Resent- headers take over', async (t) => {
+  const { conf, maildrop } = setup(t);
+  const input = 'To: old@example.com\nResent-To: new@example.com\nResent-Bcc: b@example.com\n\nx\n';
+  const r = ours('sendmail', ['-C', conf, '-t'], { input });
+  assert.equal(r.status, 0, r.stderr);
+  const m = await readDrop(maildrop);
+  assert.deepEqual(
+    m.env.recipients.map((x) => x.address),
+    ['new@example.com', 'b@example.com'],
+  );
+  assert.ok(!m.content.toString().includes('Resent-Bcc'));
+});
+
+test('-f/-r sender (<> is the null sender), -F, -N, -R, -V', async (t) => {
+  const cases: [string[], string][] = [
+    [['-f', '<s@example.com>'], 's@example.com'],
+    [['-r', 'r@example.com'], 'r@example.com'],
+    [['-f', '<>'], ''],
+  ];
+  for (const [flags, sender] of cases) {
+    const { conf, maildrop } = setup(t);
+    const r = ours('sendmail', ['-C', conf, ...flags, 'u@x'], { input: 'x\n' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((await readDrop(maildrop)).env.sender, sender);
+  }
+  const { conf, maildrop } = setup(t);
+  const r = ours(
+    'sendmail',
+    ['-C', conf, '-F', 'Full Name', '-N', 'success,delay', '-R', 'hdrs', '-V', 'env-1', '-B8BITMIME', 'u@x'],
+    { input: 'x\n' },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const m = await readDrop(maildrop);
+  assert.equal(m.env.attributes?.full_name, 'Full Name');
+  assert.equal(m.env.recipients[0]?.dsnNotify, DSN_NOTIFY.SUCCESS | DSN_NOTIFY.DELAY);
+  assert.equal(m.env.dsnRet, DSN_RET.HDRS);
+  assert.equal(m.env.dsnEnvid, 'env-1');
+});
+
+test('ignored options are accepted', async (t) => {
+  const { conf, maildrop } = setup(t);
+  const r = ours(
+    'sendmail',
+    ['-C', conf, '-c', '-G', '-U', '-x', '-m', '-em', '-h5', '-pfoo', '-Lx', '-Ox=y', '-oQ', '-bm', 'u@x'],
+    {
+      input: 'x\n',
+    },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal((await readDrop(maildrop)).env.recipients.length, 1);
+});
+
+type Golden = { args: string[]; input: string; mainCf: string; stderr: string[]; status: number };
+const golden = JSON.parse(readFileSync(join(GOLDEN, 'sendmail/errors.json'), 'utf8')) as Record<
+  string,
+  Golden
+>;
+const who = `${userInfo().username}(${userInfo().uid})`;
+
+for (const [name, g] of Object.entries(golden)) {
+  test(`golden: ${name} (stderr, exit status, maildrop)`, (t) => {
+    const { conf, maildrop } = setup(t, g.mainCf);
+    const r = ours('sendmail', ['-C', conf, ...g.args], { input: g.input });
+    const want = g.stderr.map((l) => l.replaceAll('USER(UID)', who));
+    assert.deepEqual(
+      r.stderr.split('\n').filter((l) => l !== ''),
+      want,
+    );
+    assert.equal(r.status, g.status);
+    // Failed submissions leave nothing behind, not even a temporary file.
+    assert.equal(readdirSync(maildrop).length, g.status === 0 ? 1 : 0);
+  });
+}
+
+test('modes that need the running mail system: EX_UNAVAILABLE', (t) => {
+  const { conf } = setup(t);
+  for (const mode of ['-bs', '-bp', '-bi', '-bv', '-q', '-q5m', '-I']) {
+    const r = ours('sendmail', ['-C', conf, mode], { input: '' });
+    assert.equal(r.status, 69, mode);
+    assert.match(r.stderr, /^sendmail: fatal: -[a-zI]+: not available yet/, mode);
+  }
+});
+
+test('missing maildrop or main.cf: fatal, EX_TEMPFAIL, no stack trace', (t) => {
+  const d = tempDir(t);
+  let r = ours('sendmail', ['-C', join(d, 'nope'), 'u@x'], { input: 'x\n' });
+  assert.equal(r.stderr, `sendmail: fatal: open ${join(d, 'nope', 'main.cf')}: No such file or directory\n`);
+  assert.notEqual(r.status, 0);
+  writeFileSync(join(d, 'main.cf'), `queue_directory = ${d}/q\n`);
+  r = ours('sendmail', ['-C', d, 'u@x'], { input: 'x\n' });
+  assert.match(r.stderr, /^sendmail: fatal: \S+: queue file write error: No such file or directory\n$/);
+  assert.equal(r.status, 75);
+});
+
+test('live: Postfix sendmail writes maildrop for the same valid input', (t) => {
+  const pf = postfixCommand(t, 'sendmail');
+  if (pf === null) return;
+  const { conf, maildrop } = setup(t);
+  const r = spawnSync(pf, ['-C', conf, '-t'], { input: 'To: a@example.com\n\nx\n', encoding: 'utf8' });
+  assert.equal(r.status, 0);
+  assert.equal(readdirSync(maildrop).length, 1);
+  const o = ours('sendmail', ['-C', conf, '-t'], { input: 'To: a@example.com\n\nx\n' });
+  assert.equal(o.status, 0);
+  assert.equal(readdirSync(maildrop).length, 2);
+});
