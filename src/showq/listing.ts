@@ -6,15 +6,17 @@
  *
  * formatListing() and formatJson() are pure functions over QueuedMessage
  * values; scanMessages() builds those from the queue files in maildrop,
- * hold, incoming, active and deferred (Postfix's showq order), sorted by
- * queue ID within a queue so the output is stable.
+ * active, incoming, deferred and hold (the order Postfix's showq lists
+ * them in), sorted by queue ID within a queue so the output is stable.
  *
- * Text layout (Postfix's showq): a header line; per message a line with
- * the queue ID, a status mark ('*' active, '!' hold), the message size,
- * the arrival time and the sender (MAILER-DAEMON for the null sender);
- * then each recipient still to deliver, indented under the sender, after
- * the "(reason)" line of its deferral; a blank line; finally
- * "-- N Kbytes in M Requests." or "Mail queue is empty".
+ * Text layout (recorded from Postfix 3.7, test/golden/showq): a header
+ * line; per message a line with the queue ID and its mark ('*' active,
+ * '!' hold), the message size, the arrival time and the sender
+ * (MAILER-DAEMON for the null sender); then each recipient still to
+ * deliver, under the sender, after the "(reason)" line of its deferral
+ * (right-aligned to column 78); a blank line; finally
+ * "-- N Kbytes in M Requests." (whole Kbytes, rounded down) or
+ * "Mail queue is empty".
  *
  * Delay reasons come from the message's log in the defer queue: records of
  * "name=value" lines (recipient=..., reason=...) separated by blank lines,
@@ -29,7 +31,7 @@ import { openQueueFile } from '../global/queue_file_reader.js';
 import { showqTime } from './time.js';
 
 /** The queues showq lists, in its order. */
-export const SHOWQ_QUEUES: readonly string[] = ['maildrop', 'hold', 'incoming', 'active', 'deferred'];
+export const SHOWQ_QUEUES: readonly string[] = ['maildrop', 'active', 'incoming', 'deferred', 'hold'];
 
 export interface QueuedRecipient {
   readonly address: string;
@@ -52,20 +54,24 @@ export interface QueuedMessage {
 }
 
 const HEADER = '-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------\n';
-/** Column where senders and recipients start: under "-Sender/Recipient-". */
-const INDENT = ' '.repeat(42);
+/** Recipients start in the sender's column. */
+const INDENT = ' '.repeat(41);
+/** Reason lines end in this column, or start at the margin when longer. */
+const REASON_WIDTH = 78;
 
 const STATUS: Readonly<Record<string, string>> = { active: '*', hold: '!' };
 
 function messageText(m: QueuedMessage): string {
-  const status = STATUS[m.queue] ?? ' ';
+  // The mark follows the ID; an 11-character ID with a mark pushes the line right, as in Postfix.
+  const idStatus = m.id + (STATUS[m.queue] ?? '');
   const lines = [
-    `${m.id.padEnd(10, ' ')}${status} ${String(m.size).padStart(8, ' ')} ${showqTime(m.arrival).padEnd(20, ' ')} ${m.sender === '' ? 'MAILER-DAEMON' : m.sender}\n`,
+    `${idStatus.padEnd(11, ' ')} ${String(m.size).padStart(7, ' ')} ${showqTime(m.arrival).padEnd(20, ' ')} ${m.sender === '' ? 'MAILER-DAEMON' : m.sender}\n`,
   ];
   let lastReason: string | undefined;
   for (const r of m.recipients) {
     // A reason line heads the run of recipients deferred for that reason.
-    if (r.reason !== undefined && r.reason !== lastReason) lines.push(`${INDENT}(${r.reason})\n`);
+    if (r.reason !== undefined && r.reason !== lastReason)
+      lines.push(`${`(${r.reason})`.padStart(REASON_WIDTH, ' ')}\n`);
     lastReason = r.reason;
     lines.push(`${INDENT}${r.address}\n`);
   }
@@ -155,7 +161,8 @@ export async function scanMessages(layout: QueueLayout): Promise<QueuedMessage[]
       if (!r.ok) continue;
       try {
         const env = r.file.envelope;
-        const reasons = queue === 'deferred' ? await deferReasons(layout, id) : new Map<string, string>();
+        // The defer log is found by queue ID, whichever queue the message is in.
+        const reasons = await deferReasons(layout, id);
         out.push({
           queue,
           id,

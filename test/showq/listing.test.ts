@@ -4,8 +4,8 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { loadMainConfig } from '../../src/global/config.js';
 import { createQueueDirs, moveQueueFile, queueFilePath, queueLayout } from '../../src/global/queue_dirs.js';
@@ -18,8 +18,9 @@ import {
   listQueue,
   listQueueJson,
   parseDeferLog,
+  type QueuedMessage,
 } from '../../src/showq/listing.js';
-import { configDir, tempDir } from '../harness/index.js';
+import { configDir, GOLDEN, tempDir } from '../harness/index.js';
 
 // showq prints local time; the expected text below is UTC.
 process.env.TZ = 'UTC';
@@ -97,25 +98,25 @@ test('mailq layout: header, status marks, sizes, times, senders, reasons, recipi
       'recipient=y@remote.example\nreason=connect to remote.example[192.0.2.1]:25: Connection refused\n\n' +
       'recipient=w@other.example\nreason=host mx.other.example said: 451 try later\n\n',
   );
-  const pad = ' '.repeat(42);
+  const pad = ' '.repeat(41);
   const want =
     '-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------\n' +
-    `${h.padEnd(10)}!     2015 Sat Nov 28 10:20:10  MAILER-DAEMON\n` +
-    `${pad}postmaster@example.com\n\n` +
-    `${a.padEnd(10)}*       15 Wed Nov 25 10:20:10  alice@example.com\n` +
+    `${`${a}*`.padEnd(11)}      15 Wed Nov 25 10:20:10  alice@example.com\n` +
     `${pad}bob@example.org\n\n` +
-    `${d.padEnd(10)}      2015 Wed Nov 25 09:20:10  carol@example.com\n` +
-    `${pad}(connect to remote.example[192.0.2.1]:25: Connection refused)\n` +
+    `${d.padEnd(11)}    2015 Wed Nov 25 09:20:10  carol@example.com\n` +
+    `${'(connect to remote.example[192.0.2.1]:25: Connection refused)'.padStart(78)}\n` +
     `${pad}x@remote.example\n` +
     `${pad}y@remote.example\n` +
-    `${pad}(host mx.other.example said: 451 try later)\n` +
+    `${'(host mx.other.example said: 451 try later)'.padStart(78)}\n` +
     `${pad}w@other.example\n\n` +
+    `${`${h}!`.padEnd(11)}    2015 Sat Nov 28 10:20:10  MAILER-DAEMON\n` +
+    `${pad}postmaster@example.com\n\n` +
     '-- 3 Kbytes in 3 Requests.\n';
   assert.equal(await listQueue(cfg), want);
   const json = (await listQueueJson(cfg)).split('\n');
   assert.equal(json.length, 4);
   assert.equal(json[3], '');
-  assert.deepEqual(JSON.parse(json[2] as string), {
+  assert.deepEqual(JSON.parse(json[1] as string), {
     queue_name: 'deferred',
     queue_id: d,
     arrival_time: T0 - 3600,
@@ -136,7 +137,7 @@ test('mailq layout: header, status marks, sizes, times, senders, reasons, recipi
   });
   // Member order and spacing as postqueue -j prints them.
   assert.equal(
-    json[0],
+    json[2],
     `{"queue_name": "hold", "queue_id": "${h}", "arrival_time": ${T0 + 86400 * 3}, "message_size": 2015, "forced_expire": false, "sender": "", "recipients": [{"address": "postmaster@example.com"}]}`,
   );
 });
@@ -147,7 +148,7 @@ test('one request says "Request", sizes below 1 Kbyte count as 0, long IDs and h
   assert.equal(id.length > 11, true);
   const out = await listQueue(cfg);
   assert.equal(out.split('\n').at(-2), '-- 0 Kbytes in 1 Request.');
-  assert.ok(out.includes(`\n${id}         2 Wed Nov 25 10:20:10  a@b\n`), out);
+  assert.ok(out.includes(`\n${id.padEnd(11)}       2 Wed Nov 25 10:20:10  a@b\n`), out);
 });
 
 test('unreadable queue files are left out', async (t) => {
@@ -191,4 +192,39 @@ test('defer logs: the last reason recorded for a recipient wins; other lines are
   assert.equal(formatListing([]), 'Mail queue is empty\n');
   const reasons = parseDeferLog('recipient=a@b\nreason=first\n\nrecipient=a@b\nreason=second\n\nnoise\n');
   assert.deepEqual([...reasons], [['a@b', 'second']]);
+});
+
+/** The queue Postfix listed when the goldens were recorded (test/golden/showq/README). */
+function recorded(reason: string): QueuedMessage[] {
+  const m = (queue: string, id: string, why?: string): QueuedMessage => ({
+    queue,
+    id,
+    arrival: T0,
+    size: 129,
+    sender: 'sender@example.com',
+    forcedExpire: false,
+    recipients: [
+      why === undefined ? { address: 'rcpt@example.com' } : { address: 'rcpt@example.com', reason: why },
+    ],
+  });
+  return [
+    m('maildrop', '2ED2D224611', reason),
+    m('active', '3ED2D224612'),
+    m('incoming', '5ED2D22461'),
+    m('deferred', '2ED2D224611', reason),
+    m('hold', '4ED2D22461'),
+  ];
+}
+
+test('mailq text and -j JSON match Postfix 3.7 output byte for byte', () => {
+  const G = join(GOLDEN, 'showq');
+  const long =
+    'host mx.example.com[192.0.2.7] said: 450 4.2.0 <rcpt@example.com>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.com.html (in reply to RCPT TO command)';
+  assert.equal(formatListing(recorded(long)), readFileSync(join(G, 'long-reason.stdout'), 'utf8'));
+  assert.equal(formatJson(recorded(long)), readFileSync(join(G, 'long-reason.json'), 'utf8'));
+  assert.equal(formatListing(recorded('short')), readFileSync(join(G, 'short.stdout'), 'utf8'));
+  const refused = 'connect to example.com[192.0.2.1]:25: Connection refused';
+  assert.equal(formatListing(recorded(refused)), readFileSync(join(G, 'conne.stdout'), 'utf8'));
+  assert.equal(formatListing([]), readFileSync(join(G, 'empty.stdout'), 'utf8'));
+  assert.equal(formatJson([]), readFileSync(join(G, 'empty.json'), 'utf8'));
 });
