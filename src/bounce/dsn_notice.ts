@@ -35,11 +35,17 @@ export interface NoticeSettings {
   readonly myhostname: string;
   /** bounce_size_limit: the most original message text returned, in bytes. */
   readonly sizeLimit: number;
+  /** smtputf8_enable: a us-ascii template is then labelled utf-8, as Postfix labels it. */
+  readonly smtputf8: boolean;
 }
 
 /** The parameters a notice depends on, from main.cf. */
 export function noticeSettings(cfg: MainConfig): NoticeSettings {
-  return { myhostname: cfg.get('myhostname'), sizeLimit: cfg.int('bounce_size_limit', 1) };
+  return {
+    myhostname: cfg.get('myhostname'),
+    sizeLimit: cfg.int('bounce_size_limit', 1),
+    smtputf8: cfg.bool('smtputf8_enable'),
+  };
 }
 
 export interface NoticeRequest {
@@ -189,6 +195,7 @@ export function composeNotice(
     [...human, ...status, returned.content].join('\n'),
   );
   const subject = req.postmaster && t.postmasterSubject !== undefined ? t.postmasterSubject : t.subject;
+  const charset = settings.smtputf8 && t.charset.toLowerCase() === 'us-ascii' ? 'utf-8' : t.charset;
   const cte = (yes: boolean): string[] => (yes ? ['Content-Transfer-Encoding: 8bit'] : []);
   const original = returned.full
     ? utf8
@@ -212,7 +219,7 @@ export function composeNotice(
     '',
     `--${boundary}`,
     'Content-Description: Notification',
-    ...foldHeader('Content-Type', `text/plain; charset=${t.charset}`),
+    ...foldHeader('Content-Type', `text/plain; charset=${charset}`),
     ...cte(human.some(isEightBit)),
     '',
     ...human,

@@ -5,38 +5,17 @@
  * and success notices, postmaster copies, header line limits and folding.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { composeNotice, type NoticeRequest, noticeSettings } from '../../src/bounce/dsn_notice.js';
 import type { DsnMessage, DsnRecipient } from '../../src/bounce/dsn_types.js';
 import { loadTemplates } from '../../src/bounce/template_load.js';
 import { loadMainConfig } from '../../src/global/config.js';
 import { DSN_RET_FULL, DSN_RET_HDRS } from '../../src/global/dsn.js';
-import { configDir, ROOT } from '../harness/index.js';
-
-type Headers = [string, string][];
-interface Part {
-  type: string;
-  params: Record<string, string>;
-  headers: Headers;
-  defects: string[];
-  parts?: Part[];
-  blocks?: Headers[];
-  message?: Part;
-  text?: string;
-}
-
-function parse(text: string): Part {
-  const out = execFileSync('python3', [join(ROOT, 'test/bounce/dsn_parse.py')], { input: Buffer.from(text) });
-  return JSON.parse(out.toString()) as Part;
-}
-
-const field = (h: Headers, name: string): string | undefined =>
-  h.find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+import { configDir } from '../harness/index.js';
+import { field, type Headers, type Part, parse } from './dsn_mime.js';
 
 function setup(t: TestContext, extra = '') {
-  const dir = configDir(t, `myhostname = mx.example.org\n${extra}`);
+  const dir = configDir(t, `compatibility_level = 3.6\nmyhostname = mx.example.org\n${extra}`);
   const cfg = loadMainConfig({ configDir: dir });
   return { templates: loadTemplates(cfg), settings: noticeSettings(cfg) };
 }
@@ -125,7 +104,7 @@ test('a failure notice: headers, three parts, every report field', (t) => {
   );
   for (const p of parts) assert.deepEqual(p.defects, []);
   const [human, report, original] = parts as [Part, Part, Part];
-  assert.equal(human.params.charset, 'us-ascii');
+  assert.equal(human.params.charset, 'utf-8', 'smtputf8_enable = yes labels us-ascii templates utf-8');
   const text = human.text ?? '';
   assert.ok(text.startsWith(templates.expand('failure').join('\n')));
   assert.ok(text.includes('This report comes from the mail system at mx.example.org.'));
