@@ -61,11 +61,16 @@ const REASON_WIDTH = 78;
 
 const STATUS: Readonly<Record<string, string>> = { active: '*', hold: '!' };
 
+/** showq names the null sender MAILER-DAEMON, in the text and in JSON alike. */
+function senderName(sender: string): string {
+  return sender === '' ? 'MAILER-DAEMON' : sender;
+}
+
 function messageText(m: QueuedMessage): string {
   // The mark follows the ID; an 11-character ID with a mark pushes the line right, as in Postfix.
   const idStatus = m.id + (STATUS[m.queue] ?? '');
   const lines = [
-    `${idStatus.padEnd(11, ' ')} ${String(m.size).padStart(7, ' ')} ${showqTime(m.arrival).padEnd(20, ' ')} ${m.sender === '' ? 'MAILER-DAEMON' : m.sender}\n`,
+    `${idStatus.padEnd(11, ' ')} ${String(m.size).padStart(7, ' ')} ${showqTime(m.arrival).padEnd(20, ' ')} ${senderName(m.sender)}\n`,
   ];
   let lastReason: string | undefined;
   for (const r of m.recipients) {
@@ -117,7 +122,7 @@ export function formatJson(messages: readonly QueuedMessage[]): string {
         (r) =>
           `{"address": ${jsonString(r.address)}${r.reason === undefined ? '' : `, "delay_reason": ${jsonString(r.reason)}`}}`,
       );
-      return `{"queue_name": ${jsonString(m.queue)}, "queue_id": ${jsonString(m.id)}, "arrival_time": ${m.arrival}, "message_size": ${m.size}, "forced_expire": ${m.forcedExpire}, "sender": ${jsonString(m.sender)}, "recipients": [${rcpts.join(', ')}]}\n`;
+      return `{"queue_name": ${jsonString(m.queue)}, "queue_id": ${jsonString(m.id)}, "arrival_time": ${m.arrival}, "message_size": ${m.size}, "forced_expire": ${m.forcedExpire}, "sender": ${jsonString(senderName(m.sender))}, "recipients": [${rcpts.join(', ')}]}\n`;
     })
     .join('');
 }

@@ -138,7 +138,7 @@ test('mailq layout: header, status marks, sizes, times, senders, reasons, recipi
   // Member order and spacing as postqueue -j prints them.
   assert.equal(
     json[2],
-    `{"queue_name": "hold", "queue_id": "${h}", "arrival_time": ${T0 + 86400 * 3}, "message_size": 2015, "forced_expire": false, "sender": "", "recipients": [{"address": "postmaster@example.com"}]}`,
+    `{"queue_name": "hold", "queue_id": "${h}", "arrival_time": ${T0 + 86400 * 3}, "message_size": 2015, "forced_expire": false, "sender": "MAILER-DAEMON", "recipients": [{"address": "postmaster@example.com"}]}`,
   );
 });
 
@@ -227,4 +227,26 @@ test('mailq text and -j JSON match Postfix 3.7 output byte for byte', () => {
   assert.equal(formatListing(recorded(refused)), readFileSync(join(G, 'conne.stdout'), 'utf8'));
   assert.equal(formatListing([]), readFileSync(join(G, 'empty.stdout'), 'utf8'));
   assert.equal(formatJson([]), readFileSync(join(G, 'empty.json'), 'utf8'));
+});
+
+test('the null sender shows as MAILER-DAEMON (text and JSON); a reason line heads its run of recipients', () => {
+  const G = join(GOLDEN, 'showq');
+  const same = 'same "quoted" \\ reason';
+  const msgs: QueuedMessage[] = [
+    {
+      queue: 'maildrop',
+      id: '4071F2240C5',
+      arrival: T0 + 360,
+      size: 118,
+      sender: '',
+      forcedExpire: false,
+      recipients: [
+        { address: 'a@example.com', reason: same },
+        { address: 'b@example.com', reason: same },
+        { address: 'c@example.com', reason: 'other' },
+      ],
+    },
+  ];
+  assert.equal(formatListing(msgs), readFileSync(join(G, 'null-sender.stdout'), 'utf8'));
+  assert.equal(formatJson(msgs), readFileSync(join(G, 'null-sender.json'), 'utf8'));
 });
