@@ -49,12 +49,12 @@ interface Flags {
 }
 
 const NAMES: Readonly<Record<number, string>> = {
-  [REC.DSN_ENVID]: 'dsn_envid',
-  [REC.DSN_RET]: 'dsn_ret',
+  [REC.DSN_ENVID]: 'dsn_envelope_id',
+  [REC.DSN_RET]: 'dsn_return_flags',
   [REC.FROM]: 'sender',
   [REC.ORCP]: 'original_recipient',
-  [REC.DSN_ORCPT]: 'dsn_orig_rcpt',
-  [REC.DSN_NOTIFY]: 'dsn_notify',
+  [REC.DSN_ORCPT]: 'dsn_original_recipient',
+  [REC.DSN_NOTIFY]: 'dsn_notify_flags',
   [REC.RCPT]: 'recipient',
   [REC.DONE]: 'done_recipient',
 };

@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { createQueueDirs, type QueueLayout, queueFilePath } from '../../src/global/queue_dirs.js';
+import { openQueueFile } from '../../src/global/queue_file_reader.js';
 import { createQueueFile } from '../../src/global/queue_file_writer.js';
 import { configDir, GOLDEN, ours, tempDir } from '../harness/index.js';
 
@@ -145,4 +146,53 @@ test('postcat reads stdin when no file is named', async (t) => {
   const r = ours('postcat', ['-c', f.conf, '-b'], { env, input: readFileSync(f.path) });
   assert.equal(r.status, 0);
   assert.equal(r.stdout, readFileSync(join(G, 'b.stdout'), 'utf8'));
+});
+
+test('postcat -e names DSN, original and done recipient records as Postfix does; the extracted section follows content', async (t) => {
+  const dir = tempDir(t);
+  const conf = configDir(t, `queue_directory = ${dir}\n`);
+  const layout: QueueLayout = { directory: dir, hashed: new Set(), depth: 1, longIds: false };
+  await createQueueDirs(layout);
+  const w = await createQueueFile(layout, { queue: 'active' });
+  await w.envelope({
+    arrival: { sec: ARRIVAL, usec: 0 },
+    warnTime: ARRIVAL + 14400,
+    sender: '',
+    dsnEnvid: 'myenvid',
+    dsnRet: 2,
+    recipients: [
+      { address: 'a@example.com', orig: 'A@Example.com', dsnOrcpt: 'rfc822;A@Example.com', dsnNotify: 10 },
+      { address: 'b@example.com' },
+    ],
+  });
+  await w.content(Buffer.from('Subject: x\n\nlong'));
+  await w.recipient({ address: 'late@example.com' });
+  const id = await w.commit();
+  const r0 = await openQueueFile(queueFilePath(layout, 'active', id), { write: true });
+  assert.ok(r0.ok);
+  await r0.file.markDone(r0.file.recipients[1] as (typeof r0.file.recipients)[number]);
+  await r0.file.close();
+  const r = ours('postcat', ['-c', conf, '-q', id], { env });
+  assert.equal(r.status, 0);
+  const lines = r.stdout.split('\n');
+  assert.deepEqual(lines.slice(2), [
+    'message_arrival_time: Wed Nov 25 10:20:10 2026',
+    'warning_message_time: Wed Nov 25 14:20:10 2026',
+    'dsn_envelope_id: myenvid',
+    'dsn_return_flags: 2',
+    'sender: ',
+    'original_recipient: A@Example.com',
+    'dsn_original_recipient: rfc822;A@Example.com',
+    'dsn_notify_flags: 10',
+    'recipient: a@example.com',
+    'done_recipient: b@example.com',
+    `*** MESSAGE CONTENTS active/${id} ***`,
+    'Subject: x',
+    '',
+    'long',
+    `*** HEADER EXTRACTED active/${id} ***`,
+    'recipient: late@example.com',
+    `*** MESSAGE FILE END active/${id} ***`,
+    '',
+  ]);
 });
