@@ -94,7 +94,8 @@ export function returnedPart(
     !req.postmaster &&
     (req.kind === 'failure' ? m.ret !== DSN_RET_HDRS : req.kind !== 'delay' && m.ret === DSN_RET_FULL);
   // The envelope sender travels with the original, as a Return-Path header.
-  const headers = `Return-Path: <${m.sender}>\n${m.headers}`;
+  const own = m.headers === '' || m.headers.endsWith('\n') ? m.headers : `${m.headers}\n`;
+  const headers = `Return-Path: <${m.sender}>\n${own}`;
   const whole = `${headers}\n${m.body}`;
   if (wanted && byteLength(whole) <= sizeLimit) return { full: true, content: whole };
   const lines = headers.split('\n');

@@ -281,6 +281,16 @@ test('the boundary does not occur in the content; bad input is refused', (t) => 
     now: NOW,
   });
   assert.equal(n.boundary, `${boundary}.1`);
+  // A header section without its final newline still ends before the body.
+  const bare = composeNotice(templates, settings, {
+    kind: 'failure',
+    message: message({ headers: 'Subject: hi', body: 'text\n' }),
+    recipients: [CAROL],
+    now: NOW,
+  });
+  const returned = parse(bare.text).parts?.[2]?.message;
+  assert.equal(field(returned?.headers ?? [], 'Subject'), 'hi');
+  assert.equal(returned?.text, 'text\n');
   assert.equal(parse(n.text).parts?.length, 3);
   const req = { kind: 'failure' as const, message: message(), recipients: [CAROL], now: NOW };
   assert.throws(
