@@ -76,7 +76,8 @@ function show(buf: Buffer, name: string, f: Flags): string {
     return '';
   }
   // Postfix prints this heading before reading a record, so with no offset or type.
-  heading(-1, 0, 'ENVELOPE RECORDS');
+  // With -s, Postfix starts at that record, without this heading.
+  if (f.skip === 0) heading(-1, 0, 'ENVELOPE RECORDS');
   let pos = f.skip;
   let section: 'env' | 'content' | 'xtra' = 'env';
   let inHeader = true;

@@ -196,3 +196,19 @@ test('postcat -e names DSN, original and done recipient records as Postfix does;
     '',
   ]);
 });
+
+test('postcat -s starts at a record offset, without the envelope heading; a bad offset is fatal', async (t) => {
+  const f = await fixture(t);
+  const listed = ours('postcat', ['-c', f.conf, '-o', f.path], { env }).stdout;
+  const at = /^ *(\d+) sender: /m.exec(listed);
+  assert.ok(at, listed);
+  const r = ours('postcat', ['-c', f.conf, '-s', at[1] as string, f.path], { env });
+  assert.equal(r.status, 0);
+  assert.equal(
+    r.stdout.split('\n').slice(0, 3).join('\n'),
+    `sender: sender@example.com\nrecipient: rcpt@example.com\n*** MESSAGE CONTENTS ${f.path} ***`,
+  );
+  const bad = ours('postcat', ['-c', f.conf, '-s', 'x', f.path], { env });
+  assert.equal(bad.stderr, 'postcat: fatal: bad offset: x\n');
+  assert.equal(bad.status, 1);
+});
