@@ -7,10 +7,16 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
-import { createQueueDirs, type QueueLayout, queueFilePath } from '../../src/global/queue_dirs.js';
+import { loadMainConfig } from '../../src/global/config.js';
+import {
+  createQueueDirs,
+  type QueueLayout,
+  queueFilePath,
+  queueLayout,
+} from '../../src/global/queue_dirs.js';
 import { openQueueFile } from '../../src/global/queue_file_reader.js';
 import { createQueueFile } from '../../src/global/queue_file_writer.js';
-import { configDir, GOLDEN, ours, tempDir } from '../harness/index.js';
+import { configDir, GOLDEN, ours, postfixCommand, run, tempDir } from '../harness/index.js';
 
 const G = join(GOLDEN, 'postcat');
 const ARRIVAL = 1795602010;
@@ -18,8 +24,9 @@ const env = { TZ: 'UTC' };
 
 async function fixture(t: TestContext, queue = 'maildrop', hashed: string[] = []) {
   const dir = tempDir(t);
-  const conf = configDir(t, `queue_directory = ${dir}\nhash_queue_names = ${hashed.join(', ')}\n`);
-  const layout: QueueLayout = { directory: dir, hashed: new Set(hashed), depth: 1, longIds: false };
+  const names = hashed.length > 0 ? `hash_queue_names = ${hashed.join(', ')}\n` : '';
+  const conf = configDir(t, `queue_directory = ${dir}\n${names}`);
+  const layout = queueLayout(loadMainConfig({ configDir: conf }));
   await createQueueDirs(layout);
   const w = await createQueueFile(layout, { queue });
   await w.envelope({
@@ -211,4 +218,30 @@ test('postcat -s starts at a record offset, without the envelope heading; a bad 
   const bad = ours('postcat', ['-c', f.conf, '-s', 'x', f.path], { env });
   assert.equal(bad.stderr, 'postcat: fatal: bad offset: x\n');
   assert.equal(bad.status, 1);
+});
+
+test('live: postcat errors and empty input as Postfix postcat gives them', async (t) => {
+  const theirs = postfixCommand(t, 'postcat');
+  if (theirs === null) return;
+  const f = await fixture(t);
+  const plain = join(f.dir, 'plain');
+  writeFileSync(plain, 'hello\n');
+  const empty = join(f.dir, 'empty');
+  writeFileSync(empty, '');
+  for (const args of [
+    ['-q', 'NOSUCH'],
+    ['-q', '../etc'],
+    ['-q', 'ABC/DEF'],
+    [plain],
+    [empty],
+    [join(f.dir, 'nonexist')],
+    ['-s', 'x', plain],
+  ]) {
+    const want = run(theirs, ['-c', f.conf, ...args], { env });
+    const got = ours('postcat', ['-c', f.conf, ...args], { env });
+    const label = args.join(' ');
+    assert.equal(got.stdout, want.stdout, label);
+    assert.equal(got.stderr, want.stderr.replaceAll(theirs, 'postcat'), label);
+    assert.equal(got.status, want.status, label);
+  }
 });
