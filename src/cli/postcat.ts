@@ -202,7 +202,7 @@ function main(argv: readonly string[]): void {
   for (const operand of p.operands) {
     let path = operand;
     let name = operand;
-    let buf: Buffer | undefined;
+    let buf: Buffer | undefined | null;
     if (byQueue) {
       // Postfix's test: letters, digits and '_' only, so a name never leaves its queue.
       if (!/^[A-Za-z0-9_]{1,100}$/.test(operand)) die(`bad mail queue ID: ${operand}`);
@@ -219,23 +219,38 @@ function main(argv: readonly string[]): void {
       buf = tryRead(path);
       if (buf === undefined) die(`open ${operand}: No such file or directory`);
     }
-    process.stdout.write(show(buf, name, f));
+    if (buf !== null) process.stdout.write(show(buf, name, f));
   }
 }
 
-function tryRead(path: string): Buffer | undefined {
+/** strerror() wording for the errors opening a file can give. */
+const STRERROR: Readonly<Record<string, string>> = {
+  EACCES: 'Permission denied',
+  EPERM: 'Operation not permitted',
+  ELOOP: 'Too many levels of symbolic links',
+  ENAMETOOLONG: 'File name too long',
+  EIO: 'Input/output error',
+};
+
+/** The file's bytes; undefined when it does not exist; null for a directory (warned about). */
+function tryRead(path: string): Buffer | undefined | null {
   try {
     return readFileSync(path);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
-    die(`open ${path}: ${err.message.replace(/^[A-Z]+: /, '').replace(/, open .*$/, '')}`);
+    // Postfix opens a directory fine and only fails reading it; it says so at close.
+    if (err.code === 'EISDIR') {
+      msg.warn(`close ${path}: Is a directory`);
+      return null;
+    }
+    die(`open ${path}: ${STRERROR[err.code ?? ''] ?? err.code ?? err.message}`);
   }
 }
-
-main(process.argv.slice(2));
 
 /** msg.fatal, declared so the compiler knows control ends here. */
 function die(text: string): never {
   return msg.fatal(text);
 }
+
+main(process.argv.slice(2));

@@ -235,6 +235,7 @@ test('live: postcat errors and empty input as Postfix postcat gives them', async
     [plain],
     [empty],
     [join(f.dir, 'nonexist')],
+    [f.dir, plain],
     ['-s', 'x', plain],
   ]) {
     const want = run(theirs, ['-c', f.conf, ...args], { env });
