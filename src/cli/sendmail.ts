@@ -26,6 +26,7 @@ import { msg } from '../global/msg.js';
 import { queueLayout } from '../global/queue_dirs.js';
 import type { QueueRecipient } from '../global/queue_file.js';
 import { configDirOf } from '../sendmail/config_dir.js';
+import { gecosName } from '../sendmail/gecos.js';
 import { EX_TEMPFAIL, EX_UNAVAILABLE, parseSendmailArgs } from '../sendmail/options.js';
 import { extractFromHeader, type FixEndings, readMessage, writeMaildrop } from '../sendmail/submit.js';
 import { strerror } from '../util/strerror.js';
@@ -75,8 +76,9 @@ async function main(): Promise<void> {
       EX_TEMPFAIL,
     );
   }
-  const attributes: Record<string, string> = { submit_uid: String(user.uid) };
-  if (args.fullName !== undefined) attributes.full_name = args.fullName;
+  const attributes: Record<string, string> = { rewrite_context: 'local', submit_uid: String(user.uid) };
+  const fullName = args.fullName ?? gecosName(user.uid);
+  if (fullName !== undefined && fullName !== '') attributes.full_name = fullName;
   try {
     const id = await writeMaildrop(layout, {
       sender: args.sender ?? user.username,

@@ -2,8 +2,9 @@
  * submit - turn sendmail's standard input into a maildrop queue file
  *
  * readMessage() applies the input rules of Postfix's sendmail: lines end
- * in LF (CRLF becomes LF when sendmail_fix_line_endings = always, a lone
- * CR at the end of a line when strict), a line holding only "." ends the
+ * in LF (CRLF becomes LF when sendmail_fix_line_endings = always, or when
+ * strict and the first line ends in CRLF), a leading "From " line is
+ * dropped, a line holding only "." ends the
  * message unless -i, a last line without LF gets one, every byte is kept
  * (8-bit, NUL). It stops reading as soon as the content passes
  * message_size_limit, so a huge input costs no memory. buildContent()
@@ -36,9 +37,18 @@ export async function readMessage(
   let size = 0;
   let rest = '';
   let ended = false;
+  let first = true;
+  // strict: CRLF is taken as the line end only when the first line uses it.
+  let stripCr = opts.fix === 'always';
   const take = (raw: string): boolean => {
     let line = raw;
-    if (opts.fix === 'always' && line.endsWith('\r')) line = line.slice(0, -1);
+    if (first) {
+      first = false;
+      if (opts.fix === 'strict') stripCr = line.endsWith('\r');
+      // A leading mbox "From " line is not part of the message, as in Postfix.
+      if (line.startsWith('From ')) return true;
+    }
+    if (stripCr && line.endsWith('\r')) line = line.slice(0, -1);
     if (!opts.ignoreDots && line === '.') return false;
     size += line.length + 1;
     lines.push(line);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { DSN_NOTIFY, DSN_RET } from '../../src/global/queue_file.js';
 import { openQueueFile } from '../../src/global/queue_file_reader.js';
+import { gecosName } from '../../src/sendmail/gecos.js';
 import { GOLDEN, ours, postfixCommand, tempDir } from '../harness/index.js';
 
 function setup(t: TestContext, extra = ''): { conf: string; maildrop: string } {
@@ -208,4 +209,36 @@ test('live: Postfix sendmail writes maildrop for the same valid input', (t) => {
   const o = ours('sendmail', ['-C', conf, '-t'], { input: 'To: a@example.com\n\nx\n' });
   assert.equal(o.status, 0);
   assert.equal(readdirSync(maildrop).length, 2);
+});
+
+test('leading "From " line dropped; sendmail_fix_line_endings strict and never', async (t) => {
+  const cases: [string, string, string][] = [
+    ['', 'From foo@bar Mon Jan  1\nSubject: x\r\n\r\nb\r\n', 'Subject: x\n\nb\n'],
+    ['sendmail_fix_line_endings = strict\n', 'Subject: x\r\n\nb\r\n', 'Subject: x\n\nb\n'],
+    ['sendmail_fix_line_endings = strict\n', 'Subject: x\n\r\nb\r\n', 'Subject: x\n\r\nb\r\n'],
+    ['sendmail_fix_line_endings = never\n', 'Subject: x\r\n.\r\n', 'Subject: x\r\n.\r\n'],
+  ];
+  for (const [mainCf, input, want] of cases) {
+    const { conf, maildrop } = setup(t, mainCf);
+    const r = ours('sendmail', ['-C', conf, 'u@x'], { input });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((await readDrop(maildrop)).content.toString(), want, JSON.stringify(input));
+  }
+});
+
+test('envelope attributes: local rewrite context, full name from -F or the password file', async (t) => {
+  const { conf, maildrop } = setup(t);
+  const r = ours('sendmail', ['-C', conf, 'u@x'], { input: 'x\n' });
+  assert.equal(r.status, 0, r.stderr);
+  const a = (await readDrop(maildrop)).env.attributes ?? {};
+  assert.equal(a.rewrite_context, 'local');
+  assert.equal(a.full_name, gecosName(userInfo().uid));
+  const d = tempDir(t);
+  writeFileSync(
+    join(d, 'passwd'),
+    'root:x:0:0:root:/root:/bin/sh\nbob:x:1000:1000:& Smith,Room 1,,:/home/bob:/bin/sh\n',
+  );
+  assert.equal(gecosName(1000, join(d, 'passwd')), 'Bob Smith');
+  assert.equal(gecosName(4242, join(d, 'passwd')), undefined);
+  assert.equal(gecosName(0, join(d, 'nope')), undefined);
 });
