@@ -84,3 +84,9 @@ export function byteLength(text: string): number {
   }
   return n;
 }
+
+/** A message's size as Postfix counts it: its bytes with each line ending in CRLF. */
+export function messageSize(text: string): number {
+  const lines = text.endsWith('\n') ? text.slice(0, -1).split('\n') : text.split('\n');
+  return lines.reduce((n, l) => n + byteLength(l) + 2, 0);
+}

@@ -26,7 +26,7 @@
  */
 import type { MainConfig } from '../global/config.js';
 import { DSN_RET_FULL, DSN_RET_HDRS, isValidStatus } from '../global/dsn.js';
-import { byteLength, foldHeader, isEightBit, mailDate, wrapReason } from './dsn_format.js';
+import { foldHeader, isEightBit, mailDate, messageSize, wrapReason } from './dsn_format.js';
 import type { DsnMessage, DsnRecipient } from './dsn_types.js';
 import type { TemplateKind } from './template.js';
 import type { BounceTemplates } from './template_load.js';
@@ -82,8 +82,9 @@ const DESCRIPTION: Readonly<Record<TemplateKind, string>> = {
  * Whether the original is returned whole: a failure notice returns it
  * unless RET=HDRS; delay notices, postmaster copies and RET=HDRS return
  * headers; success and verify notices return headers unless RET=FULL.
- * A message larger than bounce_size_limit is never returned whole, and a
- * header section larger than it is cut at a header boundary.
+ * A message larger than bounce_size_limit (its size as the queue manager
+ * logs it) is returned as headers only; the header section itself is
+ * never cut, as Postfix 3.7 does not cut it.
  */
 export function returnedPart(
   req: NoticeRequest,
@@ -93,32 +94,12 @@ export function returnedPart(
   const wanted =
     !req.postmaster &&
     (req.kind === 'failure' ? m.ret !== DSN_RET_HDRS : req.kind !== 'delay' && m.ret === DSN_RET_FULL);
-  // The envelope sender travels with the original, as a Return-Path header.
   const own = m.headers === '' || m.headers.endsWith('\n') ? m.headers : `${m.headers}\n`;
+  // The envelope sender travels with the original, as a Return-Path header.
   const headers = `Return-Path: <${m.sender}>\n${own}`;
-  const whole = `${headers}\n${m.body}`;
-  if (wanted && byteLength(whole) <= sizeLimit) return { full: true, content: whole };
-  const lines = headers.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  let size = 0;
-  let kept = 0;
-  // A header with its continuation lines is kept or dropped as a whole.
-  for (let i = 0; i < lines.length; ) {
-    let j = i + 1;
-    while (j < lines.length && /^[ \t]/.test(lines[j] as string)) j++;
-    const n = lines.slice(i, j).reduce((s, l) => s + byteLength(l) + 1, 0);
-    if (size + n > sizeLimit) break;
-    size += n;
-    kept = j;
-    i = j;
-  }
-  return {
-    full: false,
-    content: lines
-      .slice(0, kept)
-      .map((l) => `${l}\n`)
-      .join(''),
-  };
+  const size = m.size ?? messageSize(`${own}\n${m.body}`);
+  if (wanted && size <= sizeLimit) return { full: true, content: `${headers}\n${m.body}` };
+  return { full: false, content: headers };
 }
 
 /** "MAILER-DAEMON" becomes "MAILER-DAEMON@myhostname", in "<...>" or bare. */

@@ -24,6 +24,12 @@ export interface DsnMessage {
   readonly headers: string;
   /** The body, after the blank line that ends the headers. */
   readonly body: string;
+  /**
+   * The message size the queue manager logs (size=...), when known: what
+   * bounce_size_limit is compared with. Default: headers, blank line and
+   * body counted with CRLF line ends.
+   */
+  readonly size?: number | undefined;
 }
 
 export interface DsnRecipient {

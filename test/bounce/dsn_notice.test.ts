@@ -163,20 +163,25 @@ test('RET=HDRS returns the header section as text/rfc822-headers', (t) => {
   assert.ok(!last.text?.includes('Shall we?'));
 });
 
-test('bounce_size_limit: a larger message is returned as headers; a header section larger still is cut between headers', (t) => {
+test('bounce_size_limit: a larger message is returned as headers, never cut; size counts CRLF line ends', (t) => {
   const body = 'x'.repeat(70).concat('\n').repeat(20);
   const returnPath = 'Return-Path: <alice@example.com>\n';
-  const size = returnPath.length + message().headers.length + 1 + body.length;
+  const whole = `${message().headers}\n${body}`;
+  const size = whole.length + whole.split('\n').length - 1;
   const fits = notice(t, { message: message({ body }) }, `bounce_size_limit = ${size}\n`);
   assert.equal(fits.top.parts?.[2]?.type, 'message/rfc822');
   const over = notice(t, { message: message({ body }) }, `bounce_size_limit = ${size - 1}\n`);
   assert.equal(over.top.parts?.[2]?.type, 'text/rfc822-headers');
   assert.equal(over.top.parts?.[2]?.text?.trimEnd(), `${returnPath}${message().headers}`.trimEnd());
-  // 80 bytes: Return-Path (33), From (24) and To (22) fit, the folded Subject (28) does not, nor anything after it.
-  const tiny = notice(t, { message: message({ body }) }, 'bounce_size_limit = 80\n');
+  // Postfix 3.7 returned a 2211-byte header section whole under bounce_size_limit = 1000.
+  const tiny = notice(t, { message: message({ body }) }, 'bounce_size_limit = 10\n');
+  assert.equal(tiny.top.parts?.[2]?.text?.trimEnd(), `${returnPath}${message().headers}`.trimEnd());
+  // Measured with Postfix 3.7, bounce_size_limit = 1000: qmgr size=999 came back whole, size=1001 as headers.
+  const limit = 'bounce_size_limit = 1000\n';
+  assert.equal(notice(t, { message: message({ size: 999 }) }, limit).top.parts?.[2]?.type, 'message/rfc822');
   assert.equal(
-    tiny.top.parts?.[2]?.text?.trimEnd(),
-    `${returnPath}From: alice@example.com\nTo: bob@example.net`,
+    notice(t, { message: message({ size: 1001 }) }, limit).top.parts?.[2]?.type,
+    'text/rfc822-headers',
   );
 });
 
