@@ -82,8 +82,6 @@ function show(buf: Buffer, name: string, f: Flags): string {
   let section: 'env' | 'content' | 'xtra' = 'env';
   let inHeader = true;
   let lineStart = true;
-  // The first content line is never a continuation line.
-  let firstLine = true;
   let showing = false;
   for (;;) {
     if (pos >= buf.length) {
@@ -107,8 +105,8 @@ function show(buf: Buffer, name: string, f: Flags): string {
     if (section === 'content' && (type === REC.NORM || type === REC.CONT)) {
       if (lineStart) {
         // Postfix's header test: a field name, or a continuation while still in the header.
-        if (inHeader && !(HEADER.test(text) || (!firstLine && /^[ \t]/.test(text)))) inHeader = false;
-        firstLine = false;
+        // Postfix's test: a field name, or a line starting with white space (even the first).
+        if (inHeader && !(HEADER.test(text) || /^[ \t]/.test(text))) inHeader = false;
         showing = inHeader ? f.head : f.body;
         if (showing) out.push(prefix(pos, type));
       }

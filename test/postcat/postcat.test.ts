@@ -246,3 +246,29 @@ test('live: postcat errors and empty input as Postfix postcat gives them', async
     assert.equal(got.status, want.status, label);
   }
 });
+
+// Expected splits checked with Postfix 3.7 postcat on files its sendmail wrote from the same content.
+test('postcat -h / -b split at the first non-header line; lines starting with white space stay in the header', async (t) => {
+  const dir = tempDir(t);
+  const conf = configDir(t, `queue_directory = ${dir}\n`);
+  const layout = queueLayout(loadMainConfig({ configDir: conf }));
+  await createQueueDirs(layout);
+  const cases: [string, string, string][] = [
+    ['Subject: a\n b\nX: y\n\nbody\nZ: z\n', 'Subject: a\n b\nX: y\n', '\nbody\nZ: z\n'],
+    ['hello\nX: y\n', '', 'hello\nX: y\n'],
+    [' folded first\nX: y\n', ' folded first\nX: y\n', ''],
+  ];
+  for (const [content, head, body] of cases) {
+    const w = await createQueueFile(layout, { queue: 'active' });
+    await w.envelope({
+      arrival: { sec: ARRIVAL, usec: 0 },
+      sender: 's@example.com',
+      recipients: [{ address: 'r@example.com' }],
+    });
+    await w.content(Buffer.from(content));
+    const id = await w.commit();
+    assert.equal(ours('postcat', ['-c', conf, '-hq', id], { env }).stdout, head, content);
+    assert.equal(ours('postcat', ['-c', conf, '-bq', id], { env }).stdout, body, content);
+    assert.equal(ours('postcat', ['-c', conf, '-bhq', id], { env }).stdout, content, content);
+  }
+});
