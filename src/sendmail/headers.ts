@@ -6,8 +6,9 @@
  * continuation). extractRecipients() reads To, Cc and Bcc (or, when any
  * Resent- header is present, Resent-To, Resent-Cc and Resent-Bcc, as
  * Postfix does) and returns the addresses in internal form: comments and
- * display names dropped, group names and their ';' dropped, <route@addr>
- * reduced to the address. removeBcc() drops Bcc/Resent-Bcc headers with
+ * display names dropped, group names and their ';' dropped, the address
+ * taken from inside <> (a source route kept, as Postfix's sendmail does).
+ * isBcc() tells which headers (Bcc, Resent-Bcc) the caller drops, with
  * their continuation lines, so blind recipients stay blind.
  */
 
@@ -135,10 +136,8 @@ function addressOf(toks: readonly Tok[]): string {
   let inner = toks;
   if (lt >= 0) {
     const gt = toks.findIndex((t, i) => i > lt && t.kind === 'op' && t.text === '>');
+    // A source route stays, as in Postfix's maildrop file; cleanup's rewriting deals with it.
     inner = toks.slice(lt + 1, gt < 0 ? toks.length : gt);
-    // Drop a source route "@a,@b:".
-    const colon = inner.findIndex((t) => t.kind === 'op' && t.text === ':');
-    if (colon >= 0) inner = inner.slice(colon + 1);
   }
   const text = inner.map((t) => t.text).join('');
   return text === '' ? '' : unquote822Local(text);

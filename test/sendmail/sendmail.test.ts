@@ -4,7 +4,7 @@
  * recorded from Postfix 3.7's sendmail (test/golden/sendmail/errors.json).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -95,7 +95,7 @@ test('-t: recipients from To/Cc/Bcc (comments, groups, folding), Bcc removed, ad
       'ann@example.com',
       'bob@example.com',
       'carol@example.com',
-      'dave@example.com',
+      '@route.example:dave@example.com',
       'secret@example.com',
       'hidden@example.com',
     ],
@@ -241,4 +241,40 @@ test('envelope attributes: local rewrite context, full name from -F or the passw
   assert.equal(gecosName(1000, join(d, 'passwd')), 'Bob Smith');
   assert.equal(gecosName(4242, join(d, 'passwd')), undefined);
   assert.equal(gecosName(0, join(d, 'nope')), undefined);
+});
+
+/** The recipients Postfix's postcat shows for a maildrop file, envelope then extracted. */
+function postcatRecipients(postcat: string, conf: string, file: string): string[] {
+  const r = spawnSync(postcat, ['-c', conf, file], { encoding: 'utf8' });
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('recipient: '))
+    .map((l) => l.slice('recipient: '.length));
+}
+
+test('live: -t recipients as Postfix sendmail extracts them (read back with postcat)', async (t) => {
+  const pf = postfixCommand(t, 'sendmail');
+  const postcat = postfixCommand(t, 'postcat');
+  if (pf === null || postcat === null) return;
+  const inputs = [
+    'To: "Doe, John" <john@example.com>, (comment) ann@example.com (Ann)\nCc: friends: bob@example.com,\n\tcarol@example.com;, <@route.example:dave@example.com>\nBcc: s@example.com\n\nTo: body@example.com\n',
+    'To: "quoted local"@example.com, undisclosed-recipients:;, plain\nSubject: x\n\nx\n',
+    'To: old@example.com\nResent-To: new@example.com\nResent-Cc: a@b (x), c@d\n\nx\n',
+    'From foo Mon Jan  1\nTo: <a@example.com>\n\nx\n',
+  ];
+  for (const input of inputs) {
+    const theirs = setup(t);
+    const r: SpawnSyncReturns<string> = spawnSync(pf, ['-C', theirs.conf, '-t', 'cmd@example.com'], {
+      input,
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0);
+    const [file] = readdirSync(theirs.maildrop);
+    const want = postcatRecipients(postcat, theirs.conf, join(theirs.maildrop, file as string));
+    const mine = setup(t);
+    const o = ours('sendmail', ['-C', mine.conf, '-t', 'cmd@example.com'], { input });
+    assert.equal(o.status, 0, o.stderr);
+    const got = (await readDrop(mine.maildrop)).env.recipients.map((x) => x.address);
+    assert.deepEqual(got, want, input);
+  }
 });
