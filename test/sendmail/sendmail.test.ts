@@ -278,3 +278,15 @@ test('live: -t recipients as Postfix sendmail extracts them (read back with post
     assert.deepEqual(got, want, input);
   }
 });
+
+test('options stop at the first recipient, as Postfix parses them (no reordering)', async (t) => {
+  const { conf, maildrop } = setup(t);
+  const r = ours('sendmail', ['-C', conf, 'a@b', '-f', 'z@z'], { input: 'x\n' });
+  assert.equal(r.status, 0, r.stderr);
+  const m = await readDrop(maildrop);
+  assert.equal(m.env.sender, userInfo().username);
+  assert.deepEqual(
+    m.env.recipients.map((x) => x.address),
+    ['a@b', '-f', 'z@z'],
+  );
+});
