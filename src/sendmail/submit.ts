@@ -75,7 +75,8 @@ export async function readMessage(
 /** With -t: the header's recipients, and the content without Bcc headers. */
 export function extractFromHeader(lines: readonly string[]): { recipients: string[]; lines: string[] } {
   const { headers, end } = splitHeader(lines);
-  const recipients = extractRecipients(headers);
+  // Lines hold one char per byte; addresses are stored as UTF-8 text.
+  const recipients = extractRecipients(headers).map((a) => Buffer.from(a, 'latin1').toString('utf8'));
   const kept = headers.filter((h) => !isBcc(h)).flatMap((h) => h.lines);
   return { recipients, lines: [...kept, ...lines.slice(end)] };
 }

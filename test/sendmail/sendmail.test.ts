@@ -290,3 +290,16 @@ test('options stop at the first recipient, as Postfix parses them (no reordering
     ['a@b', '-f', 'z@z'],
   );
 });
+
+test('-t: an 8-bit (UTF-8) address in the header arrives intact', async (t) => {
+  const { conf, maildrop } = setup(t);
+  const r = ours('sendmail', ['-C', conf, '-t'], {
+    input: Buffer.from('To: j\u00f6rg@b\u00fccher.example\n\nx\n'),
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const m = await readDrop(maildrop);
+  assert.deepEqual(
+    m.env.recipients.map((x) => x.address),
+    ['j\u00f6rg@b\u00fccher.example'],
+  );
+});
