@@ -28,7 +28,13 @@ import type { QueueRecipient } from '../global/queue_file.js';
 import { configDirOf } from '../sendmail/config_dir.js';
 import { gecosName } from '../sendmail/gecos.js';
 import { EX_TEMPFAIL, EX_UNAVAILABLE, parseSendmailArgs } from '../sendmail/options.js';
-import { extractFromHeader, type FixEndings, readMessage, writeMaildrop } from '../sendmail/submit.js';
+import {
+  type FixEndings,
+  MessageTooBig,
+  messageLines,
+  type SubmitResult,
+  submitMessage,
+} from '../sendmail/submit.js';
 import { strerror } from '../util/strerror.js';
 
 msg.setProgram('sendmail');
@@ -52,47 +58,41 @@ async function main(): Promise<void> {
   const who = `${user.username}(${user.uid})`;
   const fix = String(p.sendmail_fix_line_endings) as FixEndings;
 
-  const read = await readMessage(process.stdin, {
+  const rcpt = (address: string): QueueRecipient =>
+    args.dsnNotify === undefined ? { address } : { address, dsnNotify: args.dsnNotify };
+  if (args.recipients.length === 0 && !args.extract)
+    msg.fatal(
+      `${who}: Recipient addresses must be specified on the command line or via the -t option`,
+      EX_TEMPFAIL,
+    );
+  const attributes: Record<string, string> = { rewrite_context: 'local', submit_uid: String(user.uid) };
+  const fullName = args.fullName ?? gecosName(user.uid);
+  if (fullName !== undefined && fullName !== '') attributes.full_name = fullName;
+  const lines = messageLines(process.stdin, {
     ignoreDots: args.ignoreDots,
     fix,
     sizeLimit: Number(p.message_size_limit),
   });
-  if (!read.ok) return msg.fatal(`${who}: message file too big`, EX_TEMPFAIL);
-
-  let lines = read.lines;
-  let fromHeader: string[] = [];
-  if (args.extract) {
-    const x = extractFromHeader(lines);
-    lines = x.lines;
-    fromHeader = x.recipients;
-  }
-  const rcpt = (address: string): QueueRecipient =>
-    args.dsnNotify === undefined ? { address } : { address, dsnNotify: args.dsnNotify };
-  if (args.recipients.length === 0 && fromHeader.length === 0) {
-    msg.fatal(
-      args.extract
-        ? `${who}: No recipient addresses found in message header`
-        : `${who}: Recipient addresses must be specified on the command line or via the -t option`,
-      EX_TEMPFAIL,
-    );
-  }
-  const attributes: Record<string, string> = { rewrite_context: 'local', submit_uid: String(user.uid) };
-  const fullName = args.fullName ?? gecosName(user.uid);
-  if (fullName !== undefined && fullName !== '') attributes.full_name = fullName;
+  let result: SubmitResult;
   try {
-    const id = await writeMaildrop(layout, {
-      sender: args.sender ?? user.username,
-      recipients: args.recipients.map(rcpt),
-      extracted: fromHeader.map(rcpt),
-      attributes,
+    result = await submitMessage(
+      layout,
+      {
+        sender: args.sender ?? user.username,
+        recipients: args.recipients.map(rcpt),
+        attributes,
+        ...(args.dsnEnvid === undefined ? {} : { dsnEnvid: args.dsnEnvid }),
+        ...(args.dsnRet === undefined ? {} : { dsnRet: args.dsnRet }),
+      },
       lines,
-      ...(args.dsnEnvid === undefined ? {} : { dsnEnvid: args.dsnEnvid }),
-      ...(args.dsnRet === undefined ? {} : { dsnRet: args.dsnRet }),
-    });
-    msg.debug(`queued as ${id} in ${layout.directory}/maildrop`);
+      { enabled: args.extract, recipient: rcpt },
+    );
   } catch (e) {
-    msg.fatal(`${who}: queue file write error: ${strerror(e)}`, EX_TEMPFAIL);
+    if (e instanceof MessageTooBig) return msg.fatal(`${who}: message file too big`, EX_TEMPFAIL);
+    return msg.fatal(`${who}: queue file write error: ${strerror(e)}`, EX_TEMPFAIL);
   }
+  if (!result.ok) return msg.fatal(`${who}: No recipient addresses found in message header`, EX_TEMPFAIL);
+  msg.debug(`queued as ${result.id} in ${layout.directory}/maildrop`);
 }
 
 await main();

@@ -1,16 +1,20 @@
 /*
  * submit - turn sendmail's standard input into a maildrop queue file
  *
- * readMessage() applies the input rules of Postfix's sendmail: lines end
- * in LF (CRLF becomes LF when sendmail_fix_line_endings = always, or when
- * strict and the first line ends in CRLF), a leading "From " line is
- * dropped, a line holding only "." ends the
- * message unless -i, a last line without LF gets one, every byte is kept
- * (8-bit, NUL). It stops reading as soon as the content passes
- * message_size_limit, so a huge input costs no memory. buildContent()
- * applies -t: recipients from the header, Bcc removed.
+ * messageLines() applies the input rules of Postfix's sendmail: lines
+ * end in LF (CRLF becomes LF when sendmail_fix_line_endings = always, or
+ * when strict and the first line ends in CRLF), a leading "From " line is
+ * dropped, a line holding only "." ends the message unless -i, a last
+ * line without LF gets one, every byte is kept (8-bit, NUL). It stops as
+ * soon as the content passes message_size_limit.
  *
- * writeMaildrop() writes the file with the durable queue file writer:
+ * submitMessage() streams those lines into maildrop/: only a -t header is
+ * held in memory (its recipients go to the extracted section, its Bcc
+ * headers are dropped); a 200 MB body costs about 100 MB of RSS, most of
+ * it Node itself. writeMaildrop() does the same for a message already in
+ * memory (postdrop).
+ *
+ * Both write with the durable queue file writer:
  * the file appears in maildrop/ under its queue ID only once complete and
  * synced; a failure leaves nothing behind.
  */
@@ -23,53 +27,48 @@ import { extractRecipients, isBcc, splitHeader } from './headers.js';
 
 export type FixEndings = 'always' | 'strict' | 'never';
 
-export type ReadResult = { ok: true; lines: string[] } | { ok: false; tooBig: true };
+/** The content passed message_size_limit. */
+export class MessageTooBig extends Error {}
 
 /**
- * Lines are kept as latin1 strings: one char per byte, so 8-bit and
- * invalid UTF-8 survive the round trip unchanged.
+ * The message's lines, as read; throws MessageTooBig as soon as the
+ * content passes sizeLimit (0: no limit). Lines are latin1 strings: one
+ * char per byte, so 8-bit and invalid UTF-8 survive unchanged.
  */
-export async function readMessage(
+export async function* messageLines(
   input: Readable,
   opts: { ignoreDots: boolean; fix: FixEndings; sizeLimit: number },
-): Promise<ReadResult> {
-  const lines: string[] = [];
+): AsyncGenerator<string> {
   let size = 0;
   let rest = '';
-  let ended = false;
   let first = true;
   // strict: CRLF is taken as the line end only when the first line uses it.
   let stripCr = opts.fix === 'always';
-  const take = (raw: string): boolean => {
-    let line = raw;
-    if (first) {
-      first = false;
-      if (opts.fix === 'strict') stripCr = line.endsWith('\r');
-      // A leading mbox "From " line is not part of the message, as in Postfix.
-      if (line.startsWith('From ')) return true;
-    }
-    if (stripCr && line.endsWith('\r')) line = line.slice(0, -1);
-    if (!opts.ignoreDots && line === '.') return false;
-    size += line.length + 1;
-    lines.push(line);
-    return true;
-  };
+  const over = (n: number) => opts.sizeLimit > 0 && n > opts.sizeLimit;
   for await (const chunk of input) {
-    const text = rest + (chunk as Buffer).toString('latin1');
-    const parts = text.split('\n');
+    const parts = (rest + (chunk as Buffer).toString('latin1')).split('\n');
     rest = parts.pop() as string;
-    for (const p of parts) {
-      if (!take(p)) {
-        ended = true;
-        break;
+    for (let line of parts) {
+      if (first) {
+        first = false;
+        if (opts.fix === 'strict') stripCr = line.endsWith('\r');
+        // A leading mbox "From " line is not part of the message, as in Postfix.
+        if (line.startsWith('From ')) continue;
       }
+      if (stripCr && line.endsWith('\r')) line = line.slice(0, -1);
+      if (!opts.ignoreDots && line === '.') return;
+      size += line.length + 1;
+      if (over(size)) throw new MessageTooBig();
+      yield line;
     }
-    if (ended) break;
-    if (opts.sizeLimit > 0 && size + rest.length > opts.sizeLimit) return { ok: false, tooBig: true };
+    if (over(size + rest.length)) throw new MessageTooBig();
   }
-  if (!ended && rest !== '') take(rest);
-  if (opts.sizeLimit > 0 && size > opts.sizeLimit) return { ok: false, tooBig: true };
-  return { ok: true, lines };
+  if (rest !== '' && !(first && rest.startsWith('From '))) {
+    const line = stripCr && rest.endsWith('\r') ? rest.slice(0, -1) : rest;
+    if (!opts.ignoreDots && line === '.') return;
+    if (over(size + line.length + 1)) throw new MessageTooBig();
+    yield line;
+  }
 }
 
 /** With -t: the header's recipients, and the content without Bcc headers. */
@@ -117,4 +116,79 @@ export async function writeMaildrop(layout: QueueLayout, m: MaildropMessage): Pr
     await w.abort();
     throw e;
   }
+}
+
+export type SubmitResult = { ok: true; id: string } | { ok: false; noRecipients: true };
+
+/**
+ * Stream `lines` into a new maildrop file. With `extract` (-t) the header
+ * is held until it ends, then its recipients join the extracted section
+ * and its Bcc headers are dropped; the body is never held. A message left
+ * with no recipient at all is not kept. Any failure removes the file.
+ */
+export async function submitMessage(
+  layout: QueueLayout,
+  env: Omit<MaildropMessage, 'lines' | 'extracted'>,
+  lines: AsyncIterable<string>,
+  extract: { enabled: boolean; recipient: (address: string) => QueueRecipient },
+): Promise<SubmitResult> {
+  const w = await createQueueFile(layout, { queue: 'maildrop' });
+  try {
+    const now = Date.now();
+    await w.envelope({
+      arrival: { sec: Math.floor(now / 1000), usec: (now % 1000) * 1000 },
+      sender: env.sender,
+      recipients: env.recipients,
+      attributes: env.attributes,
+      ...(env.dsnEnvid === undefined ? {} : { dsnEnvid: env.dsnEnvid }),
+      ...(env.dsnRet === undefined ? {} : { dsnRet: env.dsnRet }),
+    });
+    let batch: string[] = [];
+    let batchLen = 0;
+    const flush = async () => {
+      await w.content(Buffer.from(batch.length === 0 ? '' : `${batch.join('\n')}\n`, 'latin1'));
+      batch = [];
+      batchLen = 0;
+    };
+    const put = async (line: string) => {
+      batch.push(line);
+      batchLen += line.length + 1;
+      if (batchLen >= 64 * 1024) await flush();
+    };
+    let header: string[] | undefined = extract.enabled ? [] : undefined;
+    let extracted: string[] = [];
+    const endHeader = async () => {
+      const x = extractFromHeader(header ?? []);
+      extracted = x.recipients;
+      header = undefined;
+      for (const l of x.lines) await put(l);
+    };
+    for await (const line of lines) {
+      if (header !== undefined) {
+        header.push(line);
+        if (!isHeaderLine(line, header.length > 1)) await endHeader();
+        continue;
+      }
+      await put(line);
+    }
+    if (header !== undefined) await endHeader();
+    await flush();
+    if (env.recipients.length === 0 && extracted.length === 0) {
+      await w.abort();
+      return { ok: false, noRecipients: true };
+    }
+    for (const a of extracted) await w.recipient(extract.recipient(a));
+    return { ok: true, id: await w.commit() };
+  } catch (e) {
+    await w.abort();
+    throw e;
+  }
+}
+
+/** Still inside the header: a "name:" line, or a folded continuation of one. */
+function isHeaderLine(line: string, continuationOk: boolean): boolean {
+  return (
+    /^[\x21-\x39\x3b-\x7e]+[ \t]*:/.test(line) ||
+    (continuationOk && /^[ \t]/.test(line) && line.trim() !== '')
+  );
 }
