@@ -261,6 +261,8 @@ test('live: -t recipients as Postfix sendmail extracts them (read back with post
     'To: "quoted local"@example.com, undisclosed-recipients:;, plain\nSubject: x\n\nx\n',
     'To: old@example.com\nResent-To: new@example.com\nResent-Cc: a@b (x), c@d\n\nx\n',
     'From foo Mon Jan  1\nTo: <a@example.com>\n\nx\n',
+    'To: a@example.com\nnot a header line\nTo: b@example.com\n',
+    'To: a@example.com,\n b@example.com',
   ];
   for (const input of inputs) {
     const theirs = setup(t);
