@@ -201,7 +201,10 @@ export class Resolver {
     for (let guard = 0; guard < 100; guard++) {
       a = stripDomainDot(a);
       if (this.#bool('resolve_null_domain') && a !== '' && lastOperator(a, '@') === a.length - 1) {
-        a = rewriteExternal(this.#rewrite, 'local', a.slice(0, -1));
+        // What is left is canonicalized only when it still has a domain
+        // (Postfix: "first.last.@" resolves to "first.last.@$myhostname").
+        a = a.slice(0, -1);
+        if (lastOperator(a, '@') >= 0) a = rewriteExternal(this.#rewrite, 'local', a);
         continue;
       }
       // Set aside "@domain" when the domain is this machine's (or empty), and
