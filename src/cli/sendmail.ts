@@ -20,9 +20,10 @@
  *   postdrop). See src/cli/postdrop.ts for the stream form.
  */
 
+import { statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { loadMainConfig, loadParams } from '../global/config.js';
-import { msg } from '../global/msg.js';
+import { FatalError, msg } from '../global/msg.js';
 import { queueLayout } from '../global/queue_dirs.js';
 import type { QueueRecipient } from '../global/queue_file.js';
 import { configDirOf } from '../sendmail/config_dir.js';
@@ -54,6 +55,11 @@ async function main(): Promise<void> {
   const cfg = loadMainConfig({ configDir: configDirOf(args.configDir) });
   const p = loadParams(cfg, ['message_size_limit', 'sendmail_fix_line_endings']);
   const layout = queueLayout(cfg);
+  try {
+    statSync(layout.directory);
+  } catch (e) {
+    msg.fatal(`chdir ${layout.directory}: ${strerror(e)}`, EX_TEMPFAIL);
+  }
   const user = userInfo();
   const who = `${user.username}(${user.uid})`;
   const fix = String(p.sendmail_fix_line_endings) as FixEndings;
@@ -95,4 +101,12 @@ async function main(): Promise<void> {
   msg.debug(`queued as ${result.id} in ${layout.directory}/maildrop`);
 }
 
-await main();
+// Every fatal error of Postfix's sendmail exits EX_TEMPFAIL unless it says otherwise,
+// including those raised while reading main.cf.
+msg.setExitOnFatal(false);
+try {
+  await main();
+} catch (e) {
+  if (!(e instanceof FatalError)) throw e;
+  process.exitCode = e.exitCode === 1 ? EX_TEMPFAIL : e.exitCode;
+}

@@ -192,7 +192,16 @@ test('missing maildrop or main.cf: fatal, EX_TEMPFAIL, no stack trace', (t) => {
   const d = tempDir(t);
   let r = ours('sendmail', ['-C', join(d, 'nope'), 'u@x'], { input: 'x\n' });
   assert.equal(r.stderr, `sendmail: fatal: open ${join(d, 'nope', 'main.cf')}: No such file or directory\n`);
-  assert.notEqual(r.status, 0);
+  assert.equal(r.status, 75);
+  writeFileSync(join(d, 'main.cf'), `queue_directory = ${d}/q\n`);
+  r = ours('sendmail', ['-C', d, 'u@x'], { input: 'x\n' });
+  assert.equal(r.stderr, `sendmail: fatal: chdir ${d}/q: No such file or directory\n`);
+  assert.equal(r.status, 75);
+  writeFileSync(join(d, 'main.cf'), 'message_size_limit = abc\n');
+  r = ours('sendmail', ['-C', d, 'u@x'], { input: 'x\n' });
+  assert.equal(r.stderr, 'sendmail: fatal: bad numerical configuration: message_size_limit = abc\n');
+  assert.equal(r.status, 75);
+  mkdirSync(join(d, 'q'));
   writeFileSync(join(d, 'main.cf'), `queue_directory = ${d}/q\n`);
   r = ours('sendmail', ['-C', d, 'u@x'], { input: 'x\n' });
   assert.match(r.stderr, /^sendmail: fatal: \S+: queue file write error: No such file or directory\n$/);
