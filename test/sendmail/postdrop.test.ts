@@ -126,3 +126,13 @@ test('sendmail in a shell pipeline, and many at once', (t) => {
   assert.equal(r.status, 0);
   assert.equal(readdirSync(maildrop).length, 5);
 });
+
+test('sendmail stops reading an endless pipe once message_size_limit is passed', (t) => {
+  const { conf, maildrop } = setup(t, 'message_size_limit = 2000\n');
+  const bin = join(ROOT, 'bin', 'sendmail');
+  const r = spawnSync('sh', ['-c', `yes | '${bin}' -C '${conf}' u@x`], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.signal, null, 'did not hang');
+  assert.match(r.stderr, /^sendmail: fatal: \S+: message file too big\n$/);
+  assert.equal(r.status, 75);
+  assert.deepEqual(readdirSync(maildrop), []);
+});
