@@ -11,6 +11,7 @@
 
 import { DSN_NOTIFY, DSN_RET } from '../global/queue_file.js';
 import { getopt } from '../util/getopt.js';
+import { parseAddressList } from './headers.js';
 
 export const EX_USAGE = 64;
 export const EX_DATAERR = 65;
@@ -76,10 +77,9 @@ export function parseNotify(text: string): { bits?: number; warning?: string } {
   return { bits };
 }
 
-/** Strip the <> a user may type around -f; "<>" is the null sender. */
+/** The address in -f's argument ("Name <a@b>", "<a@b>", "a@b"); "" and "<>" are the null sender. */
 export function cleanSender(text: string): string {
-  const t = text.trim();
-  return t.startsWith('<') && t.endsWith('>') ? t.slice(1, -1) : t;
+  return parseAddressList(text)[0] ?? '';
 }
 
 export function parseSendmailArgs(argv: readonly string[]): Parsed {
@@ -126,7 +126,7 @@ export function parseSendmailArgs(argv: readonly string[]): Parsed {
         else warnings.push('bad -R option value -- ignored');
         break;
       case 'V':
-        if (arg.length > 100 || !/^[\x21-\x7e]+$/.test(arg)) warnings.push('bad -V option value -- ignored');
+        if (arg.length > 100) warnings.push('too long -V option value -- ignored');
         else a.dsnEnvid = arg;
         break;
       case 'X':

@@ -22,6 +22,8 @@ const cases: [string, string[], string, string][] = [
   ['too-big', ['a@b'], `${'a'.repeat(100)}\n`, 'message_size_limit = 20\n'],
   ['bad-N', ['-Nfoo', 'a@b'], 'x\n', ''],
   ['bad-R', ['-Rbad', 'a@b'], 'x\n', ''],
+  ['long-V', ['-V', 'v'.repeat(120), 'a@b'], 'x\n', ''],
+  ['never-and-success', ['-N', 'never,success', 'a@b'], 'x\n', ''],
   ['ok', ['-f', 'a@b', 'c@d'], 'x\n', ''],
 ];
 const u = userInfo();

@@ -123,6 +123,8 @@ test('-f/-r sender (<> is the null sender), -F, -N, -R, -V', async (t) => {
     [['-f', '<s@example.com>'], 's@example.com'],
     [['-r', 'r@example.com'], 'r@example.com'],
     [['-f', '<>'], ''],
+    [['-f', ''], ''],
+    [['-f', 'Joe User <j@example.com>'], 'j@example.com'],
   ];
   for (const [flags, sender] of cases) {
     const { conf, maildrop } = setup(t);
