@@ -316,3 +316,10 @@ test('-t: an 8-bit (UTF-8) address in the header arrives intact', async (t) => {
     ['j\u00f6rg@b\u00fccher.example'],
   );
 });
+
+test('-C may name the main.cf file itself', async (t) => {
+  const { conf, maildrop } = setup(t);
+  const r = ours('sendmail', ['-C', join(conf, 'main.cf'), 'u@x'], { input: 'x\n' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal((await readDrop(maildrop)).env.recipients[0]?.address, 'u@x');
+});
