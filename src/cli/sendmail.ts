@@ -28,6 +28,7 @@ import { queueLayout } from '../global/queue_dirs.js';
 import type { QueueRecipient } from '../global/queue_file.js';
 import { configDirOf } from '../sendmail/config_dir.js';
 import { gecosName } from '../sendmail/gecos.js';
+import { parseAddressList } from '../sendmail/headers.js';
 import { EX_TEMPFAIL, EX_UNAVAILABLE, parseSendmailArgs } from '../sendmail/options.js';
 import {
   type FixEndings,
@@ -66,7 +67,9 @@ async function main(): Promise<void> {
 
   const rcpt = (address: string): QueueRecipient =>
     args.dsnNotify === undefined ? { address } : { address, dsnNotify: args.dsnNotify };
-  if (args.recipients.length === 0 && !args.extract)
+  // Like Postfix, each argument is an address list: "a@b, Joe <c@d>" is two recipients.
+  const recipients = args.recipients.flatMap((a) => parseAddressList(a));
+  if (recipients.length === 0 && !args.extract)
     msg.fatal(
       `${who}: Recipient addresses must be specified on the command line or via the -t option`,
       EX_TEMPFAIL,
@@ -85,7 +88,7 @@ async function main(): Promise<void> {
       layout,
       {
         sender: args.sender ?? user.username,
-        recipients: args.recipients.map(rcpt),
+        recipients: recipients.map(rcpt),
         attributes,
         ...(args.dsnEnvid === undefined ? {} : { dsnEnvid: args.dsnEnvid }),
         ...(args.dsnRet === undefined ? {} : { dsnRet: args.dsnRet }),

@@ -323,3 +323,26 @@ test('-C may name the main.cf file itself', async (t) => {
   assert.equal(r.status, 0, r.stderr);
   assert.equal((await readDrop(maildrop)).env.recipients[0]?.address, 'u@x');
 });
+
+test('live: command-line recipients are address lists, as Postfix parses them', async (t) => {
+  const pf = postfixCommand(t, 'sendmail');
+  const postcat = postfixCommand(t, 'postcat');
+  if (pf === null || postcat === null) return;
+  const args = ['a@b, Joe <c@d>', '"x y"@z', '(comment) e@f', 'g@h (G)'];
+  const theirs = setup(t);
+  const r: SpawnSyncReturns<string> = spawnSync(pf, ['-C', theirs.conf, ...args], {
+    input: 'x\n',
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0);
+  const [file] = readdirSync(theirs.maildrop);
+  const want = postcatRecipients(postcat, theirs.conf, join(theirs.maildrop, file as string));
+  assert.equal(want.length, 5);
+  const mine = setup(t);
+  const o = ours('sendmail', ['-C', mine.conf, ...args], { input: 'x\n' });
+  assert.equal(o.status, 0, o.stderr);
+  assert.deepEqual(
+    (await readDrop(mine.maildrop)).env.recipients.map((x) => x.address),
+    want,
+  );
+});
