@@ -15,8 +15,8 @@
  */
 import { msg } from '../global/msg.js';
 import { strerror } from '../util/strerror.js';
-import { type Dict, DictOpenError, type DictOpener, found, type Lookup, NOTFOUND, retry } from './dict.js';
-import { type Endpoint, NetClient, resolveEndpoint, splitHostPort } from './tcp.js';
+import { DictOpenError, type DictOpener, found, type Lookup, NOTFOUND, retry } from './dict.js';
+import { type Endpoint, NetClient, resolveEndpoint, serializedDict, splitHostPort } from './tcp.js';
 
 /** Postfix's limits; tests shorten them. */
 export const SOCKETMAP_LIMITS = { timeoutMs: 100_000, maxReply: 100_000 };
@@ -64,7 +64,6 @@ export const openDict: DictOpener = async (name) => {
   const label = `socketmap:${name}`;
   const { where, endpoint, map } = parseName(name);
   let conn: NetClient | null = null;
-  let queue: Promise<unknown> = Promise.resolve();
   const disconnect = () => {
     conn?.close();
     conn = null;
@@ -131,19 +130,5 @@ export const openDict: DictOpener = async (name) => {
     }
   }
 
-  const dict: Dict = {
-    type: 'socketmap',
-    name,
-    pattern: true,
-    lookup(key) {
-      const r = queue.then(() => lookup(key));
-      queue = r.catch(() => {});
-      return r;
-    },
-    async close() {
-      await queue;
-      disconnect();
-    },
-  };
-  return dict;
+  return serializedDict('socketmap', name, lookup, disconnect);
 };

@@ -244,7 +244,6 @@ export const openDict: DictOpener = async (name) => {
   if (typeof hp === 'string') throw new DictOpenError(`tcp:${name}`, hp);
   const { host, service } = hp;
   let conn: NetClient | null = null;
-  let queue: Promise<unknown> = Promise.resolve();
 
   const disconnect = () => {
     conn?.close();
@@ -308,12 +307,25 @@ export const openDict: DictOpener = async (name) => {
     }
   }
 
-  const dict: Dict = {
-    type: 'tcp',
+  return serializedDict('tcp', name, lookup, disconnect);
+};
+
+/**
+ * A network table with one connection: one request at a time, each queued
+ * behind the previous, and close() waits for the last before disconnecting.
+ */
+export function serializedDict(
+  type: string,
+  name: string,
+  lookup: (key: string) => Promise<Lookup>,
+  disconnect: () => void,
+): Dict {
+  let queue: Promise<unknown> = Promise.resolve();
+  return {
+    type,
     name,
     pattern: true,
     lookup(key) {
-      // One request at a time on the one connection: queue behind the previous.
       const r = queue.then(() => lookup(key));
       queue = r.catch(() => {});
       return r;
@@ -323,5 +335,4 @@ export const openDict: DictOpener = async (name) => {
       disconnect();
     },
   };
-  return dict;
-};
+}
