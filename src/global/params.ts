@@ -35,6 +35,7 @@ const CORRECTIONS: Record<string, Partial<ParamSpec>> = {
   command_directory: { min: 1 },
   default_database_type: { min: 1 },
   default_cache_db_type: { min: 1 },
+  hash_queue_names: { min: 1 },
 };
 
 function corrected(): Record<string, ParamSpec> {

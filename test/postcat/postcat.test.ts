@@ -272,3 +272,14 @@ test('postcat -h / -b split at the first non-header line; lines starting with wh
     assert.equal(ours('postcat', ['-c', conf, '-bhq', id], { env }).stdout, content, content);
   }
 });
+
+test('live: an empty hash_queue_names is refused as Postfix refuses it', (t) => {
+  const theirs = postfixCommand(t, 'postcat');
+  if (theirs === null) return;
+  const conf = configDir(t, `queue_directory = ${tempDir(t)}\nhash_queue_names =\n`);
+  const want = run(theirs, ['-c', conf, '-q', 'ABCDEF'], { env });
+  const got = ours('postcat', ['-c', conf, '-q', 'ABCDEF'], { env });
+  assert.equal(got.stderr, 'postcat: fatal: bad string length 0 < 1: hash_queue_names = \n');
+  assert.equal(got.stderr, want.stderr.replaceAll(theirs, 'postcat'));
+  assert.equal(got.status, want.status);
+});
