@@ -4,24 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type TestContext, test } from 'node:test';
+import { test } from 'node:test';
 import { DSN_NOTIFY, encodeRecord, REC } from '../../src/global/queue_file.js';
 import { openQueueFile } from '../../src/global/queue_file_reader.js';
 import { decodeSubmission, encodeSubmission } from '../../src/sendmail/stream.js';
 import type { MaildropMessage } from '../../src/sendmail/submit.js';
-import { ours, ROOT, tempDir } from '../harness/index.js';
-
-function setup(t: TestContext, extra = ''): { conf: string; maildrop: string } {
-  const d = tempDir(t, 'postroom-postdrop-');
-  const maildrop = join(d, 'q', 'maildrop');
-  mkdirSync(maildrop, { recursive: true });
-  writeFileSync(join(d, 'main.cf'), `queue_directory = ${d}/q\n${extra}`);
-  const past = new Date(Date.now() - 3600_000);
-  utimesSync(join(d, 'main.cf'), past, past);
-  return { conf: d, maildrop };
-}
+import { ours, ROOT } from '../harness/index.js';
+import { maildropSetup } from './fixture.js';
 
 const message: MaildropMessage = {
   sender: 'me@example.com',
@@ -34,7 +25,7 @@ const message: MaildropMessage = {
 };
 
 test('postdrop writes the stream into maildrop and prints the queue ID', async (t) => {
-  const { conf, maildrop } = setup(t);
+  const { conf, maildrop } = maildropSetup(t);
   const r = ours('postdrop', ['-c', conf], { input: encodeSubmission(message) });
   assert.equal(r.stderr, '');
   assert.equal(r.status, 0);
@@ -72,7 +63,7 @@ test('every truncation of a stream is refused, and leaves no file', (t) => {
   for (let n = 0; n < full.length; n++) {
     assert.equal(decodeSubmission(full.subarray(0, n)).ok, false, `cut at ${n}`);
   }
-  const { conf, maildrop } = setup(t);
+  const { conf, maildrop } = maildropSetup(t);
   const r = ours('postdrop', ['-c', conf], { input: full.subarray(0, full.length - 1) });
   assert.equal(r.status, 1);
   const uid = process.getuid?.() ?? 0;
@@ -86,7 +77,7 @@ test('every truncation of a stream is refused, and leaves no file', (t) => {
 });
 
 test('malformed streams: garbage, records out of order, bytes after the end', (t) => {
-  const { conf, maildrop } = setup(t);
+  const { conf, maildrop } = maildropSetup(t);
   const full = encodeSubmission(message);
   for (const input of [
     Buffer.from('garbage'),
@@ -101,7 +92,7 @@ test('malformed streams: garbage, records out of order, bytes after the end', (t
 });
 
 test('message_size_limit and usage errors', (t) => {
-  const { conf, maildrop } = setup(t, 'message_size_limit = 10\n');
+  const { conf, maildrop } = maildropSetup(t, 'message_size_limit = 10\n');
   let r = ours('postdrop', ['-c', conf], { input: encodeSubmission(message) });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /warning: uid=\d+: File too large\n/);
@@ -115,7 +106,7 @@ test('message_size_limit and usage errors', (t) => {
 });
 
 test('sendmail in a shell pipeline, and many at once', (t) => {
-  const { conf, maildrop } = setup(t);
+  const { conf, maildrop } = maildropSetup(t);
   const bin = join(ROOT, 'bin', 'sendmail');
   const script = Array.from(
     { length: 5 },
@@ -128,7 +119,7 @@ test('sendmail in a shell pipeline, and many at once', (t) => {
 });
 
 test('sendmail stops reading an endless pipe once message_size_limit is passed', (t) => {
-  const { conf, maildrop } = setup(t, 'message_size_limit = 2000\n');
+  const { conf, maildrop } = maildropSetup(t, 'message_size_limit = 2000\n');
   const bin = join(ROOT, 'bin', 'sendmail');
   const r = spawnSync('sh', ['-c', `yes | '${bin}' -C '${conf}' u@x`], { encoding: 'utf8', timeout: 20_000 });
   assert.equal(r.signal, null, 'did not hang');

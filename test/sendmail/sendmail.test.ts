@@ -5,24 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { type TestContext, test } from 'node:test';
+import { test } from 'node:test';
 import { DSN_NOTIFY, DSN_RET } from '../../src/global/queue_file.js';
 import { openQueueFile } from '../../src/global/queue_file_reader.js';
 import { gecosName } from '../../src/sendmail/gecos.js';
 import { GOLDEN, ours, postfixCommand, tempDir } from '../harness/index.js';
-
-function setup(t: TestContext, extra = ''): { conf: string; maildrop: string } {
-  const d = tempDir(t, 'postroom-sendmail-');
-  const maildrop = join(d, 'q', 'maildrop');
-  mkdirSync(maildrop, { recursive: true });
-  writeFileSync(join(d, 'main.cf'), `queue_directory = ${d}/q\n${extra}`);
-  const past = new Date(Date.now() - 3600_000);
-  utimesSync(join(d, 'main.cf'), past, past);
-  return { conf: d, maildrop };
-}
+import { maildropSetup } from './fixture.js';
 
 async function readDrop(maildrop: string) {
   const files = readdirSync(maildrop);
@@ -37,7 +28,7 @@ async function readDrop(maildrop: string) {
 }
 
 test('plain submission: envelope from arguments, default sender is the user', async (t) => {
-  const { conf, maildrop } = setup(t);
+  const { conf, maildrop } = maildropSetup(t);
   const r = ours('sendmail', ['-C', conf, 'a@example.com', 'b@example.com'], {
     input: 'Subject: hi\n\nline 1\n',
   });
@@ -62,7 +53,7 @@ test('dot line ends the message unless -i or -oi; CRLF becomes LF; 8-bit and NUL
     [['-i'], 'Subject: x\n\n\xe9t\xe9\0\n.\nafter\nno-newline\n'],
     [['-oi'], 'Subject: x\n\n\xe9t\xe9\0\n.\nafter\nno-newline\n'],
   ] as const) {
-    const { conf, maildrop } = setup(t);
+    const { conf, maildrop } = maildropSetup(t);
     const r = ours('sendmail', ['-C', conf, ...flags, 'u@x'], { input });
     assert.equal(r.status, 0, r.stderr);
     const m = await readDrop(maildrop);
@@ -71,7 +62,7 @@ test('dot line ends the message unless -i or -oi; CRLF becomes LF; 8-bit and NUL
 });
 
 test('-t: recipients from To/Cc/Bcc (comments, groups, folding), Bcc removed, added to command line', async (t) => {
-  const { conf, maildrop } = setup(t);
+  const { conf, maildrop } = maildropSetup(t);
   const input = [
     'From: me@example.com',
     'To: "Doe, John" <john@example.com>, (comment) ann@example.com (Ann)',
@@ -106,7 +97,7 @@ test('-t: recipients from To/Cc/Bcc (comments, groups, folding), Bcc removed, ad
 });
 
 test('-t: Resent- headers take over', async (t) => {
-  const { conf, maildrop } = setup(t);
+  const { conf, maildrop } = maildropSetup(t);
   const input = 'To: old@example.com\nResent-To: new@example.com\nResent-Bcc: b@example.com\n\nx\n';
   const r = ours('sendmail', ['-C', conf, '-t'], { input });
   assert.equal(r.status, 0, r.stderr);
@@ -127,12 +118,12 @@ test('-f/-r sender (<> is the null sender), -F, -N, -R, -V', async (t) => {
     [['-f', 'Joe User <j@example.com>'], 'j@example.com'],
   ];
   for (const [flags, sender] of cases) {
-    const { conf, maildrop } = setup(t);
+    const { conf, maildrop } = maildropSetup(t);
     const r = ours('sendmail', ['-C', conf, ...flags, 'u@x'], { input: 'x\n' });
     assert.equal(r.status, 0, r.stderr);
     assert.equal((await readDrop(maildrop)).env.sender, sender);
   }
-  const { conf, maildrop } = setup(t);
+  const { conf, maildrop } = maildropSetup(t);
   const r = ours(
     'sendmail',
     ['-C', conf, '-F', 'Full Name', '-N', 'success,delay', '-R', 'hdrs', '-V', 'env-1', '-B8BITMIME', 'u@x'],
@@ -147,7 +138,7 @@ test('-f/-r sender (<> is the null sender), -F, -N, -R, -V', async (t) => {
 });
 
 test('ignored options are accepted', async (t) => {
-  const { conf, maildrop } = setup(t);
+  const { conf, maildrop } = maildropSetup(t);
   const r = ours(
     'sendmail',
     ['-C', conf, '-c', '-G', '-U', '-x', '-m', '-em', '-h5', '-pfoo', '-Lx', '-Ox=y', '-oQ', '-bm', 'u@x'],
@@ -168,7 +159,7 @@ const who = `${userInfo().username}(${userInfo().uid})`;
 
 for (const [name, g] of Object.entries(golden)) {
   test(`golden: ${name} (stderr, exit status, maildrop)`, (t) => {
-    const { conf, maildrop } = setup(t, g.mainCf);
+    const { conf, maildrop } = maildropSetup(t, g.mainCf);
     const r = ours('sendmail', ['-C', conf, ...g.args], { input: g.input });
     const want = g.stderr.map((l) => l.replaceAll('USER(UID)', who));
     assert.deepEqual(
@@ -182,7 +173,7 @@ for (const [name, g] of Object.entries(golden)) {
 }
 
 test('modes that need the running mail system: EX_UNAVAILABLE', (t) => {
-  const { conf } = setup(t);
+  const { conf } = maildropSetup(t);
   for (const mode of ['-bs', '-bp', '-bi', '-bv', '-q', '-q5m', '-I']) {
     const r = ours('sendmail', ['-C', conf, mode], { input: '' });
     assert.equal(r.status, 69, mode);
@@ -213,7 +204,7 @@ test('missing maildrop or main.cf: fatal, EX_TEMPFAIL, no stack trace', (t) => {
 test('live: Postfix sendmail writes maildrop for the same valid input', (t) => {
   const pf = postfixCommand(t, 'sendmail');
   if (pf === null) return;
-  const { conf, maildrop } = setup(t);
+  const { conf, maildrop } = maildropSetup(t);
   const r = spawnSync(pf, ['-C', conf, '-t'], { input: 'To: a@example.com\n\nx\n', encoding: 'utf8' });
   assert.equal(r.status, 0);
   assert.equal(readdirSync(maildrop).length, 1);
@@ -230,7 +221,7 @@ test('leading "From " line dropped; sendmail_fix_line_endings strict and never',
     ['sendmail_fix_line_endings = never\n', 'Subject: x\r\n.\r\n', 'Subject: x\r\n.\r\n'],
   ];
   for (const [mainCf, input, want] of cases) {
-    const { conf, maildrop } = setup(t, mainCf);
+    const { conf, maildrop } = maildropSetup(t, mainCf);
     const r = ours('sendmail', ['-C', conf, 'u@x'], { input });
     assert.equal(r.status, 0, r.stderr);
     assert.equal((await readDrop(maildrop)).content.toString(), want, JSON.stringify(input));
@@ -238,7 +229,7 @@ test('leading "From " line dropped; sendmail_fix_line_endings strict and never',
 });
 
 test('envelope attributes: local rewrite context, full name from -F or the password file', async (t) => {
-  const { conf, maildrop } = setup(t);
+  const { conf, maildrop } = maildropSetup(t);
   const r = ours('sendmail', ['-C', conf, 'u@x'], { input: 'x\n' });
   assert.equal(r.status, 0, r.stderr);
   const a = (await readDrop(maildrop)).env.attributes ?? {};
@@ -276,7 +267,7 @@ test('live: -t recipients as Postfix sendmail extracts them (read back with post
     'To: a@example.com,\n b@example.com',
   ];
   for (const input of inputs) {
-    const theirs = setup(t);
+    const theirs = maildropSetup(t);
     const r: SpawnSyncReturns<string> = spawnSync(pf, ['-C', theirs.conf, '-t', 'cmd@example.com'], {
       input,
       encoding: 'utf8',
@@ -284,7 +275,7 @@ test('live: -t recipients as Postfix sendmail extracts them (read back with post
     assert.equal(r.status, 0);
     const [file] = readdirSync(theirs.maildrop);
     const want = postcatRecipients(postcat, theirs.conf, join(theirs.maildrop, file as string));
-    const mine = setup(t);
+    const mine = maildropSetup(t);
     const o = ours('sendmail', ['-C', mine.conf, '-t', 'cmd@example.com'], { input });
     assert.equal(o.status, 0, o.stderr);
     const got = (await readDrop(mine.maildrop)).env.recipients.map((x) => x.address);
@@ -293,7 +284,7 @@ test('live: -t recipients as Postfix sendmail extracts them (read back with post
 });
 
 test('options stop at the first recipient, as Postfix parses them (no reordering)', async (t) => {
-  const { conf, maildrop } = setup(t);
+  const { conf, maildrop } = maildropSetup(t);
   const r = ours('sendmail', ['-C', conf, 'a@b', '-f', 'z@z'], { input: 'x\n' });
   assert.equal(r.status, 0, r.stderr);
   const m = await readDrop(maildrop);
@@ -305,7 +296,7 @@ test('options stop at the first recipient, as Postfix parses them (no reordering
 });
 
 test('-t: an 8-bit (UTF-8) address in the header arrives intact', async (t) => {
-  const { conf, maildrop } = setup(t);
+  const { conf, maildrop } = maildropSetup(t);
   const r = ours('sendmail', ['-C', conf, '-t'], {
     input: Buffer.from('To: j\u00f6rg@b\u00fccher.example\n\nx\n'),
   });
@@ -318,7 +309,7 @@ test('-t: an 8-bit (UTF-8) address in the header arrives intact', async (t) => {
 });
 
 test('-C may name the main.cf file itself', async (t) => {
-  const { conf, maildrop } = setup(t);
+  const { conf, maildrop } = maildropSetup(t);
   const r = ours('sendmail', ['-C', join(conf, 'main.cf'), 'u@x'], { input: 'x\n' });
   assert.equal(r.status, 0, r.stderr);
   assert.equal((await readDrop(maildrop)).env.recipients[0]?.address, 'u@x');
@@ -329,7 +320,7 @@ test('live: command-line recipients are address lists, as Postfix parses them', 
   const postcat = postfixCommand(t, 'postcat');
   if (pf === null || postcat === null) return;
   const args = ['a@b, Joe <c@d>', '"x y"@z', '(comment) e@f', 'g@h (G)'];
-  const theirs = setup(t);
+  const theirs = maildropSetup(t);
   const r: SpawnSyncReturns<string> = spawnSync(pf, ['-C', theirs.conf, ...args], {
     input: 'x\n',
     encoding: 'utf8',
@@ -338,7 +329,7 @@ test('live: command-line recipients are address lists, as Postfix parses them', 
   const [file] = readdirSync(theirs.maildrop);
   const want = postcatRecipients(postcat, theirs.conf, join(theirs.maildrop, file as string));
   assert.equal(want.length, 5);
-  const mine = setup(t);
+  const mine = maildropSetup(t);
   const o = ours('sendmail', ['-C', mine.conf, ...args], { input: 'x\n' });
   assert.equal(o.status, 0, o.stderr);
   assert.deepEqual(
