@@ -127,6 +127,16 @@ export interface QueueEnvelope {
   readonly dsnRet?: number;
 }
 
+/** The records of one recipient group, in file order: O? o? n? R. */
+export function recipientRecords(r: QueueRecipient): [number, string][] {
+  const out: [number, string][] = [];
+  if (r.orig !== undefined) out.push([REC.ORCP, r.orig]);
+  if (r.dsnOrcpt !== undefined) out.push([REC.DSN_ORCPT, r.dsnOrcpt]);
+  if (r.dsnNotify !== undefined && r.dsnNotify !== 0) out.push([REC.DSN_NOTIFY, String(r.dsnNotify)]);
+  out.push([REC.RCPT, r.address]);
+  return out;
+}
+
 /** Encode one record. */
 export function encodeRecord(type: number, payload: Uint8Array | string): Buffer {
   const data = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;

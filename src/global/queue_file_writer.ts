@@ -30,6 +30,7 @@ import {
   type QueueEnvelope,
   type QueueRecipient,
   REC,
+  recipientRecords,
   SIZE_RECORD_LEN,
 } from './queue_file.js';
 import { makeQueueId, type QueueIdTime, queueIdNow } from './queue_id.js';
@@ -261,10 +262,7 @@ export class QueueFileWriter {
   }
 
   #putRecipient(r: QueueRecipient): void {
-    if (r.orig !== undefined) this.#put(REC.ORCP, r.orig);
-    if (r.dsnOrcpt !== undefined) this.#put(REC.DSN_ORCPT, r.dsnOrcpt);
-    if (r.dsnNotify !== undefined && r.dsnNotify !== 0) this.#put(REC.DSN_NOTIFY, String(r.dsnNotify));
-    this.#put(REC.RCPT, r.address);
+    for (const [type, payload] of recipientRecords(r)) this.#put(type, payload);
     this.#rcptCount++;
   }
 
