@@ -5,7 +5,8 @@
  * *_notice_recipient parameters say where each goes:
  *   "bounce"  a copy of every non-delivery notice -> bounce_notice_recipient
  *   "2bounce" a notice that could not itself be delivered (or a failure
- *             with the null sender) -> 2bounce_notice_recipient
+ *             with the null sender) -> 2bounce_notice_recipient; "bounce"
+ *             implies "2bounce", as in Postfix
  *   "delay"   a copy of every delay notice -> delay_notice_recipient
  * Postmaster copies carry the template's Postmaster-Subject and return
  * headers only (see dsn_notice.ts). Other classes (resource, software,
@@ -25,5 +26,6 @@ const CLASS: Readonly<Record<CopyKind, readonly [string, string]>> = {
 export function postmasterCopyTo(cfg: MainConfig, kind: CopyKind): string | undefined {
   const [cls, param] = CLASS[kind];
   const classes = cfg.list('notify_classes').map((c) => c.toLowerCase());
-  return classes.includes(cls) ? cfg.get(param) : undefined;
+  const asked = classes.includes(cls) || (kind === 'double-bounce' && classes.includes('bounce'));
+  return asked ? cfg.get(param) : undefined;
 }
