@@ -1,0 +1,67 @@
+/*
+ * message - a message in the active queue, as the queue manager sees it
+ *
+ * What qmgr keeps in memory while a message is active: the envelope facts
+ * delivery requests and notices need, the number of delivery requests
+ * still out (refcount) and whether any recipient must be tried again
+ * (deferred). The queue file itself is open only while qmgr reads or
+ * updates it; the delivery agents open their own.
+ */
+
+import type { DeliverRecipient } from '../global/deliver_request.js';
+import type { MsgStats } from '../global/log_format.js';
+import type { StoredRecipient } from '../global/queue_file_reader.js';
+import type { ScanFlags } from './scan.js';
+
+export class ActiveMessage {
+  /** Delivery requests sent or waiting, not yet settled. */
+  refcount = 0;
+  /** Some recipient was deferred: the message goes back to deferred/. */
+  deferred = false;
+  /** Recipients handed to transports, for qmgr_message_recipient_limit. */
+  recipients = 0;
+
+  constructor(
+    readonly id: string,
+    readonly sender: string,
+    readonly size: number,
+    readonly arrival: { readonly sec: number; readonly usec: number },
+    readonly attributes: Readonly<Record<string, string>>,
+    readonly dsnEnvid: string | undefined,
+    readonly dsnRet: number | undefined,
+    /** When the delay warning is due (seconds), 0 = none. */
+    public warnTime: number,
+    readonly activeAt: number,
+    readonly flags: ScanFlags,
+  ) {}
+
+  get incomingAt(): number {
+    return this.arrival.sec * 1_000_000 + this.arrival.usec;
+  }
+
+  get stats(): MsgStats {
+    return { incomingArrival: this.incomingAt, activeArrival: this.activeAt };
+  }
+
+  /** What the bounce, defer and trace services need to send a notice. */
+  get noticeTarget() {
+    return {
+      queue_name: 'active',
+      queue_id: this.id,
+      sender: this.sender,
+      ...(this.dsnEnvid === undefined ? {} : { dsn_envid: this.dsnEnvid }),
+      ...(this.dsnRet === undefined ? {} : { dsn_ret: this.dsnRet }),
+    };
+  }
+}
+
+/** A stored recipient as a delivery request names it. */
+export function deliverRecipient(r: StoredRecipient, address = r.address): DeliverRecipient {
+  return {
+    address,
+    offset: r.offset,
+    ...(r.orig === undefined ? {} : { orig: r.orig }),
+    ...(r.dsnOrcpt === undefined ? {} : { dsn_orcpt: r.dsnOrcpt }),
+    ...(r.dsnNotify === undefined ? {} : { dsn_notify: r.dsnNotify }),
+  };
+}

@@ -1,0 +1,96 @@
+/*
+ * params - the main.cf and master.cf settings the queue manager works by
+ *
+ * Read once at start-up (qmgr restarts on reload). Per-transport limits
+ * follow Postfix's naming: <transport>_destination_recipient_limit and
+ * <transport>_destination_concurrency_limit fall back to the default_
+ * parameters; the process limit is the transport's master.cf maxproc
+ * ($default_process_limit for "-" or a transport master.cf does not list).
+ * As Postfix's qmgr does at start-up, a bounce_queue_lifetime larger than
+ * maximal_queue_lifetime is lowered to it with a warning.
+ */
+
+import type { MainConfig } from '../global/config.js';
+import { msg } from '../global/msg.js';
+import { readMasterCf } from '../master/master_cf.js';
+
+export interface QmgrParams {
+  readonly minBackoff: number;
+  readonly maxBackoff: number;
+  readonly queueRunDelay: number;
+  readonly maxQueueLifetime: number;
+  readonly bounceQueueLifetime: number;
+  /** Seconds; 0 = no delay warnings. */
+  readonly delayWarningTime: number;
+  readonly activeLimit: number;
+  readonly recipientLimit: number;
+  readonly initialConcurrency: number;
+  /** Seconds a transport nobody answers on stays "unavailable". */
+  readonly transportRetryTime: number;
+  readonly doubleBounceSender: string;
+  readonly recipientDelimiter: string;
+}
+
+export interface TransportLimits {
+  /** Recipients per delivery request; 0 = no limit. */
+  readonly recipientLimit: number;
+  /** Deliveries in progress per destination; 0 = no limit. */
+  readonly concurrencyLimit: number;
+  /** Deliveries in progress for the whole transport; 0 = no limit. */
+  readonly processLimit: number;
+}
+
+export function qmgrParams(cfg: MainConfig): QmgrParams {
+  const maxQueueLifetime = cfg.time('maximal_queue_lifetime', 'd', 0);
+  let bounceQueueLifetime = cfg.time('bounce_queue_lifetime', 'd', 0);
+  if (bounceQueueLifetime > maxQueueLifetime) {
+    msg.warn('bounce_queue_lifetime is larger than maximal_queue_lifetime - adjusting bounce_queue_lifetime');
+    bounceQueueLifetime = maxQueueLifetime;
+  }
+  let activeLimit = cfg.int('qmgr_message_active_limit', 1);
+  let recipientLimit = cfg.int('qmgr_message_recipient_limit', 1);
+  if (recipientLimit < activeLimit) {
+    msg.warn(
+      'qmgr_message_recipient_limit is smaller than qmgr_message_active_limit - adjusting qmgr_message_recipient_limit',
+    );
+    recipientLimit = activeLimit;
+  }
+  activeLimit = Math.max(1, activeLimit);
+  return {
+    minBackoff: cfg.time('minimal_backoff_time', 's', 1),
+    maxBackoff: cfg.time('maximal_backoff_time', 's', 1),
+    queueRunDelay: cfg.time('queue_run_delay', 's', 1),
+    maxQueueLifetime,
+    bounceQueueLifetime,
+    delayWarningTime: cfg.time('delay_warning_time', 'h', 0),
+    activeLimit,
+    recipientLimit,
+    initialConcurrency: cfg.int('initial_destination_concurrency', 1),
+    transportRetryTime: cfg.time('transport_retry_time', 's', 1),
+    doubleBounceSender: cfg.get('double_bounce_sender'),
+    recipientDelimiter: cfg.get('recipient_delimiter'),
+  };
+}
+
+/** An integer per-transport parameter, else its default_ counterpart. */
+function perTransport(cfg: MainConfig, transport: string, suffix: string): number {
+  const own = `${transport}_${suffix}`;
+  if (cfg.get(own) !== '') return cfg.int(own, 0);
+  return cfg.int(`default_${suffix}`, 0);
+}
+
+export function transportLimits(cfg: MainConfig, transport: string): TransportLimits {
+  let processLimit = cfg.int('default_process_limit', 0);
+  try {
+    const cf = readMasterCf(cfg.configDirectory);
+    const e = cf.entries.filter((x) => x.name === transport && x.type === 'unix').at(-1);
+    if (e !== undefined && e.processLimit !== '-') processLimit = Number.parseInt(e.processLimit, 10) || 0;
+  } catch {
+    // No master.cf (a stand-alone test set-up): the default applies.
+  }
+  return {
+    recipientLimit: perTransport(cfg, transport, 'destination_recipient_limit'),
+    concurrencyLimit: perTransport(cfg, transport, 'destination_concurrency_limit'),
+    processLimit,
+  };
+}

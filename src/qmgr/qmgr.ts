@@ -1,0 +1,489 @@
+/*
+ * qmgr - the queue manager: incoming and deferred mail into the active
+ * queue, recipients to delivery agents, messages to their end
+ *
+ * Start-up: files left in active/ (qmgr died) go back to incoming/ and
+ * both queues are scanned. Triggers (docs/daemons.md): A and I scan
+ * incoming, D scans deferred, W both, F makes every deferred message due,
+ * ignores defer_transports for that pass and forgets dead transports.
+ * Every $queue_run_delay the deferred queue is scanned again; a deferred
+ * file is taken only when its time stamp (the next attempt) has come.
+ *
+ * Messages enter the active queue one at a time, incoming and deferred
+ * taking turns, while fewer than $qmgr_message_active_limit messages and
+ * $qmgr_message_recipient_limit recipients are in it. Entering: rename to
+ * active/, open and check the file (damaged or torn: corrupt/, with a
+ * warning, and carry on), log "from=<>, size=, nrcpt= (queue active)",
+ * drop the defer log of the previous attempt, resolve each pending
+ * recipient (trivial-rewrite's resolver, in-process) and queue it for its
+ * transport and destination (transport.ts). What qmgr decides itself it
+ * records itself, relay=none, as Postfix's error/retry agents would:
+ * resolver failure (defer 4.3.0), bad address syntax (bounce 5.1.3),
+ * defer_transports (defer 4.3.2 "deferred transport"), a transport nobody
+ * listens on (defer 4.3.0 "mail transport unavailable"), a delivery agent
+ * that broke off (defer 4.3.0 "unknown mail transport error", only the
+ * recipients still to do in the file), mail to the double-bounce address
+ * (sent, discarded). When the last request of a message is settled,
+ * done.ts takes over.
+ *
+ * Guarantees: a recipient gets exactly one outcome per attempt; nothing
+ * qmgr does marks a recipient done without its record; a message is in
+ * exactly one queue directory at any instant.
+ */
+
+import { stat, utimes } from 'node:fs/promises';
+import type { MainConfig } from '../global/config.js';
+import type { DeliverRecipient, DeliverRequest } from '../global/deliver_request.js';
+import { type DsnDetail, RecipientStatus } from '../global/deliver_status.js';
+import { nowMicros, queueActiveLine } from '../global/log_format.js';
+import { msg } from '../global/msg.js';
+import {
+  moveQueueFile,
+  type QueueLayout,
+  queueFilePath,
+  removeQueueFile,
+  scanQueue,
+} from '../global/queue_dirs.js';
+import { openQueueFile, type QueueFileReader } from '../global/queue_file_reader.js';
+import { servicePath } from '../master/trigger.js';
+import {
+  RESOLVE_CLASS_LOCAL,
+  RESOLVE_FLAG_ERROR,
+  RESOLVE_FLAG_FAIL,
+  type Resolved,
+  Resolver,
+} from '../trivial-rewrite/resolve.js';
+import { messageDone } from './done.js';
+import { ActiveMessage, deliverRecipient } from './message.js';
+import { type QmgrParams, qmgrParams, transportLimits } from './params.js';
+import { QueueScan, type ScanFlags } from './scan.js';
+import { type DeliveryResult, type Entry, Transport } from './transport.js';
+
+const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
+const NONE = 'none';
+
+export class Qmgr {
+  readonly params: QmgrParams;
+  readonly #resolver: Resolver;
+  readonly #messages = new Map<string, ActiveMessage>();
+  readonly #transports = new Map<string, Transport>();
+  readonly #scans: QueueScan[];
+  #first = 0;
+  #pumping = false;
+  #again = false;
+  #stopping = false;
+  #timer: NodeJS.Timeout | undefined;
+  #inCoreRecipients = 0;
+
+  constructor(
+    readonly cfg: MainConfig,
+    readonly layout: QueueLayout,
+  ) {
+    this.params = qmgrParams(cfg);
+    this.#resolver = new Resolver(cfg);
+    this.#scans = [new QueueScan(layout, 'incoming'), new QueueScan(layout, 'deferred')];
+  }
+
+  async start(): Promise<void> {
+    await this.#recoverActive();
+    this.#scans[0]?.request();
+    this.#scans[1]?.request();
+    this.#timer = setInterval(() => {
+      this.#scans[1]?.request();
+      this.#pump();
+    }, this.params.queueRunDelay * 1000);
+    this.#pump();
+  }
+
+  /** Files left in active/ by a qmgr that died go back to incoming/, due now. */
+  async #recoverActive(): Promise<void> {
+    const now = Date.now() / 1000;
+    for await (const f of scanQueue(this.layout, 'active')) {
+      try {
+        await utimes(f.path, now, now);
+        await moveQueueFile(this.layout, 'active', 'incoming', f.id);
+      } catch (e) {
+        msg.warn(`${f.id}: rename from active to incoming: ${why(e)}`);
+      }
+    }
+  }
+
+  trigger(bytes: Buffer): void {
+    let incoming = false;
+    let deferred: Partial<ScanFlags> | null = null;
+    for (const b of bytes) {
+      const c = String.fromCharCode(b);
+      if (c === 'A' || c === 'I') incoming = true;
+      else if (c === 'D') deferred = { ...(deferred ?? {}) };
+      else if (c === 'W') {
+        incoming = true;
+        deferred = { ...(deferred ?? {}) };
+      } else if (c === 'F') {
+        deferred = { all: true, dfxp: true };
+        for (const t of this.#transports.values()) t.deadUntil = 0;
+      }
+    }
+    if (incoming) this.#scans[0]?.request();
+    if (deferred !== null) this.#scans[1]?.request(deferred);
+    this.#pump();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    if (this.#timer) clearInterval(this.#timer);
+    for (const t of this.#transports.values()) t.close();
+    await this.#resolver.close().catch(() => {});
+  }
+
+  /** Let messages into the active queue and send what may be sent; never runs twice at once. */
+  #pump(): void {
+    if (this.#pumping) {
+      this.#again = true;
+      return;
+    }
+    this.#pumping = true;
+    void (async () => {
+      try {
+        do {
+          this.#again = false;
+          await this.#feedAll();
+          this.#dispatch();
+        } while (this.#again && !this.#stopping);
+      } catch (e) {
+        msg.warn(`queue scan: ${why(e)}`);
+      } finally {
+        this.#pumping = false;
+      }
+    })();
+  }
+
+  #roomInActive(): boolean {
+    if (this.#messages.size === 0) return true;
+    return (
+      this.#messages.size < this.params.activeLimit && this.#inCoreRecipients < this.params.recipientLimit
+    );
+  }
+
+  /** Incoming and deferred take turns, one message each, while there is room. */
+  async #feedAll(): Promise<void> {
+    while (!this.#stopping && this.#roomInActive()) {
+      let fed = false;
+      for (let i = 0; i < this.#scans.length && !fed; i++) {
+        const idx = (this.#first + i) % this.#scans.length;
+        const scan = this.#scans[idx] as QueueScan;
+        const next = await scan.next();
+        if (next === null) continue;
+        fed = true;
+        this.#first = (idx + 1) % this.#scans.length;
+        await this.#feed(scan.queue, next.id, next.flags);
+        this.#dispatch();
+      }
+      if (!fed) return;
+    }
+  }
+
+  async #feed(queue: string, id: string, flags: ScanFlags): Promise<void> {
+    if (this.#messages.has(id)) return;
+    const from = queueFilePath(this.layout, queue, id);
+    let mtime: number;
+    try {
+      mtime = Math.floor((await stat(from)).mtimeMs / 1000);
+    } catch {
+      return;
+    }
+    // Deferred files carry their next attempt time; files from the future cool down.
+    if (!flags.all && mtime > Math.floor(Date.now() / 1000) + 1) return;
+    try {
+      await moveQueueFile(this.layout, queue, 'active', id);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+        msg.warn(`${id}: rename from ${queue} to active: ${why(e)}`);
+      return;
+    }
+    const activeAt = nowMicros();
+    const path = queueFilePath(this.layout, 'active', id);
+    const opened = await openQueueFile(path, { write: true });
+    if (!opened.ok) {
+      if (opened.error.kind === 'missing') return;
+      const reason = opened.error.message.startsWith(`${path}: `)
+        ? opened.error.message.slice(path.length + 2)
+        : opened.error.message;
+      msg.warn(`${id}: message rejected: ${reason}`);
+      await this.#corrupt(id);
+      return;
+    }
+    const file = opened.file;
+    const env = file.envelope;
+    msg.info(queueActiveLine(id, env.sender, file.contentLength, file.size.rcptCount));
+    await removeQueueFile(this.layout, 'defer', id).catch(() => false);
+    let warnTime = file.warnTime;
+    if (queue === 'incoming' && warnTime === 0 && this.params.delayWarningTime > 0) {
+      warnTime = env.arrival.sec + this.params.delayWarningTime;
+      await file.setWarnTime(warnTime);
+    }
+    const m = new ActiveMessage(
+      id,
+      env.sender,
+      file.contentLength,
+      env.arrival,
+      env.attributes ?? {},
+      env.dsnEnvid,
+      env.dsnRet,
+      warnTime,
+      activeAt,
+      flags,
+    );
+    this.#messages.set(id, m);
+    try {
+      await this.#assign(m, file);
+    } finally {
+      await file.close().catch(() => {});
+    }
+    if (m.refcount === 0) await this.#finish(m);
+  }
+
+  async #corrupt(id: string): Promise<void> {
+    try {
+      await moveQueueFile(this.layout, 'active', 'corrupt', id);
+      msg.warn(`saving corrupt file "${id}" from queue "active" to queue "corrupt"`);
+    } catch (e) {
+      msg.warn(`${id}: save corrupt file queue active: ${why(e)}`);
+    }
+  }
+
+  /** Resolve every pending recipient and queue it, or record what qmgr decides itself. */
+  async #assign(m: ActiveMessage, file: QueueFileReader): Promise<void> {
+    const status = new RecipientStatus(this.cfg, { queue_id: m.id }, file, m.stats);
+    const groups = new Map<
+      string,
+      { transport: Transport; queue: string; nexthop: string; rcpts: DeliverRecipient[] }
+    >();
+    for (const r of file.pending) {
+      let res: Resolved;
+      try {
+        res = await this.#resolver.resolve(m.sender, r.address);
+      } catch (e) {
+        msg.warn(`${m.id}: resolve ${r.address}: ${why(e)}`);
+        res = { transport: '', nexthop: '', recipient: r.address, flags: RESOLVE_FLAG_FAIL, defer: false };
+      }
+      if (res.flags & RESOLVE_FLAG_FAIL) {
+        await this.#record(m, status, 'defer', deliverRecipient(r), '4.3.0', 'address resolver failure');
+        continue;
+      }
+      if (res.flags & RESOLVE_FLAG_ERROR) {
+        await this.#record(m, status, 'bounce', deliverRecipient(r), '5.1.3', 'bad address syntax');
+        continue;
+      }
+      const rcpt = deliverRecipient(r, res.recipient);
+      if (res.flags & RESOLVE_CLASS_LOCAL && this.#isDoubleBounce(res.recipient)) {
+        await this.#record(
+          m,
+          status,
+          'sent',
+          rcpt,
+          '2.0.0',
+          'undeliverable postmaster notification discarded',
+        );
+        continue;
+      }
+      if (res.defer && !m.flags.dfxp) {
+        await this.#record(m, status, 'defer', rcpt, '4.3.2', 'deferred transport');
+        continue;
+      }
+      const t = this.#transport(res.transport);
+      if (t.dead) {
+        await this.#record(m, status, 'defer', rcpt, '4.3.0', 'mail transport unavailable');
+        continue;
+      }
+      const queue = this.#queueName(t, res);
+      const key = `${t.name}\0${queue}`;
+      let g = groups.get(key);
+      if (g === undefined) {
+        g = { transport: t, queue, nexthop: res.nexthop, rcpts: [] };
+        groups.set(key, g);
+      }
+      g.rcpts.push(rcpt);
+    }
+    for (const g of groups.values()) {
+      const limit = g.transport.limits.recipientLimit;
+      const step = limit > 0 ? limit : g.rcpts.length;
+      const q = g.transport.queue(g.queue, g.nexthop);
+      for (let i = 0; i < g.rcpts.length; i += step) {
+        const rcpts = g.rcpts.slice(i, i + step);
+        const t = g.transport;
+        q.todo.push({
+          message: m,
+          queue: q,
+          recipients: rcpts,
+          request: () => this.#request(m, t.name, q.nexthop, rcpts),
+        });
+        m.refcount++;
+        m.recipients += rcpts.length;
+        this.#inCoreRecipients += rcpts.length;
+      }
+    }
+  }
+
+  #isDoubleBounce(recipient: string): boolean {
+    const at = recipient.lastIndexOf('@');
+    const local = at < 0 ? recipient : recipient.slice(0, at);
+    return local.toLowerCase() === this.params.doubleBounceSender.toLowerCase();
+  }
+
+  /** One queue per nexthop; per recipient for one-recipient transports (local), as Postfix. */
+  #queueName(t: Transport, res: Resolved): string {
+    if (t.limits.recipientLimit !== 1 || t.name === 'error' || t.name === 'retry')
+      return res.nexthop.toLowerCase();
+    const at = res.recipient.lastIndexOf('@');
+    let local = at < 0 ? res.recipient : res.recipient.slice(0, at);
+    const delims = this.params.recipientDelimiter;
+    if (delims !== '') {
+      const cut = [...delims].map((d) => local.indexOf(d)).filter((i) => i > 0);
+      if (cut.length > 0) local = local.slice(0, Math.min(...cut));
+    }
+    return `${local}@${res.nexthop}`.toLowerCase();
+  }
+
+  #transport(name: string): Transport {
+    let t = this.#transports.get(name);
+    if (t === undefined) {
+      t = new Transport(
+        name,
+        servicePath(this.cfg, 'private', name),
+        transportLimits(this.cfg, name),
+        this.params.initialConcurrency,
+      );
+      this.#transports.set(name, t);
+    }
+    return t;
+  }
+
+  #request(m: ActiveMessage, transport: string, nexthop: string, rcpts: DeliverRecipient[]): DeliverRequest {
+    return {
+      queue_name: 'active',
+      queue_id: m.id,
+      transport,
+      nexthop,
+      sender: m.sender,
+      size: m.size,
+      arrival: m.arrival,
+      ...(m.dsnEnvid === undefined ? {} : { dsn_envid: m.dsnEnvid }),
+      ...(m.dsnRet === undefined ? {} : { dsn_ret: m.dsnRet }),
+      attributes: m.attributes,
+      recipients: rcpts,
+      stats: { incoming: m.incomingAt, active: m.activeAt },
+    };
+  }
+
+  /** An outcome qmgr decides itself; the message is deferred unless it really happened. */
+  async #record(
+    m: ActiveMessage,
+    status: RecipientStatus,
+    what: 'sent' | 'bounce' | 'defer',
+    r: DeliverRecipient,
+    dsn: string,
+    reason: string,
+  ): Promise<void> {
+    const d: DsnDetail = { status: dsn, reason, relay: NONE };
+    try {
+      const outcome = await status[what](r, d);
+      if (outcome === 'deferred') m.deferred = true;
+    } catch (e) {
+      msg.warn(`${m.id}: ${r.address}: ${why(e)}`);
+      m.deferred = true;
+    }
+  }
+
+  /** Send every entry the limits allow now. */
+  #dispatch(): void {
+    if (this.#stopping) return;
+    for (const t of this.#transports.values()) {
+      for (let e = t.select(); e !== null; e = t.select()) {
+        const entry = e;
+        void t.send(entry).then((res) => this.#settled(t, entry, res));
+      }
+    }
+  }
+
+  async #settled(t: Transport, e: Entry, res: DeliveryResult): Promise<void> {
+    const m = e.message;
+    try {
+      if (res.kind === 'reply') await this.#replied(m, e, res.reply);
+      else if (res.kind === 'unavailable') await this.#unavailable(t, m, e, res.why);
+      else await this.#crashed(t, m, e);
+    } catch (err) {
+      msg.warn(`${m.id}: ${why(err)}`);
+      m.deferred = true;
+    }
+    await this.#release(m, e);
+  }
+
+  async #replied(m: ActiveMessage, e: Entry, reply: import('../global/deliver_request.js').DeliverReply) {
+    const outcomes = new Map(reply.results.map((x) => [x.offset, x.outcome]));
+    const missing: DeliverRecipient[] = [];
+    for (const r of e.recipients) {
+      const o = outcomes.get(r.offset);
+      if (o === undefined) missing.push(r);
+      else if (o === 'deferred') m.deferred = true;
+    }
+    if (reply.status === 0) e.queue.positiveFeedback();
+    if (missing.length === 0) return;
+    const text = reply.reason ?? '4.3.0 delivery agent error';
+    const sp = /^([245]\.\d{1,3}\.\d{1,3}) (.*)$/.exec(text);
+    await this.#deferStill(m, missing, sp?.[1] ?? '4.3.0', sp?.[2] ?? text);
+  }
+
+  /** Nobody listens on private/<transport>: throttle it, defer its waiting recipients. */
+  async #unavailable(t: Transport, m: ActiveMessage, e: Entry, text: string): Promise<void> {
+    if (!t.dead) msg.warn(`connect to transport private/${t.name}: ${text}`);
+    t.deadUntil = Date.now() + this.params.transportRetryTime * 1000;
+    await this.#deferStill(m, e.recipients, '4.3.0', 'mail transport unavailable');
+    for (const other of t.drain()) {
+      await this.#deferStill(other.message, other.recipients, '4.3.0', 'mail transport unavailable');
+      await this.#release(other.message, other);
+    }
+  }
+
+  async #crashed(t: Transport, m: ActiveMessage, e: Entry): Promise<void> {
+    msg.warn(
+      `transport ${t.name} failure -- see a previous warning/fatal/panic logfile record for the problem description`,
+    );
+    await this.#deferStill(m, e.recipients, '4.3.0', 'unknown mail transport error');
+  }
+
+  /**
+   * Defer those of `rcpts` still to do in the queue file: an agent may have
+   * finished some before it failed, and those must not get a second outcome.
+   */
+  async #deferStill(m: ActiveMessage, rcpts: readonly DeliverRecipient[], dsn: string, reason: string) {
+    m.deferred = true;
+    const r = await openQueueFile(queueFilePath(this.layout, 'active', m.id));
+    if (!r.ok) return;
+    try {
+      const todo = new Set(r.file.pending.map((x) => x.offset));
+      const status = new RecipientStatus(this.cfg, { queue_id: m.id }, null, m.stats);
+      for (const rc of rcpts) {
+        if (todo.has(rc.offset)) await status.defer(rc, { status: dsn, reason, relay: NONE });
+      }
+    } finally {
+      await r.file.close();
+    }
+  }
+
+  async #release(m: ActiveMessage, e: Entry): Promise<void> {
+    this.#inCoreRecipients -= e.recipients.length;
+    if (--m.refcount === 0) await this.#finish(m);
+    else this.#pump();
+  }
+
+  async #finish(m: ActiveMessage): Promise<void> {
+    try {
+      await messageDone({ cfg: this.cfg, layout: this.layout, params: this.params }, m);
+    } catch (e) {
+      msg.warn(`${m.id}: ${why(e)}`);
+    } finally {
+      this.#messages.delete(m.id);
+      this.#pump();
+    }
+  }
+}
