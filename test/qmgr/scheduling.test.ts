@@ -1,0 +1,197 @@
+/*
+ * qmgr scheduling: recipients per request, concurrency per destination and
+ * per transport, the active queue limit, and what qmgr decides itself
+ * (defer_transports, a transport nobody listens on, an agent that breaks
+ * off, bad address syntax, double-bounce discard).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { queueFilePath } from '../../src/global/queue_dirs.js';
+import { openQueueFile } from '../../src/global/queue_file_reader.js';
+import { harness } from './fixture.js';
+
+const removed = (id: string) => new RegExp(`postfix/qmgr\\[\\d+\\]: ${id}: removed$`);
+
+test('destination recipient and concurrency limits per transport', async (t) => {
+  const h = await harness(
+    t,
+    [
+      'default_transport = fake',
+      'fake_destination_recipient_limit = 2',
+      'fake_destination_concurrency_limit = 2',
+    ].join('\n'),
+  );
+  const busy = new Set<object>();
+  let maxBusy = 0;
+  h.agent('fake', async (_a, req) => {
+    busy.add(req);
+    maxBusy = Math.max(maxBusy, busy.size);
+    await sleep(100);
+    busy.delete(req);
+    return 'sent' as const;
+  });
+  await h.startQmgr();
+  const rcpts = Array.from({ length: 7 }, (_, i) => `u${i}@remote.example`);
+  const id = await h.submit('alice@example.com', rcpts);
+  await h.trigger('A');
+  await h.waitFor('removed', () => h.log().some((l) => removed(id).test(l)));
+  const reqs = h.requests.get('fake') ?? [];
+  const sizes = reqs.map((r) => (r.recipients as unknown[]).length).sort();
+  assert.deepEqual(sizes, [1, 2, 2, 2]);
+  assert.ok(reqs.every((r) => r.nexthop === 'remote.example' && r.transport === 'fake'));
+  const all = reqs.flatMap((r) => (r.recipients as { address: string }[]).map((x) => x.address)).sort();
+  assert.deepEqual(all, rcpts);
+  assert.equal(maxBusy, 2, 'at most 2 deliveries to one destination at once');
+});
+
+test('the transport process limit (master.cf maxproc) bounds all destinations together', async (t) => {
+  const h = await harness(t, 'default_transport = fake', 'fake unix - - n - 1 smtp\n');
+  const busy = new Set<object>();
+  let maxBusy = 0;
+  h.agent('fake', async (_a, req) => {
+    busy.add(req);
+    maxBusy = Math.max(maxBusy, busy.size);
+    await sleep(60);
+    busy.delete(req);
+    return 'sent' as const;
+  });
+  await h.startQmgr();
+  const id = await h.submit('alice@example.com', ['a@one.example', 'b@two.example', 'c@three.example']);
+  await h.trigger('A');
+  await h.waitFor('removed', () => h.log().some((l) => removed(id).test(l)));
+  assert.equal((h.requests.get('fake') ?? []).length, 3);
+  assert.equal(maxBusy, 1);
+});
+
+test('qmgr_message_active_limit: one message in the active queue at a time', async (t) => {
+  const h = await harness(t, 'qmgr_message_active_limit = 1\nqmgr_message_recipient_limit = 1');
+  const inFlight = new Set<string>();
+  let maxMessages = 0;
+  h.agent('local', async (_a, req) => {
+    inFlight.add(String(req.queue_id));
+    maxMessages = Math.max(maxMessages, inFlight.size);
+    await sleep(50);
+    inFlight.delete(String(req.queue_id));
+    return 'sent' as const;
+  });
+  await h.startQmgr();
+  const ids = [
+    await h.submit('a@example.com', ['x@example.com']),
+    await h.submit('a@example.com', ['y@example.com']),
+    await h.submit('a@example.com', ['z@example.com']),
+  ];
+  await h.trigger('A');
+  for (const id of ids) await h.waitFor(`${id} removed`, () => h.log().some((l) => removed(id).test(l)));
+  assert.equal(maxMessages, 1);
+});
+
+test('defer_transports: deferred without trying ("deferred transport"), delivered after F', async (t) => {
+  const h = await harness(t, 'defer_transports = local');
+  h.agent('local', () => 'sent');
+  await h.startQmgr();
+  const id = await h.submit('alice@example.com', ['bob@example.com']);
+  await h.trigger('A');
+  await h.waitFor('deferred', async () => (await h.files('deferred')).includes(id));
+  assert.equal((h.requests.get('local') ?? []).length, 0);
+  const line = h.log().find((l) => l.includes(`${id}: to=<bob@example.com>`));
+  assert.match(
+    line ?? '',
+    /postfix\/qmgr\[\d+\]: \w+: to=<bob@example\.com>, relay=none, delay=[\d.]+, delays=[\d.]+\/[\d.]+\/0\/0, dsn=4\.3\.2, status=deferred \(deferred transport\)$/,
+  );
+  const appends = (h.requests.get('defer') ?? []).filter((r) => r.queue_id === id);
+  assert.equal(appends.length, 1);
+  assert.equal(appends[0]?.reason, 'deferred transport');
+  await h.trigger('F');
+  await h.waitFor('removed', () => h.log().some((l) => removed(id).test(l)));
+  assert.equal((h.requests.get('local') ?? []).length, 1);
+});
+
+test('a transport nobody listens on: "mail transport unavailable", retried when it is back', async (t) => {
+  const h = await harness(t);
+  await h.startQmgr();
+  const id = await h.submit('alice@example.com', ['bob@example.com', 'carol@example.com']);
+  await h.trigger('A');
+  await h.waitFor('deferred', async () => (await h.files('deferred')).includes(id));
+  const log = h.log();
+  assert.ok(
+    log.some((l) =>
+      /postfix\/qmgr\[\d+\]: warning: connect to transport private\/local: No such file or directory$/.test(
+        l,
+      ),
+    ),
+    log.join('\n'),
+  );
+  for (const who of ['bob', 'carol']) {
+    const line = log.filter((l) => l.includes(`to=<${who}@example.com>`));
+    assert.equal(line.length, 1, `${who}: ${line.join('\n')}`);
+    assert.match(line[0] ?? '', /relay=none, .*dsn=4\.3\.0, status=deferred \(mail transport unavailable\)$/);
+  }
+  h.agent('local', () => 'sent');
+  await h.trigger('F');
+  await h.waitFor('removed', () => h.log().some((l) => removed(id).test(l)));
+});
+
+test('an agent that breaks off: only the recipients still to do are deferred', async (t) => {
+  const h = await harness(t, 'default_transport = fake\nfake_destination_recipient_limit = 5');
+  let round = 0;
+  h.agent('fake', (a) => {
+    if (a.startsWith('one')) return 'sent';
+    return round === 0 ? 'drop' : 'sent';
+  });
+  await h.startQmgr();
+  const id = await h.submit('alice@example.com', ['one@remote.example', 'two@remote.example']);
+  await h.trigger('A');
+  await h.waitFor('deferred', async () => (await h.files('deferred')).includes(id));
+  const log = h.log();
+  assert.ok(
+    log.some((l) =>
+      l.endsWith(
+        'warning: transport fake failure -- see a previous warning/fatal/panic logfile record for the problem description',
+      ),
+    ),
+  );
+  assert.equal(log.filter((l) => l.includes('to=<one@remote.example>')).length, 0, 'done one not deferred');
+  assert.match(
+    log.find((l) => l.includes('to=<two@remote.example>')) ?? '',
+    /dsn=4\.3\.0, status=deferred \(unknown mail transport error\)$/,
+  );
+  const r = await openQueueFile(queueFilePath(h.layout, 'deferred', id));
+  assert.ok(r.ok);
+  assert.deepEqual(
+    r.file.recipients.map((x) => [x.address, x.done]),
+    [
+      ['one@remote.example', true],
+      ['two@remote.example', false],
+    ],
+  );
+  await r.file.close();
+  round = 1;
+  await h.trigger('F');
+  await h.waitFor('removed', () => h.log().some((l) => removed(id).test(l)));
+  const second = (h.requests.get('fake') ?? []).at(-1)?.recipients as { address: string }[];
+  assert.deepEqual(
+    second.map((x) => x.address),
+    ['two@remote.example'],
+  );
+});
+
+test('bad address syntax bounces (5.1.3); mail to the double-bounce address is discarded', async (t) => {
+  const h = await harness(t);
+  h.agent('local', () => 'sent');
+  await h.startQmgr();
+  const id = await h.submit('alice@example.com', ['bob@foo..bar', 'double-bounce@example.com']);
+  await h.trigger('A');
+  await h.waitFor('removed', () => h.log().some((l) => removed(id).test(l)));
+  const log = h.log();
+  assert.match(
+    log.find((l) => l.includes('to=<bob@foo..bar>')) ?? '',
+    /relay=none, .*dsn=5\.1\.3, status=bounced \(bad address syntax\)$/,
+  );
+  assert.match(
+    log.find((l) => l.includes('to=<double-bounce@example.com>')) ?? '',
+    /relay=none, .*dsn=2\.0\.0, status=sent \(undeliverable postmaster notification discarded\)$/,
+  );
+  assert.equal((h.requests.get('local') ?? []).length, 0);
+  assert.equal((h.requests.get('bounce') ?? []).filter((r) => r.request === 'flush').length, 1);
+});
