@@ -35,4 +35,8 @@ async function main(): Promise<void> {
   await showQueue(loadMainConfig({ configDir }), 'text');
 }
 
-main().catch((e: unknown) => msg.fatal(strerror(e), EX_UNAVAILABLE));
+// A trigger's half-closed socket must not keep postqueue waiting for a slow qmgr.
+main().then(
+  () => process.exit(0),
+  (e: unknown) => msg.fatal(strerror(e), EX_UNAVAILABLE),
+);
