@@ -1,0 +1,153 @@
+/*
+ * qmgr and the life of a queue file: crash recovery from active/, torn
+ * and damaged files to corrupt/, hold/ left alone until released,
+ * expiry (maximal_queue_lifetime, bounce_queue_lifetime) and the delay
+ * warning (delay_warning_time, W cleared once sent).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, renameSync, statSync, truncateSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { queueFilePath } from '../../src/global/queue_dirs.js';
+import { openQueueFile } from '../../src/global/queue_file_reader.js';
+import { harness } from './fixture.js';
+
+const removed = (id: string) => new RegExp(`postfix/qmgr\\[\\d+\\]: ${id}: removed$`);
+
+test('start-up: a file left in active/ goes back to incoming and is delivered', async (t) => {
+  const h = await harness(t);
+  h.agent('local', () => 'sent');
+  const id = await h.submit('alice@example.com', ['bob@example.com'], { queue: 'active' });
+  assert.deepEqual(await h.files('active'), [id]);
+  await h.startQmgr();
+  await h.waitFor('removed', () => h.log().some((l) => removed(id).test(l)));
+  assert.equal((h.requests.get('local') ?? []).length, 1);
+});
+
+test('start-up after a crash mid-delivery: recipients already done are not delivered again', async (t) => {
+  const h = await harness(t, 'default_transport = fake\nfake_destination_recipient_limit = 5');
+  const seen: string[] = [];
+  h.agent('fake', (a) => {
+    seen.push(a);
+    return 'sent';
+  });
+  const id = await h.submit('alice@example.com', ['one@remote.example', 'two@remote.example'], {
+    queue: 'active',
+  });
+  const r = await openQueueFile(queueFilePath(h.layout, 'active', id), { write: true });
+  assert.ok(r.ok);
+  await r.file.markDone(r.file.recipients[0] as never);
+  await r.file.close();
+  await h.startQmgr();
+  await h.waitFor('removed', () => h.log().some((l) => removed(id).test(l)));
+  assert.deepEqual(seen, ['two@remote.example']);
+});
+
+test('a torn file goes to corrupt/ with a warning; the next message is delivered', async (t) => {
+  const h = await harness(t);
+  h.agent('local', () => 'sent');
+  const bad = await h.submit('alice@example.com', ['bob@example.com']);
+  const path = queueFilePath(h.layout, 'incoming', bad);
+  truncateSync(path, statSync(path).size - 3);
+  const good = await h.submit('alice@example.com', ['carol@example.com']);
+  await h.startQmgr();
+  await h.waitFor('removed', () => h.log().some((l) => removed(good).test(l)));
+  await h.waitFor('corrupt', async () => (await h.files('corrupt')).includes(bad));
+  const log = h.log();
+  assert.ok(
+    log.some((l) =>
+      new RegExp(
+        `postfix/qmgr\\[\\d+\\]: warning: saving corrupt file "${bad}" from queue "active" to queue "corrupt"$`,
+      ).test(l),
+    ),
+    log.join('\n'),
+  );
+  assert.ok(log.some((l) => l.includes(`warning: ${bad}: message rejected: file is`)));
+  assert.ok(!log.some((l) => l.includes(`${bad}: from=<`)), 'no queue active line for a torn file');
+});
+
+test('hold/ is never scanned; released to deferred (postsuper -H), the next scan delivers it', async (t) => {
+  const h = await harness(t);
+  h.agent('local', () => 'sent');
+  const id = await h.submit('alice@example.com', ['bob@example.com'], { queue: 'hold' });
+  await h.startQmgr();
+  await h.trigger('W');
+  await h.trigger('F');
+  await sleep(300);
+  assert.deepEqual(await h.files('hold'), [id]);
+  assert.equal((h.requests.get('local') ?? []).length, 0);
+  const to = queueFilePath(h.layout, 'deferred', id);
+  mkdirSync(dirname(to), { recursive: true });
+  renameSync(queueFilePath(h.layout, 'hold', id), to);
+  await h.trigger('D');
+  await h.waitFor('removed', () => h.log().some((l) => removed(id).test(l)));
+});
+
+test('maximal_queue_lifetime: expired, pending recipients returned with their defer reason', async (t) => {
+  const h = await harness(t, 'maximal_queue_lifetime = 0');
+  h.agent('local', (a) => (a.startsWith('bob') ? 'sent' : 'defer'));
+  await h.startQmgr();
+  const id = await h.submit('alice@example.com', ['bob@example.com', 'carol@example.com']);
+  await h.trigger('A');
+  await h.waitFor('removed', () => h.log().some((l) => removed(id).test(l)));
+  const log = h.log();
+  const expired = log.findIndex((l) =>
+    new RegExp(
+      `postfix/qmgr\\[\\d+\\]: ${id}: from=<alice@example\\.com>, status=expired, returned to sender$`,
+    ).test(l),
+  );
+  assert.ok(expired >= 0, log.join('\n'));
+  assert.ok(expired < log.findIndex((l) => removed(id).test(l)));
+  const bounce = h.requests.get('bounce') ?? [];
+  const appends = bounce.filter((r) => r.request === 'append');
+  assert.equal(appends.length, 1);
+  assert.equal((appends[0]?.recipient as { address?: string } | undefined)?.address, 'carol@example.com');
+  assert.equal(appends[0]?.action, 'failed');
+  assert.equal(appends[0]?.status, '4.2.2');
+  assert.equal(appends[0]?.reason, 'mailbox full');
+  assert.equal(bounce.filter((r) => r.request === 'flush').length, 1);
+  assert.ok(!existsSync(queueFilePath(h.layout, 'defer', id)), 'defer log gone with the message');
+});
+
+test('bounce_queue_lifetime applies to the null sender only', async (t) => {
+  const h = await harness(t, 'maximal_queue_lifetime = 1d\nbounce_queue_lifetime = 0');
+  h.agent('local', () => 'defer');
+  await h.startQmgr();
+  const notice = await h.submit('', ['bob@example.com']);
+  const normal = await h.submit('alice@example.com', ['bob@example.com']);
+  await h.trigger('A');
+  await h.waitFor('notice removed', () => h.log().some((l) => removed(notice).test(l)));
+  await h.waitFor('normal deferred', async () => (await h.files('deferred')).includes(normal));
+  const log = h.log();
+  assert.ok(log.some((l) => l.endsWith(`${notice}: from=<>, status=expired, returned to sender`)));
+  assert.ok(!log.some((l) => l.includes(`${normal}: from=<alice@example.com>, status=expired`)));
+});
+
+test('delay_warning_time: W set on first activation, warning sent when due, then cleared', async (t) => {
+  const h = await harness(t, 'delay_warning_time = 1h\nminimal_backoff_time = 100s');
+  h.agent('local', () => 'defer');
+  await h.startQmgr();
+  const now = Math.floor(Date.now() / 1000);
+  const fresh = await h.submit('alice@example.com', ['bob@example.com']);
+  const old = await h.submit('alice@example.com', ['bob@example.com'], {
+    arrival: { sec: now - 7200, usec: 0 },
+  });
+  const warned = await h.submit('alice@example.com', ['bob@example.com'], { warnTime: now - 5 });
+  await h.trigger('A');
+  for (const id of [fresh, old, warned])
+    await h.waitFor(`${id} deferred`, async () => (await h.files('deferred')).includes(id));
+  const warnTime = async (id: string) => {
+    const r = await openQueueFile(queueFilePath(h.layout, 'deferred', id));
+    assert.ok(r.ok);
+    const w = [r.file.warnTime, r.file.envelope.arrival.sec];
+    await r.file.close();
+    return w;
+  };
+  const [w, arrived] = await warnTime(fresh);
+  assert.equal(w, (arrived as number) + 3600, 'W = arrival + delay_warning_time');
+  assert.equal((await warnTime(old))[0], 0, 'warning sent and cleared');
+  assert.equal((await warnTime(warned))[0], 0, 'warning sent and cleared');
+  const warns = (h.requests.get('defer') ?? []).filter((r) => r.request === 'warn').map((r) => r.queue_id);
+  assert.deepEqual(warns.sort(), [old, warned].sort());
+});
