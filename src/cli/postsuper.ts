@@ -133,6 +133,8 @@ async function main(): Promise<void> {
 
   // Standard input is read once; a second '-' finds it at its end, as in Postfix.
   let stdinUsed = false;
+  // Postfix reports every operation's count at the end, after all the per-message lines.
+  const summaries: string[] = [];
   for (const op of ORDER) {
     const ids = wanted.get(op);
     if (ids === undefined) continue;
@@ -160,8 +162,9 @@ async function main(): Promise<void> {
         }
       }
     }
-    msg.info(summary(op, count));
+    summaries.push(summary(op, count));
   }
+  for (const line of summaries) msg.info(line);
 }
 
 main().catch((e: unknown) => msg.fatal(strerror(e)));
