@@ -176,11 +176,23 @@ export class QueueFileWriter {
     await this.#maybeFlush();
   }
 
+  /** A named attribute after the content (cleanup: content_filter found by body_checks). */
+  async attribute(name: string, value: string): Promise<void> {
+    if (this.#state === 'envelope' || this.#state === 'content') this.#endContent();
+    this.#expect('extracted', 'attribute');
+    if (name === '' || name.includes('='))
+      throw new TypeError(`bad queue file attribute name: ${JSON.stringify(name)}`);
+    this.#put(REC.ATTR, `${name}=${value}`);
+    await this.#maybeFlush();
+  }
+
   /**
    * Finish the file: sync it, give it its queue ID name, sync the
    * directory. Resolves with the queue ID once the message is safe.
+   * `queue` names a different queue for the final name (cleanup: hold),
+   * so the file is never visible where it must not be picked up.
    */
-  async commit(): Promise<string> {
+  async commit(opts: { queue?: string } = {}): Promise<string> {
     try {
       if (this.#state === 'envelope' || this.#state === 'content') this.#endContent();
       this.#expect('extracted', 'commit');
@@ -208,7 +220,7 @@ export class QueueFileWriter {
     this.#state = 'committed';
     let finalPath: string;
     try {
-      finalPath = await this.#link();
+      finalPath = await this.#link(opts.queue ?? this.queue);
       await unlink(this.tempPath);
     } catch (e) {
       await unlink(this.tempPath).catch(() => {});
@@ -220,16 +232,16 @@ export class QueueFileWriter {
   }
 
   /** Give the file its queue ID name; a name already taken means a fresh ID. */
-  async #link(): Promise<string> {
+  async #link(queue: string): Promise<string> {
     for (;;) {
-      const finalPath = queueFilePath(this.layout, this.queue, this.#queueId);
+      const finalPath = queueFilePath(this.layout, queue, this.#queueId);
       try {
         await link(this.tempPath, finalPath);
         return finalPath;
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'ENOENT') {
-          await mkdir(queueFileDir(this.layout, this.queue, this.#queueId), { recursive: true, mode: 0o700 });
+          await mkdir(queueFileDir(this.layout, queue, this.#queueId), { recursive: true, mode: 0o700 });
         } else if (code === 'EEXIST') {
           // Short IDs repeat (same microseconds, reused inode): take a fresh time.
           await new Promise((r) => setTimeout(r, 1));

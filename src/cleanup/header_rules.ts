@@ -1,0 +1,147 @@
+/*
+ * header_rules - cleanup's own treatment of the primary message headers
+ *
+ * After the header/body checks, every primary header passes here:
+ *   - Received: headers are counted; more than hopcount_limit (the one
+ *     cleanup adds included) rejects the message (CLEANUP_STAT_HOPS);
+ *   - Bcc: and Resent-Bcc: are removed;
+ *   - Message-ID: and Resent-Message-ID: are logged as found
+ *     ("QID: message-id=<...>");
+ *   - address headers go through the address mapper (canonical,
+ *     masquerading) when the mapper rewrites headers;
+ * and at the end of the primary headers the missing ones are added, in
+ * Postfix's order: (Resent-)Message-Id:, (Resent-)Date:, (Resent-)From:,
+ * then $undisclosed_recipients_header when there is no To: or Cc:. The
+ * Resent- forms are used when the message has any Resent- header. Headers
+ * are added for local submissions (rewrite_context=local; smtpd sends
+ * local for clients matching local_header_rewrite_clients) or when
+ * always_add_missing_headers = yes. A message without Message-ID: that
+ * gets none logs "message-id=<>", as Postfix does.
+ */
+import type { MainConfig } from '../global/config.js';
+import { messageIdLine } from '../global/log_format.js';
+import { msg } from '../global/msg.js';
+import { dateValue, fromValue, messageIdValue, receivedHeader } from './header_make.js';
+import type { Mapper, MapResult } from './mapping.js';
+import { headerName } from './mime_state.js';
+
+export interface HeaderRulesInit {
+  readonly cfg: MainConfig;
+  readonly queueId: string;
+  readonly arrival: Date;
+  /** The envelope sender after mapping. */
+  readonly sender: string;
+  readonly attrs: Readonly<Record<string, string>>;
+  /** Envelope recipients as the client gave them. */
+  readonly recipients: readonly string[];
+  readonly mapper: Mapper;
+}
+
+/** Headers whose value is a list of addresses the mapper may rewrite. */
+const ADDRESS_HEADERS = new Set([
+  'from',
+  'sender',
+  'reply-to',
+  'to',
+  'cc',
+  'bcc',
+  'resent-from',
+  'resent-sender',
+  'resent-reply-to',
+  'resent-to',
+  'resent-cc',
+  'resent-bcc',
+  'return-receipt-to',
+  'errors-to',
+  'disposition-notification-to',
+]);
+
+export type HeaderResult = { ok: true; text: string | null } | { ok: false; defer: string };
+
+export class HeaderRules {
+  readonly #seen = new Set<string>();
+  #resent = false;
+  #hops = 1;
+  #messageIdLogged = false;
+  readonly #hopLimit: number;
+
+  constructor(readonly init: HeaderRulesInit) {
+    this.#hopLimit = init.cfg.int('hopcount_limit');
+  }
+
+  get hopsExceeded(): boolean {
+    return this.#hopLimit > 0 && this.#hops > this.#hopLimit;
+  }
+
+  /** The Received: header cleanup puts on top, as physical lines. */
+  received(): string[] {
+    const { cfg, attrs } = this.init;
+    const uid = /^uid=(\d+)$/.exec(attrs.origin ?? '');
+    const client =
+      attrs.client_name && attrs.client_address
+        ? {
+            name: attrs.client_name,
+            addr: attrs.client_address,
+            ...(attrs.helo_name ? { helo: attrs.helo_name } : {}),
+            ...(attrs.protocol_name ? { protocol: attrs.protocol_name } : {}),
+          }
+        : undefined;
+    const sole = this.init.recipients.length === 1 ? this.init.recipients[0] : undefined;
+    return receivedHeader({
+      myhostname: cfg.get('myhostname'),
+      mailName: cfg.get('mail_name'),
+      queueId: this.init.queueId,
+      arrival: this.init.arrival,
+      ...(uid ? { uid: Number(uid[1]) } : {}),
+      ...(client ? { client } : {}),
+      ...(client && sole !== undefined ? { soleRecipient: sole } : {}),
+    });
+  }
+
+  /** One primary header (logical, "\n" between its lines): the text to write, or null to drop it. */
+  async header(text: string): Promise<HeaderResult> {
+    const rawName = headerName(text);
+    const name = rawName.toLowerCase();
+    this.#seen.add(name);
+    if (name.startsWith('resent-')) this.#resent = true;
+    if (name === 'received') this.#hops++;
+    const value = text.slice(text.indexOf(':') + 1);
+    if (name === 'message-id' || name === 'resent-message-id') {
+      const resent = name === 'resent-message-id';
+      msg.info(messageIdLine(this.init.queueId, value.trim(), resent));
+      if (!resent) this.#messageIdLogged = true;
+    }
+    if (name === 'bcc' || name === 'resent-bcc') return { ok: true, text: null };
+    if (!ADDRESS_HEADERS.has(name)) return { ok: true, text };
+    const r: MapResult<string> = await this.init.mapper.headerValue(rawName, value);
+    if (!r.ok) return r;
+    if (r.value === value || r.value.trim() === value.trim()) return { ok: true, text };
+    return { ok: true, text: `${rawName}: ${r.value.trim()}` };
+  }
+
+  /** The end of the primary headers: the headers to add (also logs message-id). */
+  primaryEnd(): string[] {
+    const { cfg, queueId } = this.init;
+    const out: string[] = [];
+    const add = cfg.bool('always_add_missing_headers') || this.init.attrs.rewrite_context !== 'remote';
+    const p = this.#resent ? 'Resent-' : '';
+    const has = (n: string) => this.#seen.has(`${p}${n}`.toLowerCase());
+    if (add) {
+      if (!has('Message-Id')) {
+        const id = messageIdValue(new Date(), queueId, cfg.get('myhostname'));
+        out.push(`${p}Message-Id: ${id}`);
+        msg.info(messageIdLine(queueId, id, this.#resent));
+        if (!this.#resent) this.#messageIdLogged = true;
+      }
+      if (!has('Date')) out.push(`${p}Date: ${dateValue(this.init.arrival)}`);
+      if (!has('From')) out.push(`${p}From: ${fromValue(this.init.sender, this.init.attrs.full_name)}`);
+      const undisclosed = cfg.get('undisclosed_recipients_header');
+      if (!this.#resent && undisclosed !== '' && !has('To') && !has('Cc')) out.push(undisclosed);
+    }
+    if (!this.#messageIdLogged) {
+      msg.info(messageIdLine(queueId, '<>'));
+      this.#messageIdLogged = true;
+    }
+    return out;
+  }
+}

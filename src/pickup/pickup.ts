@@ -1,0 +1,186 @@
+/*
+ * pickup - move messages from maildrop/ into the queue through cleanup
+ *
+ * Pickup.scan() lists maildrop/ and hands each file to cleanup over the
+ * cleanup stream, a few at a time (MAX_PARALLEL). A file is removed only
+ * when cleanup took the message (status 0: queued, or refused and
+ * returned to its sender, which pickup asks for with CLEANUP_FLAG_BOUNCE)
+ * or refused it for good; when cleanup cannot be reached or answers with
+ * a temporary error the file stays for the next trigger. A file that is
+ * not a readable queue file (torn, damaged, not ours) is reported with
+ * its name and removed, as Postfix's pickup does with bad maildrop files.
+ *
+ * Only what a local user cannot forge goes to cleanup: the envelope, the
+ * content, the full name and encoding; the origin is the file owner's
+ * uid and the rewrite context is local. Scans never overlap: a trigger
+ * during a scan asks for one more scan after it.
+ */
+import { stat, unlink } from 'node:fs/promises';
+import {
+  CLEANUP_FLAG,
+  CLEANUP_STAT,
+  CleanupClient,
+  CleanupUnavailable,
+  receiveOverrides,
+} from '../global/cleanup_client.js';
+import type { MainConfig } from '../global/config.js';
+import { pickupLine } from '../global/log_format.js';
+import { msg } from '../global/msg.js';
+import { type QueueLayout, scanQueue } from '../global/queue_dirs.js';
+import { openQueueFile, type QueueFileReader } from '../global/queue_file_reader.js';
+
+const MAX_PARALLEL = 4;
+/** Attributes a maildrop file may pass on; anything else (client_address...) would be forged. */
+const PASSED_ATTRS = ['full_name', 'encoding'];
+const TEMP_STAT = CLEANUP_STAT.DEFER | CLEANUP_STAT.WRITE | CLEANUP_STAT.PROXY;
+
+type Outcome = 'done' | 'keep';
+
+export class Pickup {
+  #running: Promise<void> | undefined;
+  #again = false;
+  readonly #busy = new Set<string>();
+
+  constructor(
+    readonly cfg: MainConfig,
+    readonly layout: QueueLayout,
+  ) {}
+
+  /** Scan maildrop now, or once more after the scan in progress. */
+  scan(): Promise<void> {
+    if (this.#running !== undefined) {
+      this.#again = true;
+      return this.#running;
+    }
+    this.#running = (async () => {
+      do {
+        this.#again = false;
+        await this.#scanOnce();
+      } while (this.#again);
+    })().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  /** Resolves when no scan is running. */
+  async idle(): Promise<void> {
+    while (this.#running !== undefined) await this.#running;
+  }
+
+  async #scanOnce(): Promise<void> {
+    const inFlight = new Set<Promise<void>>();
+    let unavailable = false;
+    try {
+      for await (const { id, path } of scanQueue(this.layout, 'maildrop')) {
+        if (unavailable) break;
+        if (this.#busy.has(path)) continue;
+        this.#busy.add(path);
+        const p = this.#one(id, path)
+          .then((o) => {
+            if (o === 'keep') unavailable = true;
+          })
+          .catch((e: unknown) => msg.warn(`maildrop/${id}: ${(e as Error).message}`))
+          .finally(() => {
+            this.#busy.delete(path);
+            inFlight.delete(p);
+          });
+        inFlight.add(p);
+        if (inFlight.size >= MAX_PARALLEL) await Promise.race(inFlight);
+      }
+    } catch (e) {
+      msg.warn(`scan ${this.layout.directory}/maildrop: ${(e as Error).message}`);
+    }
+    await Promise.all(inFlight);
+  }
+
+  /** One maildrop file; 'keep' when cleanup could not take it now. */
+  async #one(id: string, path: string): Promise<Outcome> {
+    let uid: number;
+    try {
+      uid = (await stat(path)).uid;
+    } catch {
+      return 'done'; // gone meanwhile (another pickup, postsuper)
+    }
+    const opened = await openQueueFile(path);
+    if (!opened.ok) {
+      if (opened.error.kind === 'missing') return 'done';
+      msg.warn(`maildrop/${id}: ${opened.error.message.slice(path.length + 2)}: removing`);
+      await this.#remove(path);
+      return 'done';
+    }
+    const file = opened.file;
+    try {
+      const status = await this.#submit(file, uid);
+      if (status === null) return 'keep';
+      if (status === 0 || !(status & TEMP_STAT)) {
+        await this.#remove(path);
+        return 'done';
+      }
+      return 'keep';
+    } finally {
+      await file.close().catch(() => {});
+    }
+  }
+
+  /** Send one file to cleanup; its status, or null when cleanup is not there. */
+  async #submit(file: QueueFileReader, uid: number): Promise<number | null> {
+    const env = file.envelope;
+    const attrs: Record<string, string> = { rewrite_context: 'local', origin: `uid=${uid}` };
+    for (const name of PASSED_ATTRS) {
+      const v = file.attributes[name];
+      if (v !== undefined) attrs[name] = v;
+    }
+    const xtra = file.size.xtraOffset;
+    const flags = receiveOverrides(this.cfg, CLEANUP_FLAG.MASK_EXTERNAL | CLEANUP_FLAG.BOUNCE);
+    let c: CleanupClient | undefined;
+    try {
+      c = await CleanupClient.open(this.cfg, flags);
+      msg.info(pickupLine(c.queueId, uid, env.sender));
+      await c.envelope({
+        arrival: env.arrival,
+        sender: env.sender,
+        recipients: file.recipients.filter((r) => !r.done && r.offset < xtra).map(plain),
+        attributes: attrs,
+        ...(env.dsnEnvid === undefined ? {} : { dsnEnvid: env.dsnEnvid }),
+        ...(env.dsnRet === undefined ? {} : { dsnRet: env.dsnRet }),
+      });
+      for await (const chunk of file.contentBytes()) await c.content(chunk);
+      for (const r of file.recipients) if (!r.done && r.offset > xtra) await c.extracted(plain(r));
+      const res = await c.finish();
+      if (res.status !== 0 && res.status & TEMP_STAT)
+        msg.warn(`${res.queueId}: cleanup: ${res.reason} -- will try again`);
+      else if (res.status !== 0) msg.warn(`${res.queueId}: ${res.reason} -- message removed`);
+      return res.status;
+    } catch (e) {
+      c?.abort();
+      if (e instanceof CleanupUnavailable) {
+        msg.warn(`${e.message} -- will try again`);
+        return null;
+      }
+      throw e;
+    }
+  }
+
+  async #remove(path: string): Promise<void> {
+    try {
+      await unlink(path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') msg.warn(`remove ${path}: ${(e as Error).message}`);
+    }
+  }
+}
+
+function plain(r: { address: string; orig?: string; dsnOrcpt?: string; dsnNotify?: number }): {
+  address: string;
+  orig?: string;
+  dsnOrcpt?: string;
+  dsnNotify?: number;
+} {
+  return {
+    address: r.address,
+    ...(r.orig === undefined ? {} : { orig: r.orig }),
+    ...(r.dsnOrcpt === undefined ? {} : { dsnOrcpt: r.dsnOrcpt }),
+    ...(r.dsnNotify === undefined ? {} : { dsnNotify: r.dsnNotify }),
+  };
+}

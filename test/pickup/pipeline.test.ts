@@ -1,0 +1,124 @@
+/*
+ * sendmail -> maildrop -> pickup -> cleanup -> incoming, all as processes,
+ * compared with what Postfix 3.7 made of the same submissions
+ * (test/golden/cleanup/daemon1, daemon2: recorded by record_daemon*.sh).
+ */
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { test } from 'node:test';
+import { daemonSetup, normalizeLog, readQueueFile } from '../cleanup/daemon_fixture.js';
+import { goldenBySubject, normalizeContent } from '../cleanup/golden_postcat.js';
+
+/** Our message for `input`, submitted with sendmail `args` as in the golden run. */
+async function submitted(t: import('node:test').TestContext, extra: string, args: string[], input: string) {
+  const fx = await daemonSetup(t, extra);
+  await fx.start('cleanup');
+  await fx.start('pickup');
+  const r = fx.sendmail(args, input);
+  assert.equal(r.status, 0, r.stderr);
+  await fx.kick();
+  const files = await fx.waitFiles('incoming', 1);
+  assert.equal(files.length, 1, fx.log());
+  const path = files[0] as string;
+  const id = basename(path);
+  const back = await readQueueFile(path);
+  // The file goes only after cleanup took it.
+  const until = Date.now() + 5000;
+  while (readdirSync(join(fx.queue, 'maildrop')).length > 0 && Date.now() < until)
+    await new Promise((res) => setTimeout(res, 20));
+  return { fx, id, back, content: normalizeContent(back.content, id) };
+}
+
+const uid = process.getuid?.() ?? 0;
+const asRecorded = (s: string) => s.replace('from userid 0)', `from userid ${uid})`);
+
+test('a plain local submission gets Received, Message-Id, Date, From as in Postfix; duplicates go', async (t) => {
+  const g = goldenBySubject('daemon1', 'plain');
+  const { fx, id, back, content } = await submitted(
+    t,
+    '',
+    ['-F', 'root', '-f', 'alice@example.com', 'bob@example.com', 'bob@example.com'],
+    'Subject: plain\n\nbody\n',
+  );
+  assert.equal(content, asRecorded(g.content));
+  assert.equal(back.file.envelope.sender, g.sender);
+  assert.deepEqual(
+    back.file.recipients.map((r) => r.address),
+    g.recipients,
+  );
+  assert.deepEqual(
+    back.file.recipients.map((r) => r.orig),
+    g.origRecipients,
+  );
+  assert.equal(back.file.attributes.rewrite_context, 'local');
+  assert.deepEqual(readdirSync(join(fx.queue, 'maildrop')), []);
+  const log = normalizeLog(await fx.waitLog(/message-id=/), [id]);
+  assert.deepEqual(
+    log.filter((l) => !l.includes('warning: unable to look up public/qmgr')),
+    [
+      `postfix/pickup[PID]: ID0: uid=${uid} from=<alice@example.com>`,
+      'postfix/cleanup[PID]: ID0: message-id=<STAMP.ID0@mx.example.com>',
+    ],
+  );
+});
+
+for (const subject of ['bcc', 'complete', 'resent']) {
+  test(`header rules as Postfix: ${subject}`, async (t) => {
+    const inputs: Record<string, [string[], string]> = {
+      bcc: [
+        ['-F', 'root', '-f', 'alice@example.com', 'bob@example.com'],
+        'To: bob@example.com\nBcc: secret@example.com\nSubject: bcc\n\nbody\n',
+      ],
+      complete: [
+        ['-F', 'root', '-f', 'al@example.org', 'bob@example.com'],
+        'From: Al <al@example.org>\nDate: Mon, 1 Jan 2024 00:00:00 +0000\nMessage-ID: <m1@example.org>\nTo: bob@example.com\nSubject: complete\n\nbody\n',
+      ],
+      resent: [
+        ['-F', 'root', '-f', 'r@example.org', 'bob@example.com'],
+        'Resent-From: r@example.org\nFrom: a@example.org\nSubject: resent\n\nbody\n',
+      ],
+    };
+    const [args, input] = inputs[subject] as [string[], string];
+    const g = goldenBySubject('daemon1', subject);
+    const { fx, id, content } = await submitted(t, '', args, input);
+    assert.equal(content, asRecorded(g.content));
+    const log = normalizeLog(await fx.waitLog(/message-id=/), [id]).filter((l) => l.includes('cleanup'));
+    if (subject === 'complete')
+      assert.ok(log.includes('postfix/cleanup[PID]: ID0: message-id=<m1@example.org>'));
+    if (subject === 'resent') {
+      assert.deepEqual(log.slice(0, 2), [
+        'postfix/cleanup[PID]: ID0: resent-message-id=<STAMP.ID0@mx.example.com>',
+        'postfix/cleanup[PID]: ID0: message-id=<>',
+      ]);
+    }
+  });
+}
+
+test('From: forms (null sender, no full name, quoted name) and undisclosed_recipients_header', async (t) => {
+  const extra = 'undisclosed_recipients_header = To: undisclosed-recipients:;';
+  const cases: [string, string[]][] = [
+    ['nullsender', ['-F', 'root', '-f', '', 'bob@example.com']],
+    ['quoted', ['-F', 'A. B (C)', '-f', 'x@example.com', 'bob@example.com']],
+  ];
+  for (const [subject, args] of cases) {
+    const g = goldenBySubject('daemon2', subject);
+    const { content } = await submitted(t, extra, args, `Subject: ${subject}\n\nbody\n`);
+    assert.equal(content, asRecorded(g.content), subject);
+  }
+});
+
+test('sendmail -t: Bcc: gone, extracted recipients kept', async (t) => {
+  const g = goldenBySubject('daemon1', 'extract');
+  const { back, content } = await submitted(
+    t,
+    '',
+    ['-F', 'root', '-t', '-f', 'alice@example.com'],
+    'To: t1@example.com, t2@example.com\nCc: t3@example.com\nBcc: t4@example.com\nSubject: extract\n\nbody\n',
+  );
+  assert.equal(content, asRecorded(g.content));
+  assert.deepEqual(
+    back.file.recipients.map((r) => r.address),
+    g.recipients,
+  );
+});
