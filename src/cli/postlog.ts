@@ -11,8 +11,8 @@
  *	all but info prefix the text with the level ("warning: text"), and
  *	none stops postlog. -t tag replaces "$syslog_name/postlog" as the
  *	ident. -i is accepted (the pid is always logged). Lines are copied to
- *	stderr when it is a terminal, and go there anyway without
- *	maillog_file (Postfix would use syslog, which Node cannot reach).
+ *	stderr when it is a terminal; without maillog_file the whole log
+ *	line goes there (Postfix would use syslog, which Node cannot reach).
  * DIAGNOSTICS
  *	Exit 0 once logged; 1 for a bad option or priority, or a maillog_file
  *	that cannot be used.
@@ -56,7 +56,11 @@ async function main(): Promise<void> {
   const prefix = PRIORITIES[priority.toLowerCase()];
   if (prefix === undefined) return msg.fatal(`unknown priority value: ${priority}`);
   const cfg = loadMainConfig({ configDir });
-  commandLog(cfg, 'postlog', { stderr: 'tty', ...(tag === undefined ? {} : { ident: tag }) });
+  commandLog(cfg, 'postlog', {
+    stderr: 'tty',
+    noLogfile: 'logline',
+    ...(tag === undefined ? {} : { ident: tag }),
+  });
   if (parsed.operands.length > 0) {
     msg.info(prefix + parsed.operands.join(' '));
     return;

@@ -19,6 +19,11 @@ export interface CommandLogOptions {
   readonly stderr: 'always' | 'tty';
   /** The log ident; default $syslog_name/<program>. */
   readonly ident?: string;
+  /**
+   * Without maillog_file: stderr gets the plain message (postsuper), or the
+   * whole log line, as daemons write it there (postlog: logging is its job).
+   */
+  readonly noLogfile?: 'plain' | 'logline';
 }
 
 /** Route msg for command `program` (msg.setProgram must already name it). */
@@ -38,9 +43,11 @@ export function commandLog(cfg: MainConfig, program: string, opts: CommandLogOpt
     }
   }
   const host = logHostName(cfg.get('myhostname'));
-  const log = writer;
+  const log = writer ?? (opts.noLogfile === 'logline' ? new MaillogWriter('/dev/stderr') : null);
+  const plain = toStderr || log === null;
   msg.setSink((_level, line) => {
-    if (toStderr || log === null) process.stderr.write(`${line.replace(/[\uDC80-\uDCFF]/gu, '?')}\n`);
+    if (plain && (writer !== null || log === null))
+      process.stderr.write(`${line.replace(/[\uDC80-\uDCFF]/gu, '?')}\n`);
     if (log === null) return;
     const prefix = `${msg.program}: `;
     const text = line.startsWith(prefix) ? line.slice(prefix.length) : line;
