@@ -154,9 +154,8 @@ async function deferReasons(layout: QueueLayout, id: string): Promise<Map<string
   }
 }
 
-/** The messages in the queues showq lists. */
-export async function scanMessages(layout: QueueLayout): Promise<QueuedMessage[]> {
-  const out: QueuedMessage[] = [];
+/** The messages in the queues showq lists, one at a time (a queue may be larger than memory). */
+export async function* queuedMessages(layout: QueueLayout): AsyncGenerator<QueuedMessage> {
   for (const queue of SHOWQ_QUEUES) {
     const files: { id: string; path: string }[] = [];
     for await (const f of scanQueue(layout, queue)) files.push(f);
@@ -168,7 +167,7 @@ export async function scanMessages(layout: QueueLayout): Promise<QueuedMessage[]
         const env = r.file.envelope;
         // The defer log is found by queue ID, whichever queue the message is in.
         const reasons = await deferReasons(layout, id);
-        out.push({
+        yield {
           queue,
           id,
           arrival: env.arrival.sec,
@@ -179,13 +178,40 @@ export async function scanMessages(layout: QueueLayout): Promise<QueuedMessage[]
             const reason = reasons.get(rc.address);
             return reason === undefined ? { address: rc.address } : { address: rc.address, reason };
           }),
-        });
+        };
       } finally {
         await r.file.close();
       }
     }
   }
+}
+
+/** The messages in the queues showq lists. */
+export async function scanMessages(layout: QueueLayout): Promise<QueuedMessage[]> {
+  const out: QueuedMessage[] = [];
+  for await (const m of queuedMessages(layout)) out.push(m);
   return out;
+}
+
+/**
+ * The listing in pieces, as formatListing/formatJson would print it whole:
+ * a service streams it to its client without holding the queue in memory.
+ */
+export async function* listingChunks(layout: QueueLayout, format: 'text' | 'json'): AsyncGenerator<string> {
+  let n = 0;
+  let bytes = 0;
+  for await (const m of queuedMessages(layout)) {
+    if (format === 'json') {
+      yield formatJson([m]);
+      continue;
+    }
+    yield (n === 0 ? HEADER : '') + messageText(m);
+    n++;
+    bytes += m.size;
+  }
+  if (format === 'json') return;
+  if (n === 0) yield 'Mail queue is empty\n';
+  else yield `-- ${Math.floor(bytes / 1024)} Kbytes in ${n} Request${n === 1 ? '' : 's'}.\n`;
 }
 
 /** What mailq prints for the queue main.cf names. */

@@ -11,15 +11,16 @@
  * connection is closed and a warning logged.
  *
  * Guarantees: a request line longer than 64 bytes, or one that does not
- * arrive within $ipc_timeout, ends the connection; a client that goes away
- * mid-listing costs nothing but the scan; files that cannot be read are
+ * arrive within $ipc_timeout, ends the connection; the listing is streamed
+ * a message at a time with backpressure, so neither a large queue nor a
+ * slow client grows memory; a client that goes away ends the scan; files that cannot be read are
  * left out (listing.ts), so one damaged queue file never breaks mailq.
  */
 
 import type { Socket } from 'node:net';
 import { msg } from '../global/msg.js';
 import { runService, type ServiceContext } from '../master/service.js';
-import { formatJson, formatListing, scanMessages } from './listing.js';
+import { listingChunks } from './listing.js';
 
 const MAX_REQUEST = 64;
 
@@ -48,9 +49,13 @@ function serve(sock: Socket, ctx: ServiceContext): void {
       return;
     }
     void (async () => {
-      const messages = await scanMessages(ctx.layout);
       sock.setTimeout(0);
-      sock.end(request === 'json' ? formatJson(messages) : formatListing(messages));
+      for await (const chunk of listingChunks(ctx.layout, request)) {
+        if (sock.destroyed) return;
+        // Backpressure: a slow reader holds up the scan, not our memory.
+        if (!sock.write(chunk)) await new Promise((r) => sock.once('drain', r).once('close', r));
+      }
+      sock.end();
     })().catch((e: unknown) => {
       msg.warn(`queue scan: ${e instanceof Error ? e.message : String(e)}`);
       sock.destroy();

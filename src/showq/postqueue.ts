@@ -23,7 +23,7 @@ import { isQueueId } from '../global/queue_id.js';
 import { sendTrigger, servicePath } from '../master/trigger.js';
 import { DomainList } from '../trivial-rewrite/domain_list.js';
 import { strerror } from '../util/strerror.js';
-import { formatJson, formatListing, scanMessages } from './listing.js';
+import { listingChunks } from './listing.js';
 
 /** sysexits.h EX_UNAVAILABLE: every postqueue failure. */
 export const EX_UNAVAILABLE = 69;
@@ -58,8 +58,13 @@ function mayReadQueue(cfg: MainConfig): boolean {
   }
 }
 
+/** Write to stdout and wait until it is taken (backpressure; nothing lost at exit). */
+function writeOut(data: Buffer | string): Promise<void> {
+  return new Promise((resolve) => process.stdout.write(data, () => resolve()));
+}
+
 export async function showQueue(cfg: MainConfig, format: ListFormat): Promise<void> {
-  let out: Buffer | string;
+  let out: Buffer;
   try {
     out = await askShowq(cfg, format);
   } catch (e) {
@@ -67,10 +72,10 @@ export async function showQueue(cfg: MainConfig, format: ListFormat): Promise<vo
     msg.warn(
       `Mail system is down -- accessing queue directly (Connect to the Postfix showq service: ${strerror(e)})`,
     );
-    const messages = await scanMessages(queueLayout(cfg));
-    out = format === 'json' ? formatJson(messages) : formatListing(messages);
+    for await (const chunk of listingChunks(queueLayout(cfg), format)) await writeOut(chunk);
+    return;
   }
-  await new Promise<void>((resolve) => process.stdout.write(out, () => resolve()));
+  await writeOut(out);
 }
 
 /** Trigger qmgr, or stop in Postfix's words when nobody listens. */
