@@ -341,6 +341,8 @@ class CleanupMessage {
     const out = this.#out;
     this.#out = [];
     for (const o of out) {
+      // A discarded message is of no further interest, not even its Message-ID.
+      if (outcome.discard !== undefined) break;
       if (o.kind === 'end') {
         for (const line of rules.primaryEnd()) await this.#write(line);
         if (rules.hopsExceeded && !(this.#errs & CLEANUP_STAT.HOPS)) {

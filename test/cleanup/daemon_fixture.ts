@@ -15,6 +15,7 @@ import { configDir, ours, ROOT, type Run, tempDir } from '../harness/index.js';
 export const MASTER_CF = [
   'pickup    unix  n       -       y       60      1       pickup',
   'cleanup   unix  n       -       y       -       0       cleanup',
+  'bounce    unix  -       -       y       -       0       bounce',
   '',
 ].join('\n');
 
@@ -23,7 +24,7 @@ export interface Fixture {
   readonly queue: string;
   readonly maillog: string;
   readonly env: NodeJS.ProcessEnv;
-  start(daemon: 'cleanup' | 'pickup'): Promise<ChildProcess>;
+  start(daemon: 'cleanup' | 'pickup' | 'bounce'): Promise<ChildProcess>;
   sendmail(args: readonly string[], input: string): Run;
   /** Wake pickup (our sendmail does not trigger it). */
   kick(): Promise<boolean>;
@@ -78,7 +79,7 @@ export async function daemonSetup(t: TestContext, extraMainCf = ''): Promise<Fix
       child.stderr?.on('data', (b: Buffer) => {
         stderr += b.toString();
       });
-      const sock = join(queue, 'public', daemon);
+      const sock = join(queue, daemon === 'bounce' ? 'private' : 'public', daemon);
       const until = Date.now() + 10_000;
       while (!existsSync(sock)) {
         if (child.exitCode !== null || Date.now() > until)

@@ -1,0 +1,305 @@
+/*
+ * The cleanup daemon as a process, driven through the cleanup stream
+ * (CleanupClient) as pickup and smtpd drive it: check actions, limits,
+ * refusals and their reasons, SMTP Received: headers, bad clients.
+ * Expected texts come from Postfix 3.7 (test/golden/cleanup/daemon1,
+ * daemon2: maillog and postcat of the same messages).
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { basename, join } from 'node:path';
+import { type TestContext, test } from 'node:test';
+import {
+  CLEANUP_FLAG,
+  CLEANUP_STAT,
+  CleanupClient,
+  type CleanupResult,
+} from '../../src/global/cleanup_client.js';
+import { loadMainConfig, type MainConfig } from '../../src/global/config.js';
+import type { QueueRecipient } from '../../src/global/queue_file.js';
+import { GOLDEN } from '../harness/index.js';
+import { daemonSetup, type Fixture, normalizeLog, readQueueFile, sleep } from './daemon_fixture.js';
+import { goldenBySubject, normalizeContent } from './golden_postcat.js';
+
+const PICKUP_FLAGS = CLEANUP_FLAG.MASK_EXTERNAL;
+
+interface Msg {
+  sender?: string;
+  rcpts?: (string | QueueRecipient)[];
+  content: string;
+  attrs?: Record<string, string>;
+  flags?: number;
+}
+
+async function submit(cfg: MainConfig, m: Msg): Promise<CleanupResult & { firstId: string }> {
+  const c = await CleanupClient.open(cfg, m.flags ?? PICKUP_FLAGS);
+  await c.envelope({
+    arrival: { sec: Math.floor(Date.now() / 1000), usec: 0 },
+    sender: m.sender ?? 'alice@example.com',
+    recipients: (m.rcpts ?? ['bob@example.com']).map((r) => (typeof r === 'string' ? { address: r } : r)),
+    attributes: m.attrs ?? { rewrite_context: 'local', origin: 'uid=0', full_name: 'root' },
+  });
+  await c.content(Buffer.from(m.content, 'latin1'));
+  return { ...(await c.finish()), firstId: c.queueId };
+}
+
+async function setup(t: TestContext, extra = ''): Promise<{ fx: Fixture; cfg: MainConfig }> {
+  const fx = await daemonSetup(t, extra);
+  await fx.start('cleanup');
+  return { fx, cfg: loadMainConfig({ configDir: fx.conf }) };
+}
+
+/** Postfix's log lines for one recorded message, normalized as ours are. */
+function goldenLog(set: string, id: string): string[] {
+  const text = readFileSync(join(GOLDEN, 'cleanup', set, 'maillog.txt'), 'utf8');
+  return normalizeLog(
+    text
+      .split('\n')
+      .filter((l) => l.includes(`${id}: `) && l.includes('/cleanup['))
+      .join('\n'),
+    [id],
+  ).map((l) => l.replace(/delay=\S+, delays=\S+,/, 'delay=D, delays=D,'));
+}
+
+function ourLog(fx: Fixture, id: string): string[] {
+  return normalizeLog(
+    fx
+      .log()
+      .split('\n')
+      .filter((l) => l.includes(`${id}: `) && l.includes('/cleanup['))
+      .join('\n'),
+    [id],
+  ).map((l) => l.replace(/delay=\S+, delays=\S+,/, 'delay=D, delays=D,'));
+}
+
+/** The queue ID of the golden message with this Subject, from its postcat heading. */
+function goldenId(set: string, subject: string): string {
+  const text = readFileSync(join(GOLDEN, 'cleanup', set, 'maillog.txt'), 'utf8');
+  const line = text.split('\n').find((l) => l.includes(`header Subject: ${subject} from`));
+  const id = line && /: ([0-9A-F]+): /.exec(line)?.[1];
+  if (!id) throw new Error(`no golden message ${subject}`);
+  return id;
+}
+
+const CHECKS = [
+  '/^Subject: hold me/ HOLD held for review',
+  '/^Subject: warn me/ WARN watch this',
+  '/^X-Drop:/ IGNORE',
+  '/^Subject: discard me/ DISCARD dropped',
+  '/^Subject: reject me/ REJECT no thanks',
+  '/^Subject: redirect me/ REDIRECT carol@example.com',
+  '/^Subject: prepend me/ PREPEND X-Tag: tagged',
+  '',
+].join('\n');
+
+async function checksSetup(t: TestContext, extra = '') {
+  const dir = (await import('../harness/index.js')).tempDir(t, 'postroom-checks-');
+  writeFileSync(join(dir, 'header_checks'), CHECKS);
+  writeFileSync(join(dir, 'body_checks'), '/^bad body line/ REJECT 5.7.9 body says no\n');
+  return setup(
+    t,
+    `header_checks = regexp:${dir}/header_checks\nbody_checks = regexp:${dir}/body_checks\n${extra}`,
+  );
+}
+
+test('header_checks HOLD, WARN+IGNORE, REDIRECT, PREPEND: files and log lines as Postfix', async (t) => {
+  const { fx, cfg } = await checksSetup(t);
+  const cases: [string, string, string][] = [
+    ['hold me', 'hold', 'Subject: hold me\n\nbody\n'],
+    ['warn me', 'incoming', 'Subject: warn me\nX-Drop: yes\n\nbody\n'],
+    ['redirect me', 'incoming', 'Subject: redirect me\n\nbody\n'],
+  ];
+  for (const [subject, queue, content] of cases) {
+    const r = await submit(cfg, { content });
+    assert.equal(r.status, 0, r.reason);
+    const path = (await fx.waitFiles(queue, 1)).find((p) => basename(p) === r.queueId);
+    assert.ok(path, `${subject}: not in ${queue}`);
+    const back = await readQueueFile(path);
+    const g = goldenBySubject('daemon1', subject);
+    assert.equal(
+      normalizeContent(back.content, r.queueId),
+      g.content.replace(
+        /^Received: [^\n]*\n\t[^\n]*\n/,
+        normalizeContent((await readQueueFile(path)).content, r.queueId)
+          .split('\n')
+          .slice(0, 2)
+          .join('\n') + '\n',
+      ),
+      subject,
+    );
+    const gid = goldenId('daemon1', subject);
+    await fx.waitLog(new RegExp(`${r.queueId}: message-id=`));
+    assert.deepEqual(
+      ourLog(fx, r.queueId).filter((l) => !l.includes('public/qmgr')),
+      goldenLog('daemon1', gid).filter((l) => !l.includes('public/qmgr')),
+      subject,
+    );
+    if (subject === 'redirect me') {
+      assert.deepEqual(
+        back.file.recipients.map((x) => [x.address, x.orig]),
+        [['carol@example.com', 'bob@example.com']],
+      );
+    }
+  }
+});
+
+test('DISCARD: acknowledged, nothing queued; REJECT without the bounce flag: refused with its reason', async (t) => {
+  const { fx, cfg } = await checksSetup(t);
+  const d = await submit(cfg, { content: 'Subject: discard me\n\nbody\n' });
+  assert.equal(d.status, 0);
+  const r = await submit(cfg, { content: 'Subject: reject me\n\nbody\n' });
+  assert.equal(r.status, CLEANUP_STAT.CONT);
+  assert.equal(r.reason, '5.7.1 no thanks');
+  const b = await submit(cfg, { content: 'Subject: x\n\nbody\nbad body line\n' });
+  assert.equal(b.status, CLEANUP_STAT.CONT);
+  assert.equal(b.reason, '5.7.9 body says no');
+  await sleep(100);
+  assert.deepEqual(readdirSync(join(fx.queue, 'incoming')), []);
+  assert.deepEqual(readdirSync(join(fx.queue, 'hold')), []);
+  await fx.waitLog(new RegExp(`${d.queueId}: discard`));
+  assert.deepEqual(ourLog(fx, d.queueId), goldenLog('daemon1', goldenId('daemon1', 'discard me')));
+});
+
+test('REJECT for pickup (bounce flag): bounced to the sender through the bounce service, as Postfix', async (t) => {
+  const { fx, cfg } = await checksSetup(t);
+  await fx.start('bounce');
+  const r = await submit(cfg, {
+    content: 'Subject: reject me\n\nbody\n',
+    flags: PICKUP_FLAGS | CLEANUP_FLAG.BOUNCE,
+  });
+  assert.equal(r.status, 0, r.reason);
+  await fx.waitLog(/sender non-delivery notification/);
+  const ours = ourLog(fx, r.queueId);
+  const gold = goldenLog('daemon1', goldenId('daemon1', 'reject me'));
+  assert.deepEqual(ours, gold);
+  // The notice is a new message from the null sender back to alice; the original is gone.
+  const files = await fx.waitFiles('incoming', 1);
+  assert.equal(files.length, 1);
+  const notice = await readQueueFile(files[0] as string);
+  assert.equal(notice.file.envelope.sender, '');
+  assert.deepEqual(
+    notice.file.recipients.map((x) => x.address),
+    ['alice@example.com'],
+  );
+  assert.match(notice.content, /<bob@example.com>: no thanks/);
+  assert.deepEqual(readdirSync(join(fx.queue, 'hold')), []);
+});
+
+test('hopcount_limit: too many Received: headers refused as "5.4.0 too many hops", with Postfix warning', async (t) => {
+  const { fx, cfg } = await setup(t);
+  let hops = '';
+  for (let i = 0; i < 50; i++) hops += `Received: from h${i} by h${i}\n`;
+  const r = await submit(cfg, { content: `${hops}Subject: hops\n\nbody\n` });
+  assert.equal(r.status, CLEANUP_STAT.HOPS);
+  assert.equal(r.reason, '5.4.0 too many hops');
+  await fx.waitLog(/hopcount exceeded/);
+  assert.ok(fx.log().includes(`warning: ${r.queueId}: message rejected: hopcount exceeded`));
+  // 49 are fine.
+  const ok = await submit(cfg, { content: `${hops.split('\n').slice(1).join('\n')}Subject: hops\n\nbody\n` });
+  assert.equal(ok.status, 0, ok.reason);
+});
+
+test('message_size_limit, no recipients, table trouble: status bits and Postfix reply texts', async (t) => {
+  const { cfg } = await setup(t, 'message_size_limit = 100\nheader_checks = hash:/nonexistent/table');
+  const big = await submit(cfg, { content: `Subject: big\n\n${'x'.repeat(200)}\n`, flags: 0 });
+  assert.equal(big.status, CLEANUP_STAT.SIZE);
+  assert.equal(big.reason, '5.3.4 message file too big');
+  const none = await submit(cfg, { content: 'Subject: none\n\nbody\n', rcpts: [], flags: 0 });
+  assert.equal(none.status, CLEANUP_STAT.RCPT);
+  assert.equal(none.reason, '5.1.0 no recipients specified');
+  const tf = await submit(cfg, { content: 'Subject: tf\n\nbody\n' });
+  assert.equal(tf.status, CLEANUP_STAT.DEFER);
+  assert.equal(tf.reason, '4.7.1 service unavailable');
+});
+
+test('SMTP clients: Received: from helo (name [addr]) ... for <rcpt>, as Postfix smtpd+cleanup', async (t) => {
+  const { fx, cfg } = await setup(t, 'undisclosed_recipients_header = To: undisclosed-recipients:;');
+  const smtp = (proto: string, helo: string) => ({
+    rewrite_context: 'local',
+    client_name: 'localhost',
+    client_address: '127.0.0.1',
+    helo_name: helo,
+    protocol_name: proto,
+  });
+  const cases: [string, Msg][] = [
+    [
+      'smtp one',
+      {
+        sender: 's@example.net',
+        rcpts: ['one@example.com'],
+        attrs: smtp('ESMTP', 'client.example.net'),
+        content: 'Subject: smtp one\n\nbody\n',
+      },
+    ],
+    [
+      'smtp two',
+      {
+        sender: 's@example.net',
+        rcpts: ['one@example.com', 'two@example.com'],
+        attrs: smtp('ESMTP', 'client.example.net'),
+        content: 'Subject: smtp two\n\nbody\n',
+      },
+    ],
+    [
+      'smtp helo',
+      {
+        sender: 's@example.net',
+        rcpts: ['one@example.com'],
+        attrs: smtp('SMTP', 'h.example.net'),
+        content: 'Subject: smtp helo\nFrom: f@example.net\n\nbody\n',
+      },
+    ],
+  ];
+  for (const [subject, m] of cases) {
+    const r = await submit(cfg, m);
+    assert.equal(r.status, 0, r.reason);
+    const path = (await fx.waitFiles('incoming', 1, 5000)).find((p) => basename(p) === r.queueId);
+    assert.ok(path);
+    const back = await readQueueFile(path);
+    assert.equal(
+      normalizeContent(back.content, r.queueId),
+      goldenBySubject('daemon2', subject).content,
+      subject,
+    );
+  }
+});
+
+test('enable_original_recipient = no: no original recipient records', async (t) => {
+  const { fx, cfg } = await setup(t, 'enable_original_recipient = no');
+  const r = await submit(cfg, { content: 'Subject: o\n\nbody\n' });
+  assert.equal(r.status, 0);
+  const back = await readQueueFile((await fx.waitFiles('incoming', 1))[0] as string);
+  assert.deepEqual(
+    back.file.recipients.map((x) => [x.address, x.orig]),
+    [['bob@example.com', undefined]],
+  );
+});
+
+test('a client that sends garbage or leaves early: warned, no file left, next client served', async (t) => {
+  const { fx, cfg } = await setup(t);
+  const sock = join(fx.queue, 'public', 'cleanup');
+  await new Promise<void>((resolve) => {
+    const s = connect(sock, () => s.end('this is not a record stream\n'));
+    s.on('close', () => resolve());
+    s.on('error', () => resolve());
+  });
+  const c = await CleanupClient.open(cfg, 0);
+  await c.envelope({
+    arrival: { sec: 1, usec: 0 },
+    sender: 'a@example.com',
+    recipients: [{ address: 'b@example.com' }],
+  });
+  await c.content(Buffer.from('Subject: cut\n\nhalf'));
+  c.abort();
+  await fx.waitLog(new RegExp(`${c.queueId}: .*message not accepted`));
+  const ok = await submit(cfg, { content: 'Subject: after\n\nbody\n' });
+  assert.equal(ok.status, 0);
+  await sleep(50);
+  assert.deepEqual(readdirSync(join(fx.queue, 'incoming')), [ok.queueId]);
+  assert.match(fx.log(), /warning: client stream: stream ends inside a record -- message not accepted/);
+  assert.match(
+    fx.log(),
+    new RegExp(`warning: ${c.queueId}: unexpected EOF from client -- message not accepted`),
+  );
+});
