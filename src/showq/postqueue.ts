@@ -68,10 +68,10 @@ export async function showQueue(cfg: MainConfig, format: ListFormat): Promise<vo
   try {
     out = await askShowq(cfg, format);
   } catch (e) {
-    if (!mayReadQueue(cfg)) msg.fatal('Queue report unavailable - mail system is down', EX_UNAVAILABLE);
-    msg.warn(
-      `Mail system is down -- accessing queue directly (Connect to the Postfix showq service: ${strerror(e)})`,
-    );
+    const why = `(Connect to the Postfix showq service: ${strerror(e)})`;
+    if (!mayReadQueue(cfg))
+      msg.fatal(`Queue report unavailable - mail system is down ${why}`, EX_UNAVAILABLE);
+    msg.warn(`Mail system is down -- accessing queue directly ${why}`);
     for await (const chunk of listingChunks(queueLayout(cfg), format)) await writeOut(chunk);
     return;
   }

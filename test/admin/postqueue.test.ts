@@ -5,11 +5,13 @@
  */
 
 import assert from 'node:assert/strict';
-import { statSync, utimesSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, statSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { queueFilePath } from '../../src/global/queue_dirs.js';
 import { formatJson, formatListing, scanMessages } from '../../src/showq/listing.js';
-import { ours, run } from '../harness/index.js';
+import { ours, postfixCommand, ROOT, run } from '../harness/index.js';
 import { fakeQmgr, golden, message, normalize, sections, site, startService } from './fixture.js';
 
 const env = { TZ: 'UTC' };
@@ -122,4 +124,44 @@ test('postqueue -i with qmgr down fails as a flush does', async (t) => {
   assert.equal(r.status, 69);
   assert.match(r.stderr, /fatal: Cannot flush mail queue - mail system is down\n$/);
   assert.equal(normalize(r.stderr, {}, s.dir).includes('$DIR'), false);
+});
+
+test('any user lists the queue through showq; without it only the owner may', async (t) => {
+  if (process.getuid?.() !== 0) {
+    t.skip('needs root to run as another user');
+    return;
+  }
+  const s = await site(t);
+  await message(s.layout, { queue: 'deferred' });
+  for (const d of [s.dir, s.conf, s.queue, `${s.queue}/public`]) chmodSync(d, 0o755);
+  const asNobody = () =>
+    spawnSync(join(ROOT, 'bin', 'postqueue'), ['-c', s.conf, '-p'], {
+      uid: 65534,
+      gid: 65534,
+      encoding: 'utf8',
+    });
+  const down = asNobody();
+  assert.equal(
+    down.stderr,
+    'postqueue: fatal: Queue report unavailable - mail system is down (Connect to the Postfix showq service: No such file or directory)\n',
+  );
+  assert.equal(down.status, 69);
+  await startService(t, s, 'showq', 'showq', 'public');
+  // Public services accept any local user (master makes their sockets world-writable).
+  chmodSync(`${s.queue}/public/showq`, 0o666);
+  const up = asNobody();
+  assert.equal(up.stderr, '');
+  assert.equal(up.status, 0);
+  assert.match(up.stdout, /-- 0 Kbytes in 1 Request\.\n$/);
+});
+
+test('live: Postfix postqueue says the same for usage errors and refusals', async (t) => {
+  const postqueue = postfixCommand(t, 'postqueue');
+  if (postqueue === null) return;
+  const s = await site(t);
+  for (const args of [[], ['-p', '-j'], ['-Z'], ['-s'], ['-s', 'example.com'], ['-f']]) {
+    const want = run(postqueue, ['-c', s.conf, ...args]);
+    const got = ours('postqueue', ['-c', s.conf, ...args]);
+    assert.deepEqual({ args, ...got }, { args, ...want });
+  }
 });
