@@ -33,7 +33,7 @@
 
 import { stat, utimes } from 'node:fs/promises';
 import type { MainConfig } from '../global/config.js';
-import type { DeliverRecipient, DeliverRequest } from '../global/deliver_request.js';
+import type { DeliverRecipient, DeliverReply, DeliverRequest } from '../global/deliver_request.js';
 import { type DsnDetail, RecipientStatus } from '../global/deliver_status.js';
 import { nowMicros, queueActiveLine } from '../global/log_format.js';
 import { msg } from '../global/msg.js';
@@ -61,6 +61,13 @@ import { type DeliveryResult, type Entry, Transport } from './transport.js';
 
 const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const NONE = 'none';
+
+interface Group {
+  readonly transport: Transport;
+  readonly queue: string;
+  readonly nexthop: string;
+  readonly rcpts: DeliverRecipient[];
+}
 
 export class Qmgr {
   readonly params: QmgrParams;
@@ -254,10 +261,7 @@ export class Qmgr {
   /** Resolve every pending recipient and queue it, or record what qmgr decides itself. */
   async #assign(m: ActiveMessage, file: QueueFileReader): Promise<void> {
     const status = new RecipientStatus(this.cfg, { queue_id: m.id }, file, m.stats);
-    const groups = new Map<
-      string,
-      { transport: Transport; queue: string; nexthop: string; rcpts: DeliverRecipient[] }
-    >();
+    const groups = new Map<string, Group>();
     for (const r of file.pending) {
       let res: Resolved;
       try {
@@ -266,62 +270,80 @@ export class Qmgr {
         msg.warn(`${m.id}: resolve ${r.address}: ${why(e)}`);
         res = { transport: '', nexthop: '', recipient: r.address, flags: RESOLVE_FLAG_FAIL, defer: false };
       }
+      // As Postfix, what qmgr refuses goes to the retry or error agent, the reason as nexthop.
       if (res.flags & RESOLVE_FLAG_FAIL) {
-        await this.#record(m, status, 'defer', deliverRecipient(r), '4.3.0', 'address resolver failure');
+        await this.#place(m, status, groups, deliverRecipient(r), 'retry', '4.3.0 address resolver failure');
         continue;
       }
       if (res.flags & RESOLVE_FLAG_ERROR) {
-        await this.#record(m, status, 'bounce', deliverRecipient(r), '5.1.3', 'bad address syntax');
+        await this.#place(m, status, groups, deliverRecipient(r), 'error', '5.1.3 bad address syntax');
         continue;
       }
       const rcpt = deliverRecipient(r, res.recipient);
       if (res.flags & RESOLVE_CLASS_LOCAL && this.#isDoubleBounce(res.recipient)) {
-        await this.#record(
-          m,
-          status,
-          'sent',
-          rcpt,
-          '2.0.0',
-          'undeliverable postmaster notification discarded',
-        );
+        await this.#record(m, status, 'sent', rcpt, '2.0.0 undeliverable postmaster notification discarded');
         continue;
       }
       if (res.defer && !m.flags.dfxp) {
-        await this.#record(m, status, 'defer', rcpt, '4.3.2', 'deferred transport');
+        await this.#place(m, status, groups, rcpt, 'retry', '4.3.2 deferred transport');
         continue;
       }
-      const t = this.#transport(res.transport);
-      if (t.dead) {
-        await this.#record(m, status, 'defer', rcpt, '4.3.0', 'mail transport unavailable');
-        continue;
-      }
-      const queue = this.#queueName(t, res);
-      const key = `${t.name}\0${queue}`;
-      let g = groups.get(key);
-      if (g === undefined) {
-        g = { transport: t, queue, nexthop: res.nexthop, rcpts: [] };
-        groups.set(key, g);
-      }
-      g.rcpts.push(rcpt);
+      await this.#place(m, status, groups, rcpt, res.transport, res.nexthop);
     }
     for (const g of groups.values()) {
       const limit = g.transport.limits.recipientLimit;
       const step = limit > 0 ? limit : g.rcpts.length;
-      const q = g.transport.queue(g.queue, g.nexthop);
       for (let i = 0; i < g.rcpts.length; i += step) {
-        const rcpts = g.rcpts.slice(i, i + step);
-        const t = g.transport;
-        q.todo.push({
-          message: m,
-          queue: q,
-          recipients: rcpts,
-          request: () => this.#request(m, t.name, q.nexthop, rcpts),
-        });
+        this.#enqueue(m, g.transport, g.queue, g.nexthop, g.rcpts.slice(i, i + step));
         m.refcount++;
-        m.recipients += rcpts.length;
-        this.#inCoreRecipients += rcpts.length;
       }
     }
+  }
+
+  /**
+   * Put a recipient with its transport and destination. A transport that is
+   * down hands it to retry with its reason; when retry is down too, qmgr
+   * defers it itself (relay=none), as Postfix's qmgr_defer_recipient.
+   */
+  async #place(
+    m: ActiveMessage,
+    status: RecipientStatus,
+    groups: Map<string, Group>,
+    rcpt: DeliverRecipient,
+    transport: string,
+    nexthop: string,
+  ): Promise<void> {
+    let t = this.#transport(transport);
+    let hop = nexthop;
+    if (t.dead) {
+      const retry = this.#transport('retry');
+      if (t === retry || retry.dead) {
+        await this.#record(m, status, 'defer', rcpt, t.dsn);
+        return;
+      }
+      hop = t.dsn;
+      t = retry;
+    }
+    const queue = this.#queueName(t, hop, rcpt.address);
+    const key = `${t.name}\0${queue}`;
+    let g = groups.get(key);
+    if (g === undefined) {
+      g = { transport: t, queue, nexthop: hop, rcpts: [] };
+      groups.set(key, g);
+    }
+    g.rcpts.push(rcpt);
+  }
+
+  #enqueue(m: ActiveMessage, t: Transport, queue: string, nexthop: string, rcpts: DeliverRecipient[]): void {
+    const q = t.queue(queue, nexthop);
+    q.todo.push({
+      message: m,
+      queue: q,
+      recipients: rcpts,
+      request: () => this.#request(m, t.name, q.nexthop, rcpts),
+    });
+    m.recipients += rcpts.length;
+    this.#inCoreRecipients += rcpts.length;
   }
 
   #isDoubleBounce(recipient: string): boolean {
@@ -331,17 +353,17 @@ export class Qmgr {
   }
 
   /** One queue per nexthop; per recipient for one-recipient transports (local), as Postfix. */
-  #queueName(t: Transport, res: Resolved): string {
+  #queueName(t: Transport, nexthop: string, recipient: string): string {
     if (t.limits.recipientLimit !== 1 || t.name === 'error' || t.name === 'retry')
-      return res.nexthop.toLowerCase();
-    const at = res.recipient.lastIndexOf('@');
-    let local = at < 0 ? res.recipient : res.recipient.slice(0, at);
+      return nexthop.toLowerCase();
+    const at = recipient.lastIndexOf('@');
+    let local = at < 0 ? recipient : recipient.slice(0, at);
     const delims = this.params.recipientDelimiter;
     if (delims !== '') {
       const cut = [...delims].map((d) => local.indexOf(d)).filter((i) => i > 0);
       if (cut.length > 0) local = local.slice(0, Math.min(...cut));
     }
-    return `${local}@${res.nexthop}`.toLowerCase();
+    return `${local}@${nexthop}`.toLowerCase();
   }
 
   #transport(name: string): Transport {
@@ -375,16 +397,16 @@ export class Qmgr {
     };
   }
 
-  /** An outcome qmgr decides itself; the message is deferred unless it really happened. */
+  /** An outcome qmgr decides itself (dsn: "4.3.0 text"); the message is deferred unless it really happened. */
   async #record(
     m: ActiveMessage,
     status: RecipientStatus,
     what: 'sent' | 'bounce' | 'defer',
     r: DeliverRecipient,
     dsn: string,
-    reason: string,
   ): Promise<void> {
-    const d: DsnDetail = { status: dsn, reason, relay: NONE };
+    const sp = dsn.indexOf(' ');
+    const d: DsnDetail = { status: dsn.slice(0, sp), reason: dsn.slice(sp + 1), relay: NONE };
     try {
       const outcome = await status[what](r, d);
       if (outcome === 'deferred') m.deferred = true;
@@ -407,18 +429,28 @@ export class Qmgr {
 
   async #settled(t: Transport, e: Entry, res: DeliveryResult): Promise<void> {
     const m = e.message;
+    let moved = false;
     try {
-      if (res.kind === 'reply') await this.#replied(m, e, res.reply);
-      else if (res.kind === 'unavailable') await this.#unavailable(t, m, e, res.why);
-      else await this.#crashed(t, m, e);
+      if (res.kind === 'reply') {
+        await this.#replied(m, e, res.reply);
+      } else if (res.kind === 'unavailable') {
+        if (!t.dead) msg.warn(`connect to transport private/${t.name}: ${res.why}`);
+        moved = await this.#failed(t, e, '4.3.0 mail transport unavailable');
+      } else {
+        msg.warn(
+          `transport ${t.name} failure -- see a previous warning/fatal/panic logfile record for the problem description`,
+        );
+        moved = await this.#failed(t, e, '4.3.0 unknown mail transport error');
+      }
     } catch (err) {
       msg.warn(`${m.id}: ${why(err)}`);
       m.deferred = true;
     }
-    await this.#release(m, e);
+    if (moved) this.#pump();
+    else await this.#release(m, e, e.recipients.length);
   }
 
-  async #replied(m: ActiveMessage, e: Entry, reply: import('../global/deliver_request.js').DeliverReply) {
+  async #replied(m: ActiveMessage, e: Entry, reply: DeliverReply): Promise<void> {
     const outcomes = new Map(reply.results.map((x) => [x.offset, x.outcome]));
     const missing: DeliverRecipient[] = [];
     for (const r of e.recipients) {
@@ -429,49 +461,57 @@ export class Qmgr {
     if (reply.status === 0) e.queue.positiveFeedback();
     if (missing.length === 0) return;
     const text = reply.reason ?? '4.3.0 delivery agent error';
-    const sp = /^([245]\.\d{1,3}\.\d{1,3}) (.*)$/.exec(text);
-    await this.#deferStill(m, missing, sp?.[1] ?? '4.3.0', sp?.[2] ?? text);
-  }
-
-  /** Nobody listens on private/<transport>: throttle it, defer its waiting recipients. */
-  async #unavailable(t: Transport, m: ActiveMessage, e: Entry, text: string): Promise<void> {
-    if (!t.dead) msg.warn(`connect to transport private/${t.name}: ${text}`);
-    t.deadUntil = Date.now() + this.params.transportRetryTime * 1000;
-    await this.#deferStill(m, e.recipients, '4.3.0', 'mail transport unavailable');
-    for (const other of t.drain()) {
-      await this.#deferStill(other.message, other.recipients, '4.3.0', 'mail transport unavailable');
-      await this.#release(other.message, other);
-    }
-  }
-
-  async #crashed(t: Transport, m: ActiveMessage, e: Entry): Promise<void> {
-    msg.warn(
-      `transport ${t.name} failure -- see a previous warning/fatal/panic logfile record for the problem description`,
-    );
-    await this.#deferStill(m, e.recipients, '4.3.0', 'unknown mail transport error');
+    await this.#deferStill(m, missing, /^[245]\.\d{1,3}\.\d{1,3} /.test(text) ? text : `4.3.0 ${text}`);
   }
 
   /**
-   * Defer those of `rcpts` still to do in the queue file: an agent may have
-   * finished some before it failed, and those must not get a second outcome.
+   * A transport that cannot be reached, or whose agent broke off: throttle
+   * it for $transport_retry_time and hand this request and everything
+   * waiting for it to retry, with the reason (Postfix's qmgr_defer_transport).
    */
-  async #deferStill(m: ActiveMessage, rcpts: readonly DeliverRecipient[], dsn: string, reason: string) {
-    m.deferred = true;
+  async #failed(t: Transport, e: Entry, dsn: string): Promise<boolean> {
+    t.deadUntil = Date.now() + this.params.transportRetryTime * 1000;
+    t.dsn = dsn;
+    const entries = [e, ...t.drain()];
+    const retry = this.#transport('retry');
+    let moved = false;
+    for (const x of entries) {
+      const todo = await this.#stillToDo(x.message, x.recipients);
+      if (t === retry || retry.dead || todo.length === 0) {
+        await this.#deferStill(x.message, todo, dsn);
+        if (x !== e) await this.#release(x.message, x, x.recipients.length);
+        continue;
+      }
+      // The entry moves to retry, its share of the message's refcount with it.
+      this.#inCoreRecipients -= x.recipients.length;
+      this.#enqueue(x.message, retry, this.#queueName(retry, dsn, ''), dsn, todo);
+      if (x === e) moved = true;
+    }
+    return moved;
+  }
+
+  /** Those of `rcpts` still to do in the queue file: an agent may have finished some before it failed. */
+  async #stillToDo(m: ActiveMessage, rcpts: readonly DeliverRecipient[]): Promise<DeliverRecipient[]> {
     const r = await openQueueFile(queueFilePath(this.layout, 'active', m.id));
-    if (!r.ok) return;
+    if (!r.ok) return [];
     try {
       const todo = new Set(r.file.pending.map((x) => x.offset));
-      const status = new RecipientStatus(this.cfg, { queue_id: m.id }, null, m.stats);
-      for (const rc of rcpts) {
-        if (todo.has(rc.offset)) await status.defer(rc, { status: dsn, reason, relay: NONE });
-      }
+      return rcpts.filter((x) => todo.has(x.offset));
     } finally {
       await r.file.close();
     }
   }
 
-  async #release(m: ActiveMessage, e: Entry): Promise<void> {
-    this.#inCoreRecipients -= e.recipients.length;
+  /** qmgr defers recipients itself (relay=none); only those still to do get an outcome. */
+  async #deferStill(m: ActiveMessage, rcpts: readonly DeliverRecipient[], dsn: string): Promise<void> {
+    m.deferred = true;
+    const todo = await this.#stillToDo(m, rcpts);
+    const status = new RecipientStatus(this.cfg, { queue_id: m.id }, null, m.stats);
+    for (const rc of todo) await this.#record(m, status, 'defer', rc, dsn);
+  }
+
+  async #release(m: ActiveMessage, _e: Entry, n: number): Promise<void> {
+    this.#inCoreRecipients -= n;
     if (--m.refcount === 0) await this.#finish(m);
     else this.#pump();
   }

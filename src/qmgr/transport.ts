@@ -70,6 +70,8 @@ export class Transport {
   busy = 0;
   /** Until when (ms) nobody is asked: the last connection attempt failed. */
   deadUntil = 0;
+  /** Why it is dead, "4.3.0 mail transport unavailable": the reason its recipients are deferred with. */
+  dsn = '4.3.0 mail transport unavailable';
   #rr = 0;
 
   constructor(

@@ -7,7 +7,8 @@
  * The fake agent decides per recipient with `decide(address)`: sent and
  * bounce mark the recipient done in the queue file (bounce after a bounce
  * record), defer appends a defer record, as real agents do through
- * deliver_status.ts. The fake bounce service keeps the per-message logs as
+ * deliver_status.ts; agents named error and retry take status and reason
+ * from the nexthop, as error(8) does. The fake bounce service keeps the per-message logs as
  * files in bounce/, defer/, trace/ (that is what qmgr looks at).
  */
 
@@ -173,6 +174,13 @@ export async function harness(t: TestContext, mainCf = '', masterCf = ''): Promi
         const rcpts = req.recipients as { address: string; offset: number }[];
         const decisions = await Promise.all(rcpts.map((r) => decide(r.address, req)));
         if (decisions.includes('hang')) await new Promise(() => {});
+        // error(8) and retry: the reason is the nexthop ("5.1.3 bad address syntax").
+        const hop = String(req.nexthop);
+        const sp = hop.indexOf(' ');
+        const given =
+          name === 'error' || name === 'retry'
+            ? { status: hop.slice(0, sp), reason: hop.slice(sp + 1) }
+            : null;
         const opened = await openQueueFile(path, { write: true });
         if (!opened.ok) return { status: 1, results: [], reason: '4.3.0 cannot open queue file' };
         try {
@@ -184,9 +192,9 @@ export async function harness(t: TestContext, mainCf = '', masterCf = ''): Promi
             if (d === 'defer') {
               appendLog('defer', String(req.queue_id), {
                 recipient: r,
-                status: '4.2.2',
+                status: given?.status ?? '4.2.2',
                 action: 'delayed',
-                reason: 'mailbox full',
+                reason: given?.reason ?? 'mailbox full',
                 relay: name,
               });
               results.push({ offset: r.offset, outcome: 'deferred' });
@@ -195,9 +203,9 @@ export async function harness(t: TestContext, mainCf = '', masterCf = ''): Promi
             if (d === 'bounce')
               appendLog('bounce', String(req.queue_id), {
                 recipient: r,
-                status: '5.1.1',
+                status: given?.status ?? '5.1.1',
                 action: 'failed',
-                reason: 'unknown user',
+                reason: given?.reason ?? 'unknown user',
                 relay: name,
               });
             if (stored) await opened.file.markDone(stored);

@@ -86,25 +86,45 @@ test('qmgr_message_active_limit: one message in the active queue at a time', asy
   assert.equal(maxMessages, 1);
 });
 
-test('defer_transports: deferred without trying ("deferred transport"), delivered after F', async (t) => {
+test('defer_transports: handed to retry ("4.3.2 deferred transport"), delivered after F', async (t) => {
   const h = await harness(t, 'defer_transports = local');
   h.agent('local', () => 'sent');
+  h.agent('retry', () => 'defer');
   await h.startQmgr();
   const id = await h.submit('alice@example.com', ['bob@example.com']);
   await h.trigger('A');
   await h.waitFor('deferred', async () => (await h.files('deferred')).includes(id));
   assert.equal((h.requests.get('local') ?? []).length, 0);
-  const line = h.log().find((l) => l.includes(`${id}: to=<bob@example.com>`));
-  assert.match(
-    line ?? '',
-    /postfix\/qmgr\[\d+\]: \w+: to=<bob@example\.com>, relay=none, delay=[\d.]+, delays=[\d.]+\/[\d.]+\/0\/0, dsn=4\.3\.2, status=deferred \(deferred transport\)$/,
+  const retry = h.requests.get('retry') ?? [];
+  assert.equal(retry.length, 1);
+  assert.equal(retry[0]?.nexthop, '4.3.2 deferred transport');
+  assert.equal(retry[0]?.transport, 'retry');
+  assert.deepEqual(
+    ((retry[0]?.recipients ?? []) as { address: string }[]).map((r) => r.address),
+    ['bob@example.com'],
   );
-  const appends = (h.requests.get('defer') ?? []).filter((r) => r.queue_id === id);
-  assert.equal(appends.length, 1);
-  assert.equal(appends[0]?.reason, 'deferred transport');
   await h.trigger('F');
   await h.waitFor('removed', () => h.log().some((l) => removed(id).test(l)));
   assert.equal((h.requests.get('local') ?? []).length, 1);
+});
+
+test('defer_transports without a retry agent: qmgr defers itself, relay=none', async (t) => {
+  const h = await harness(t, 'defer_transports = local');
+  await h.startQmgr();
+  const id = await h.submit('alice@example.com', ['bob@example.com']);
+  await h.trigger('A');
+  await h.waitFor('deferred', async () => (await h.files('deferred')).includes(id));
+  const log = h.log();
+  assert.ok(
+    log.some((l) => l.endsWith('warning: connect to transport private/retry: No such file or directory')),
+  );
+  assert.match(
+    log.find((l) => l.includes(`${id}: to=<bob@example.com>`)) ?? '',
+    /postfix\/qmgr\[\d+\]: \w+: to=<bob@example\.com>, relay=none, delay=[\d.]+, delays=[\d.]+\/[\d.]+\/0\/0, dsn=4\.3\.0, status=deferred \(mail transport unavailable\)$/,
+  );
+  const appends = (h.requests.get('defer') ?? []).filter((r) => r.queue_id === id);
+  assert.equal(appends.length, 1);
+  assert.equal(appends[0]?.reason, 'mail transport unavailable');
 });
 
 test('a transport nobody listens on: "mail transport unavailable", retried when it is back', async (t) => {
@@ -132,8 +152,9 @@ test('a transport nobody listens on: "mail transport unavailable", retried when 
   await h.waitFor('removed', () => h.log().some((l) => removed(id).test(l)));
 });
 
-test('an agent that breaks off: only the recipients still to do are deferred', async (t) => {
+test('an agent that breaks off: only the recipients still to do go to retry', async (t) => {
   const h = await harness(t, 'default_transport = fake\nfake_destination_recipient_limit = 5');
+  h.agent('retry', () => 'defer');
   let round = 0;
   h.agent('fake', (a) => {
     if (a.startsWith('one')) return 'sent';
@@ -151,10 +172,12 @@ test('an agent that breaks off: only the recipients still to do are deferred', a
       ),
     ),
   );
-  assert.equal(log.filter((l) => l.includes('to=<one@remote.example>')).length, 0, 'done one not deferred');
-  assert.match(
-    log.find((l) => l.includes('to=<two@remote.example>')) ?? '',
-    /dsn=4\.3\.0, status=deferred \(unknown mail transport error\)$/,
+  const retry = h.requests.get('retry') ?? [];
+  assert.equal(retry.length, 1);
+  assert.equal(retry[0]?.nexthop, '4.3.0 unknown mail transport error');
+  assert.deepEqual(
+    ((retry[0]?.recipients ?? []) as { address: string }[]).map((r) => r.address),
+    ['two@remote.example'],
   );
   const r = await openQueueFile(queueFilePath(h.layout, 'deferred', id));
   assert.ok(r.ok);
@@ -176,17 +199,21 @@ test('an agent that breaks off: only the recipients still to do are deferred', a
   );
 });
 
-test('bad address syntax bounces (5.1.3); mail to the double-bounce address is discarded', async (t) => {
+test('bad address syntax goes to error (5.1.3); mail to the double-bounce address is discarded', async (t) => {
   const h = await harness(t);
   h.agent('local', () => 'sent');
+  h.agent('error', () => 'bounce');
   await h.startQmgr();
   const id = await h.submit('alice@example.com', ['bob@foo..bar', 'double-bounce@example.com']);
   await h.trigger('A');
   await h.waitFor('removed', () => h.log().some((l) => removed(id).test(l)));
   const log = h.log();
-  assert.match(
-    log.find((l) => l.includes('to=<bob@foo..bar>')) ?? '',
-    /relay=none, .*dsn=5\.1\.3, status=bounced \(bad address syntax\)$/,
+  const error = h.requests.get('error') ?? [];
+  assert.equal(error.length, 1);
+  assert.equal(error[0]?.nexthop, '5.1.3 bad address syntax');
+  assert.deepEqual(
+    ((error[0]?.recipients ?? []) as { address: string }[]).map((r) => r.address),
+    ['bob@foo..bar'],
   );
   assert.match(
     log.find((l) => l.includes('to=<double-bounce@example.com>')) ?? '',
