@@ -1,0 +1,65 @@
+/*
+ * qmgr's own log lines against Postfix 3.7's, recorded by
+ * test/golden/qmgr/record.sh from a private Postfix instance: a local
+ * delivery, a defer_transports message and one for a transport master.cf
+ * does not have, both expiring at once (maximal_queue_lifetime = 0).
+ * Ours runs the same main.cf with fake agents (local delivers, retry
+ * defers with its nexthop, as error(8) does); the lines qmgr writes must
+ * be Postfix's, message by message, once times, pids, queue IDs and sizes
+ * are taken out.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { GOLDEN } from '../harness/index.js';
+import { harness } from './fixture.js';
+
+const QMGR = /^\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ postfix\/qmgr\[\d+\]: (.*)$/;
+
+/** qmgr's lines, queue IDs numbered in order of first appearance among `ids`, sizes out. */
+function normalize(lines: readonly string[], ids: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const l of lines) {
+    const m = QMGR.exec(l);
+    if (!m) continue;
+    let text = m[1] as string;
+    const id = /^(\w+): /.exec(text)?.[1];
+    if (id !== undefined) {
+      const n = ids.indexOf(id);
+      if (n < 0) continue; // a notice the real bounce service queued
+      text = `M${n + 1}${text.slice(id.length)}`;
+    }
+    out.push(text.replace(/size=\d+/, 'size=N'));
+  }
+  return out;
+}
+
+test('qmgr log lines as Postfix 3.7 writes them (delivered, deferred transport, no such transport, expired)', async (t) => {
+  const theirs = readFileSync(join(GOLDEN, 'qmgr/maillog.txt'), 'utf8').split('\n');
+  const theirIds = theirs.flatMap((l) => /postfix\/pickup\[\d+\]: (\w+): uid=/.exec(l)?.[1] ?? []);
+  assert.equal(theirIds.length, 3);
+  const expected = normalize(theirs, theirIds);
+
+  const h = await harness(
+    t,
+    [
+      'mydestination = $myhostname, localhost',
+      'transport_maps = inline:{ deferme.test=slow:, nowhere.test=nosuch: }',
+      'defer_transports = slow',
+      'maximal_queue_lifetime = 0',
+    ].join('\n'),
+    'slow unix - - n - - smtp\n',
+  );
+  h.agent('local', () => 'sent');
+  h.agent('retry', () => 'defer');
+  await h.startQmgr();
+  const ids: string[] = [];
+  for (const rcpt of ['nobody@mx.example.com', 'u@deferme.test', 'u@nowhere.test']) {
+    const id = await h.submit('nobody@mx.example.com', [rcpt]);
+    ids.push(id);
+    await h.trigger('A');
+    await h.waitFor(`${id} removed`, () => h.log().some((l) => l.endsWith(`${id}: removed`)));
+  }
+  assert.deepEqual(normalize(h.log(), ids), expected);
+});
