@@ -15,6 +15,7 @@
 
 import { statSync, utimesSync } from 'node:fs';
 import { connect } from 'node:net';
+import { userInfo } from 'node:os';
 import type { MainConfig } from '../global/config.js';
 import { msg } from '../global/msg.js';
 import { queueFilePath, queueLayout, scanQueue } from '../global/queue_dirs.js';
@@ -47,15 +48,39 @@ function askShowq(cfg: MainConfig, format: ListFormat): Promise<Buffer> {
   });
 }
 
-/** Who may read the queue directly: root, the queue's owner, $mail_owner. */
-function mayReadQueue(cfg: MainConfig): boolean {
+/**
+ * authorized_mailq_users / authorized_flush_users: a list of user names
+ * (static:anyone by default). The superuser and the queue's owner are
+ * never refused, as Postfix never refuses root and mail_owner.
+ */
+async function checkUser(cfg: MainConfig, param: string, what: string): Promise<void> {
   const uid = process.getuid?.() ?? 0;
-  if (uid === 0) return true;
+  if (uid === 0 || ownsQueue(cfg, uid)) return;
+  let name = String(uid);
+  try {
+    name = userInfo().username;
+  } catch {
+    // No password entry: the number is all there is to match.
+  }
+  const list = new DomainList(param, cfg.get(param), '', 'string');
+  const answer = await list.match(name);
+  await list.close();
+  if (answer !== 'match')
+    msg.fatal(`User ${name}(${uid}) is not allowed to ${what} the mail queue`, EX_UNAVAILABLE);
+}
+
+function ownsQueue(cfg: MainConfig, uid: number): boolean {
   try {
     return statSync(cfg.get('queue_directory')).uid === uid;
   } catch {
     return false;
   }
+}
+
+/** Who may read the queue directly: root, the queue's owner, $mail_owner. */
+function mayReadQueue(cfg: MainConfig): boolean {
+  const uid = process.getuid?.() ?? 0;
+  return uid === 0 || ownsQueue(cfg, uid);
 }
 
 /** Write to stdout and wait until it is taken (backpressure; nothing lost at exit). */
@@ -64,6 +89,7 @@ function writeOut(data: Buffer | string): Promise<void> {
 }
 
 export async function showQueue(cfg: MainConfig, format: ListFormat): Promise<void> {
+  await checkUser(cfg, 'authorized_mailq_users', 'view');
   let out: Buffer;
   try {
     out = await askShowq(cfg, format);
@@ -93,6 +119,7 @@ async function poke(cfg: MainConfig, bytes: string): Promise<void> {
 
 /** postqueue -f: every deferred message is due now. */
 export async function flushQueue(cfg: MainConfig): Promise<void> {
+  await checkUser(cfg, 'authorized_flush_users', 'flush');
   await poke(cfg, 'F');
 }
 
@@ -112,6 +139,7 @@ function makeDue(path: string, now: Date): boolean {
 
 /** postqueue -s site. */
 export async function flushSite(cfg: MainConfig, site: string): Promise<void> {
+  await checkUser(cfg, 'authorized_flush_users', 'flush');
   const list = new DomainList(
     'fast_flush_domains',
     cfg.get('fast_flush_domains'),
@@ -140,6 +168,7 @@ export async function flushSite(cfg: MainConfig, site: string): Promise<void> {
 
 /** postqueue -i queue_id. */
 export async function flushMessage(cfg: MainConfig, id: string): Promise<void> {
+  await checkUser(cfg, 'authorized_flush_users', 'flush');
   // A name that is not a queue ID never reaches the file system (no "../").
   if (isQueueId(id)) makeDue(queueFilePath(queueLayout(cfg), 'deferred', id), new Date());
   await poke(cfg, 'D');

@@ -165,3 +165,29 @@ test('live: Postfix postqueue says the same for usage errors and refusals', asyn
     assert.deepEqual({ args, ...got }, { args, ...want });
   }
 });
+
+test('authorized_mailq_users and authorized_flush_users refuse other users, never root', async (t) => {
+  if (process.getuid?.() !== 0) {
+    t.skip('needs root to run as another user');
+    return;
+  }
+  const s = await site(t, 'authorized_mailq_users = alice\nauthorized_flush_users =\n');
+  for (const d of [s.dir, s.conf, s.queue, `${s.queue}/public`]) chmodSync(d, 0o755);
+  const asNobody = (...args: string[]) =>
+    spawnSync(join(ROOT, 'bin', 'postqueue'), ['-c', s.conf, ...args], {
+      uid: 65534,
+      gid: 65534,
+      encoding: 'utf8',
+    });
+  const p = asNobody('-p');
+  assert.deepEqual(
+    [p.stdout, p.stderr, p.status],
+    ['', 'postqueue: fatal: User nobody(65534) is not allowed to view the mail queue\n', 69],
+  );
+  const f = asNobody('-f');
+  assert.deepEqual(
+    [f.stderr, f.status],
+    ['postqueue: fatal: User nobody(65534) is not allowed to flush the mail queue\n', 69],
+  );
+  assert.equal(ours('postqueue', ['-c', s.conf, '-p']).status, 0);
+});
