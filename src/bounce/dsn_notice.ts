@@ -4,7 +4,8 @@
  * composeNotice() builds the message a bounce daemon queues for the
  * sender (or, for a postmaster copy, for a notice recipient): top-level
  * headers in Postfix's order (Date, From, Subject from the bounce(5)
- * template, To, Auto-Submitted: auto-replied, MIME-Version) and a multipart/report;
+ * template, To, Auto-Submitted: auto-replied (auto-generated on postmaster
+ * copies), MIME-Version) and a multipart/report;
  * report-type=delivery-status body with three parts:
  *   1. text/plain: the template's expanded text, then one paragraph per
  *      recipient, "<address> (expanded from <original>): reason";
@@ -56,8 +57,14 @@ export interface NoticeRequest {
   readonly now?: Date | undefined;
   /** Delay notices: the end of the queue lifetime (arrival + maximal_queue_lifetime). */
   readonly willRetryUntil?: Date | undefined;
-  /** A postmaster copy: Postmaster-Subject, headers only, sent to `to`. */
+  /**
+   * A postmaster copy: Postmaster-Subject, "Auto-Submitted: auto-generated",
+   * no template text (only the recipient paragraphs), headers only unless
+   * returnFull; sent to `to`. As Postfix 3.7 writes them.
+   */
   readonly postmaster?: boolean | undefined;
+  /** A postmaster copy of a double bounce: the whole original (within bounce_size_limit). */
+  readonly returnFull?: boolean | undefined;
   /** The notice recipient; the original sender by default. */
   readonly to?: string | undefined;
 }
@@ -91,9 +98,11 @@ export function returnedPart(
   sizeLimit: number,
 ): { readonly full: boolean; readonly content: string } {
   const m = req.message;
-  const wanted =
-    !req.postmaster &&
-    (req.kind === 'failure' ? m.ret !== DSN_RET_HDRS : req.kind !== 'delay' && m.ret === DSN_RET_FULL);
+  const wanted = req.postmaster
+    ? req.returnFull === true
+    : req.kind === 'failure'
+      ? m.ret !== DSN_RET_HDRS
+      : req.kind !== 'delay' && m.ret === DSN_RET_FULL;
   const own = m.headers === '' || m.headers.endsWith('\n') ? m.headers : `${m.headers}\n`;
   // The envelope sender travels with the original, as a Return-Path header.
   const headers = `Return-Path: <${m.sender}>\n${own}`;
@@ -169,7 +178,9 @@ export function composeNotice(
   const t = templates.get(req.kind);
   const returned = returnedPart(req, settings.sizeLimit);
   const utf8 = m.smtputf8 === true && (isEightBit(returned.content) || isEightBit(m.sender));
-  const human = [...templates.expand(req.kind), '', ...humanRecipients(req.recipients)];
+  // Postmaster copies go without the boiler-plate text, as Postfix's do.
+  const boiler = req.postmaster ? [] : templates.expand(req.kind);
+  const human = [...boiler, '', ...humanRecipients(req.recipients)];
   const status = deliveryStatus(req, host, utf8);
   const eightBit = [...human, ...status].some(isEightBit) || isEightBit(returned.content);
   const boundary = pickBoundary(
@@ -191,7 +202,7 @@ export function composeNotice(
     ...foldHeader('From', qualifyFrom(t.from, host)),
     ...foldHeader('Subject', subject),
     ...foldHeader('To', to),
-    'Auto-Submitted: auto-replied',
+    `Auto-Submitted: ${req.postmaster ? 'auto-generated' : 'auto-replied'}`,
     'MIME-Version: 1.0',
     'Content-Type: multipart/report; report-type=delivery-status;',
     `\tboundary="${boundary}"`,

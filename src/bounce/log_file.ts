@@ -4,8 +4,10 @@
  * A log lives at $queue_directory/<bounce|defer|trace>/<queue ID> (hashed
  * as hash_queue_names says) and is a sequence of records: name=value
  * lines (recipient, orig_rcpt, offset, dsn_orig_rcpt, dsn_notify, status,
- * action, reason, relay, time), each record ended by an empty line. showq
- * reads recipient= and reason= from the defer log (src/showq/listing.ts).
+ * action, reason, relay, time), each record ended by an empty line; as
+ * in Postfix's logs, orig_rcpt, dsn_orig_rcpt and dsn_notify are left out
+ * when not known. showq reads recipient= and reason= from the defer log
+ * (src/showq/listing.ts).
  *
  * Guarantees: a log is created mode 0600 and only ever appended to
  * (O_APPEND); append() resolves once the record is on disk (fdatasync).
@@ -40,6 +42,8 @@ export interface LogRecord {
   readonly time: number;
 }
 
+const OPTIONAL = new Set(['orig_rcpt', 'dsn_orig_rcpt', 'dsn_notify']);
+
 const oneLine = (v: string): string => v.replace(/[\r\n]/g, ' ');
 
 export function formatRecord(r: LogRecord): string {
@@ -55,7 +59,8 @@ export function formatRecord(r: LogRecord): string {
     ['relay', r.relay],
     ['time', r.time],
   ];
-  return `${fields.map(([n, v]) => `${n}=${oneLine(String(v))}`).join('\n')}\n\n`;
+  const known = fields.filter(([n, v]) => !(OPTIONAL.has(n) && (v === '' || v === 0)));
+  return `${known.map(([n, v]) => `${n}=${oneLine(String(v))}`).join('\n')}\n\n`;
 }
 
 const num = (v: string | undefined): number => (v !== undefined && /^\d{1,15}$/.test(v) ? Number(v) : 0);

@@ -6,15 +6,16 @@
  * NOTIFY=NEVER for all of them means no notice. With "bounce" in
  * notify_classes a postmaster copy (headers only, every recipient) goes
  * to $bounce_notice_recipient. Mail from the null sender cannot be
- * returned: with "2bounce" (or "bounce") in notify_classes it goes to
- * $2bounce_notice_recipient as a double bounce, else it is dropped. Mail
+ * returned: with "2bounce" (or "bounce") in notify_classes it goes whole
+ * to $2bounce_notice_recipient as a double bounce, else it is dropped.
+ * Postmaster notices are sent from $double_bounce_sender@$myhostname. Mail
  * from $double_bounce_sender is never bounced again ("undeliverable
  * postmaster notification discarded").
  *
  * warnDelay(): the delay warning to the sender (NOTIFY=DELAY or nothing
- * said), with a postmaster copy when "delay" is in notify_classes; a
- * delayed bounce goes to $2bounce_notice_recipient under the same rule as
- * a double bounce. The defer log stays: the recipients are still to do.
+ * said), with a postmaster copy when "delay" is in notify_classes; none
+ * for a notice (null sender), as in Postfix 3.7. The defer log stays: the
+ * recipients are still to do.
  *
  * flushTrace(): the success notice for every recipient in the trace log
  * (only recipients that asked are recorded there); none for notices.
@@ -112,6 +113,7 @@ async function send(
     line: NotificationKind;
     to?: string;
     postmaster?: boolean;
+    returnFull?: boolean;
   },
 ): Promise<void> {
   const willRetryUntil =
@@ -124,6 +126,7 @@ async function send(
       recipients: records.map(noticeRecipient),
       willRetryUntil,
       postmaster: how.postmaster,
+      returnFull: how.returnFull,
       to: how.to,
     });
   } catch (e) {
@@ -203,11 +206,14 @@ export function flushBounce(nc: NotifyContext, req: NoticeRequestIn): Promise<No
     } else if (req.sender === '') {
       const to = postmasterCopyTo(nc.cfg, 'double-bounce');
       if (to !== undefined && to !== '' && records.length > 0) {
-        await send(nc, req.queueId, await original(), records, {
+        // The null sender is shown as MAILER-DAEMON@$myhostname; the whole message goes back.
+        const message = { ...(await original()), sender: `MAILER-DAEMON@${nc.cfg.get('myhostname')}` };
+        await send(nc, req.queueId, message, records, {
           kind: 'failure',
           line: 'non-delivery',
           to,
           postmaster: true,
+          returnFull: true,
         });
       }
     } else {
@@ -223,18 +229,8 @@ export function flushBounce(nc: NotifyContext, req: NoticeRequestIn): Promise<No
 
 export function warnDelay(nc: NotifyContext, req: NoticeRequestIn): Promise<NotifyReply> {
   return withLog(nc, 'defer', req, async (records, original) => {
-    if (records.length === 0 || isDoubleBounce(nc, req.sender)) return;
-    if (req.sender === '') {
-      const to = postmasterCopyTo(nc.cfg, 'double-bounce');
-      if (to === undefined || to === '') return;
-      await send(nc, req.queueId, await original(), records, {
-        kind: 'delay',
-        line: 'delay',
-        to,
-        postmaster: true,
-      });
-      return;
-    }
+    // Postfix 3.7 warns nobody of a delayed notice, whatever notify_classes says.
+    if (records.length === 0 || req.sender === '' || isDoubleBounce(nc, req.sender)) return;
     const message = await original();
     const mine = records.filter(wants(DSN_NOTIFY_DELAY));
     if (mine.length > 0) await send(nc, req.queueId, message, mine, { kind: 'delay', line: 'delay' });

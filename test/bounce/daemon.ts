@@ -3,6 +3,7 @@
  * a fake cleanup service of our own that stores what it is given.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -96,13 +97,13 @@ function fakeCleanup(t: TestContext, path: string): FakeCleanup {
   return state;
 }
 
-export async function setup(t: TestContext, extra = ''): Promise<Setup> {
+export async function setup(t: TestContext, extra = '', host = 'mx.example.org'): Promise<Setup> {
   const dir = tempDir(t, 'postroom-bounce-');
   const queue = join(dir, 'queue');
   const maillog = join(dir, 'maillog');
   const conf = configDir(
     t,
-    `compatibility_level = 3.6\nmyhostname = mx.example.org\nqueue_directory = ${queue}\nmaillog_file = ${maillog}\nmaillog_file_prefixes = ${dir}\nmaximal_queue_lifetime = 1d\n${extra}`,
+    `compatibility_level = 3.6\nmyhostname = ${host}\nqueue_directory = ${queue}\nmaillog_file = ${maillog}\nmaillog_file_prefixes = ${dir}\nmaximal_queue_lifetime = 1d\n${extra}`,
   );
   const cfg = loadMainConfig({ configDir: conf });
   const layout = queueLayout(cfg);
@@ -147,6 +148,8 @@ export async function setup(t: TestContext, extra = ''): Promise<Setup> {
         if (child.exitCode !== null) break;
         await sleep(20);
       }
+      // Let the last of stderr arrive before saying why.
+      await Promise.race([once(child, 'close'), sleep(500)]);
       throw new Error(`${service} did not start: ${stderr}${log()}`);
     },
   };
@@ -154,6 +157,8 @@ export async function setup(t: TestContext, extra = ''): Promise<Setup> {
 
 export interface Original {
   sender: string;
+  /** Seconds since the epoch (default: a fixed time in 2026). */
+  arrival?: number;
   recipients: QueueRecipient[];
   content: string;
   dsnRet?: number;
@@ -164,7 +169,7 @@ export interface Original {
 export async function queueMessage(layout: QueueLayout, o: Original, queue = 'active'): Promise<string> {
   const w = await createQueueFile(layout, { queue });
   await w.envelope({
-    arrival: { sec: 1795602209, usec: 0 },
+    arrival: { sec: o.arrival ?? 1795602209, usec: 0 },
     sender: o.sender,
     recipients: o.recipients,
     ...(o.dsnRet === undefined ? {} : { dsnRet: o.dsnRet }),
