@@ -7,8 +7,8 @@
  *   - Bcc: and Resent-Bcc: are removed;
  *   - Message-ID: and Resent-Message-ID: are logged as found
  *     ("QID: message-id=<...>");
- *   - address headers go through the address mapper (canonical,
- *     masquerading) when the mapper rewrites headers;
+ *   - sender and recipient headers go through the address mapper
+ *     (trivial-rewrite, canonical, masquerading; refolded when changed);
  * and at the end of the primary headers the missing ones are added, in
  * Postfix's order: (Resent-)Message-Id:, (Resent-)Date:, (Resent-)From:,
  * then $undisclosed_recipients_header when there is no To: or Cc:. The
@@ -36,25 +36,6 @@ export interface HeaderRulesInit {
   readonly recipients: readonly string[];
   readonly mapper: Mapper;
 }
-
-/** Headers whose value is a list of addresses the mapper may rewrite. */
-const ADDRESS_HEADERS = new Set([
-  'from',
-  'sender',
-  'reply-to',
-  'to',
-  'cc',
-  'bcc',
-  'resent-from',
-  'resent-sender',
-  'resent-reply-to',
-  'resent-to',
-  'resent-cc',
-  'resent-bcc',
-  'return-receipt-to',
-  'errors-to',
-  'disposition-notification-to',
-]);
 
 export type HeaderResult = { ok: true; text: string | null } | { ok: false; defer: string };
 
@@ -112,11 +93,10 @@ export class HeaderRules {
       if (!resent) this.#messageIdLogged = true;
     }
     if (name === 'bcc' || name === 'resent-bcc') return { ok: true, text: null };
-    if (!ADDRESS_HEADERS.has(name)) return { ok: true, text };
+    // The mapper knows which headers hold addresses; others come back as they are.
     const r: MapResult<string> = await this.init.mapper.headerValue(rawName, value);
     if (!r.ok) return r;
-    if (r.value === value || r.value.trim() === value.trim()) return { ok: true, text };
-    return { ok: true, text: `${rawName}: ${r.value.trim()}` };
+    return { ok: true, text: r.value === value ? text : `${rawName}:${r.value}` };
   }
 
   /** The end of the primary headers: the headers to add (also logs message-id). */

@@ -61,6 +61,6 @@ runService({
     });
   },
   async stop() {
-    await closeMappers();
+    if (env) await closeMappers(env.cfg);
   },
 });

@@ -133,6 +133,8 @@ class CleanupMessage {
   #pend: PendingRecipient = {};
   #errs = 0;
   #reason = '';
+  /** The mapper's reply text for a temporary failure ("4.6.0 Alias expansion error"). */
+  #tempReason: string | undefined;
   #contentBytes = 0;
   #line: Buffer[] = [];
   #lineLen = 0;
@@ -257,10 +259,11 @@ class CleanupMessage {
       bcc: (this.flags & CLEANUP_FLAG.BCC_OK) !== 0,
       context,
       rewriteHeaders: context === 'local' || cfg.get('remote_header_rewrite_domain') !== '',
+      queueId: this.writer.queueId,
     });
     const mapped = await this.#mapper.envelopeSender(this.#sender);
     if (mapped.ok) this.#sender = mapped.value;
-    else this.#defer(mapped.defer);
+    else this.#mapFailed(mapped);
     const warnDelay = this.env.delayWarning;
     const { origin: _origin, ...stored } = this.#attrs;
     await this.writer.envelope({
@@ -351,7 +354,7 @@ class CleanupMessage {
         }
       } else if (o.kind === 'header') {
         const r = o.cls === 'primary' ? await rules.header(o.text) : { ok: true as const, text: o.text };
-        if (!r.ok) this.#defer(r.defer);
+        if (!r.ok) this.#mapFailed(r);
         else if (r.text !== null) await this.#write(r.text);
       } else if (!this.#rejected(outcome)) {
         await this.#write(o.text);
@@ -395,6 +398,12 @@ class CleanupMessage {
     return ` from ${client}; from=<${this.#sender ?? ''}>${to}`;
   }
 
+  /** A table the mapper needed did not answer; it has logged why. */
+  #mapFailed(r: { defer: string; stat?: number }): void {
+    this.#errs |= r.stat ?? CLEANUP_STAT.DEFER;
+    this.#tempReason ??= r.defer;
+  }
+
   #defer(text: string): void {
     if (!(this.#errs & CLEANUP_STAT.DEFER)) msg.warn(`${this.queueId}: ${text}`);
     this.#errs |= CLEANUP_STAT.DEFER;
@@ -419,7 +428,12 @@ class CleanupMessage {
       this.#reason = o.reject;
     }
     const refuse = (): MessageResult => {
-      const reason = this.#errs === CLEANUP_STAT.CONT && this.#reason ? this.#reason : statReason(this.#errs);
+      const reason =
+        this.#errs === CLEANUP_STAT.CONT && this.#reason
+          ? this.#reason
+          : this.#errs & TEMP_BITS && this.#tempReason !== undefined
+            ? this.#tempReason
+            : statReason(this.#errs);
       return { status: this.#errs, reason, queueId: this.queueId, wakeQmgr: false };
     };
     if (o.discard !== undefined && !(this.#errs & TEMP_BITS)) {
@@ -433,7 +447,7 @@ class CleanupMessage {
       recipients: this.#rcpts,
       outcome: o,
     });
-    if (!rcpts.ok) this.#defer(rcpts.defer);
+    if (!rcpts.ok) this.#mapFailed(rcpts);
     else if (rcpts.value.length === 0) this.#errs |= CLEANUP_STAT.RCPT;
     const list = rcpts.ok ? rcpts.value : [];
     const bounce =

@@ -54,8 +54,15 @@ export async function finalRecipients(inp: RecipientInput): Promise<MapResult<Qu
       out.map((r) => r.address),
     );
     if (!bcc.ok) return bcc;
-    for (const a of [...bcc.value, ...inp.outcome.bcc])
-      out.push({ address: a, ...(keepOrig ? { orig: a } : {}), dsnNotify: DSN_NOTIFY_NEVER });
+    // Table BCC addresses are rewritten and expanded like any recipient (not given to bcc again).
+    for (const a of [...bcc.value, ...inp.outcome.bcc]) {
+      const canon = await inp.mapper.envelopeRecipient(a);
+      if (!canon.ok) return canon;
+      const expanded = await inp.mapper.virtualAlias(canon.value);
+      if (!expanded.ok) return expanded;
+      for (const x of expanded.value)
+        out.push({ address: x, ...(keepOrig ? { orig: a } : {}), dsnNotify: DSN_NOTIFY_NEVER });
+    }
   }
   return { ok: true, value: dedupe(out, inp.cfg.int('duplicate_filter_limit')) };
 }

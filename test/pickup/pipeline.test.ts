@@ -122,3 +122,58 @@ test('sendmail -t: Bcc: gone, extracted recipients kept', async (t) => {
     g.recipients,
   );
 });
+
+test('address mapping as Postfix: canonical, virtual aliases, bcc, header rewriting, unqualified addresses', async (t) => {
+  const base = (await import('../harness/index.js')).tempDir(t, 'postroom-maps-');
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(
+    join(base, 'virtual'),
+    'robert@example.com r1@example.com, r2@example.com\nlist@example.com a@example.com, b@example.com\n',
+  );
+  const extra = [
+    'sender_canonical_maps = inline:{ alice@example.com=alice.smith@example.net }',
+    'canonical_maps = inline:{ bob@example.com=robert@example.com }',
+    `virtual_alias_maps = texthash:${base}/virtual`,
+    'sender_bcc_maps = inline:{ alice.smith@example.net=archive@example.com }',
+    'always_bcc = audit@example.com',
+  ].join('\n');
+  const sorted = (b: Awaited<ReturnType<typeof readQueueFile>>) =>
+    b.file.recipients.map((r) => `${r.address} ${r.orig} ${r.dsnNotify ?? 0}`).sort();
+  const golden = (subject: string) => {
+    const g = goldenBySubject('daemon3', subject);
+    return { g, content: asRecorded(g.content) };
+  };
+  {
+    const { g, content: want } = golden('mapped');
+    const { back, content, fx, id } = await submitted(
+      t,
+      extra,
+      ['-F', 'root', '-f', 'alice@example.com', 'bob@example.com', 'list@example.com'],
+      'To: bob@example.com, Carol <carol>\nCc: list@example.com\nSubject: mapped\n\nbody\n',
+    );
+    assert.equal(content, want);
+    assert.equal(back.file.envelope.sender, g.sender);
+    assert.deepEqual(sorted(back), [
+      'a@example.com list@example.com 0',
+      'archive@example.com archive@example.com 1',
+      'audit@example.com audit@example.com 1',
+      'b@example.com list@example.com 0',
+      'r1@example.com bob@example.com 0',
+      'r2@example.com bob@example.com 0',
+    ]);
+    const log = normalizeLog(await fx.waitLog(/message-id=/), [id]);
+    assert.equal(log[0], `postfix/pickup[PID]: ID0: uid=${uid} from=<alice@example.com>`);
+  }
+  {
+    const { g, content: want } = golden('short');
+    const { back, content } = await submitted(
+      t,
+      extra,
+      ['-F', 'root', '-f', 'alice', 'carol'],
+      'Subject: short\n\nbody\n',
+    );
+    assert.equal(content, want);
+    assert.equal(back.file.envelope.sender, g.sender);
+    assert.deepEqual(sorted(back), ['audit@example.com audit@example.com 1', 'carol@mx.example.com carol 0']);
+  }
+});
