@@ -428,6 +428,8 @@ export class Qmgr {
   }
 
   async #settled(t: Transport, e: Entry, res: DeliveryResult): Promise<void> {
+    // Stopping closes the connections: what was in flight stays in active/ for the next start.
+    if (this.#stopping) return;
     const m = e.message;
     let moved = false;
     try {

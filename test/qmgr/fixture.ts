@@ -36,7 +36,8 @@ export interface Harness {
   readonly requests: Map<string, RpcMessage[]>;
   log(): string[];
   startQmgr(): Promise<ChildProcess>;
-  stopQmgr(): Promise<void>;
+  /** Stop the qmgr process (SIGKILL unless told); its exit code, null after a signal. */
+  stopQmgr(signal?: NodeJS.Signals): Promise<number | null>;
   agent(name: string, decide: (address: string, req: RpcMessage) => Decision | Promise<Decision>): Server;
   closeAgent(name: string): Promise<void>;
   submit(
@@ -158,13 +159,15 @@ export async function harness(t: TestContext, mainCf = '', masterCf = ''): Promi
       await h.waitFor('qmgr socket', () => existsSync(join(queueDir, 'public', 'qmgr')));
       return p;
     },
-    async stopQmgr() {
+    async stopQmgr(signal = 'SIGKILL') {
       const p = child;
-      if (p === null || p.exitCode !== null) return;
-      const gone = new Promise((r) => p.once('exit', r));
-      p.kill('SIGKILL');
-      await gone;
+      if (p === null) return null;
+      if (p.exitCode !== null) return p.exitCode;
+      const gone = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
+      p.kill(signal);
+      const code = await gone;
       rmSync(join(queueDir, 'public', 'qmgr'), { force: true });
+      return code;
     },
     agent(name, decide) {
       return listen(name, async (req) => {

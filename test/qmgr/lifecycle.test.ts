@@ -44,6 +44,22 @@ test('start-up after a crash mid-delivery: recipients already done are not deliv
   assert.deepEqual(seen, ['two@remote.example']);
 });
 
+test('SIGTERM: qmgr exits 0 without waiting for deliveries; the next start delivers', async (t) => {
+  const h = await harness(t);
+  let mode: 'hang' | 'sent' = 'hang';
+  h.agent('local', () => mode);
+  await h.startQmgr();
+  const id = await h.submit('alice@example.com', ['bob@example.com']);
+  await h.trigger('A');
+  await h.waitFor('request', () => (h.requests.get('local') ?? []).length === 1);
+  assert.equal(await h.stopQmgr('SIGTERM'), 0);
+  assert.deepEqual(await h.files('active'), [id]);
+  assert.ok(!h.log().some((l) => l.includes('to=<bob@example.com>')), 'nothing deferred on the way out');
+  mode = 'sent';
+  await h.startQmgr();
+  await h.waitFor('removed', () => h.log().some((l) => removed(id).test(l)));
+});
+
 test('a torn file goes to corrupt/ with a warning; the next message is delivered', async (t) => {
   const h = await harness(t);
   h.agent('local', () => 'sent');
