@@ -7,8 +7,10 @@
  * returned to its sender, which pickup asks for with CLEANUP_FLAG_BOUNCE)
  * or refused it for good; when cleanup cannot be reached or answers with
  * a temporary error the file stays for the next trigger. A file that is
- * not a readable queue file (torn, damaged, not ours) is reported with
- * its name and removed, as Postfix's pickup does with bad maildrop files.
+ * not a readable queue file (torn, damaged, not ours) is reported and
+ * removed, as Postfix's pickup does with bad maildrop files ("uid=N:
+ * unexpected or malformed record type -1" for a file that ends early, the
+ * reason with the file name and "... type -2" for a damaged one).
  *
  * Only what a local user cannot forge goes to cleanup: the envelope, the
  * content, the full name and encoding; the origin is the file owner's
@@ -105,7 +107,11 @@ export class Pickup {
     const opened = await openQueueFile(path);
     if (!opened.ok) {
       if (opened.error.kind === 'missing') return 'done';
-      msg.warn(`maildrop/${id}: ${opened.error.message.slice(path.length + 2)}: removing`);
+      // Postfix's words: the reason (damaged), then "unexpected or malformed record
+      // type" with its pseudo type, -1 for a file that ends early, -2 for a bad record.
+      const torn = opened.error.kind === 'incomplete';
+      if (!torn) msg.warn(`maildrop/${id}: ${opened.error.message.slice(path.length + 2)}`);
+      msg.warn(`uid=${uid}: unexpected or malformed record type ${torn ? -1 : -2}`);
       await this.#remove(path);
       return 'done';
     }
