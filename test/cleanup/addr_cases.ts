@@ -1,13 +1,23 @@
 /*
- * addr_cases - the messages and configuration that the address-mapping
+ * addr_cases - the messages and configurations that the address-mapping
  * goldens were recorded with (addr_record.ts) and that addr_golden.test.ts
- * replays through AddressMapper. One main.cf and one set of tables serve
- * every message, so one private Postfix run records them all.
+ * replays through AddressMapper. Each configuration is one private
+ * Postfix run: one main.cf and one set of tables for all its messages.
  */
 import { join } from 'node:path';
 import { GOLDEN } from '../harness/index.js';
 
-export const GOLDEN_FILE = join(GOLDEN, 'addrmap/golden.json');
+export interface Config {
+  readonly name: string;
+  /** main.cf lines; "$TABLES" stands for the directory holding the tables. */
+  readonly mainCf: readonly string[];
+  readonly tables: Readonly<Record<string, string>>;
+  readonly cases: readonly Case[];
+  /** Messages cleanup does not accept (they stay in maildrop). */
+  readonly deferred?: number;
+}
+
+export const goldenFile = (c: Config) => join(GOLDEN, `addrmap/${c.name}.json`);
 
 /** main.cf lines; "$TABLES" stands for the directory holding the tables below. */
 export const MAIN_CF = [
@@ -189,5 +199,123 @@ export const CASES: readonly Case[] = [
       'Reply-To: <>',
       'Cc: <>, bob',
     ],
+  },
+];
+
+const BASE = ['compatibility_level = 3.6', 'myhostname = mx.example.com', 'mydomain = example.com'];
+const one = (name: string, sender: string, recipients: string[], headers: string[] = []): Case[] => [
+  { name, sender, recipients, headers },
+];
+
+export const CONFIGS: readonly Config[] = [
+  { name: 'main', mainCf: MAIN_CF, tables: TABLES, cases: CASES },
+  {
+    name: 'options',
+    mainCf: [
+      ...BASE,
+      'mydestination = $myhostname, localhost',
+      'append_dot_mydomain = yes',
+      'swap_bangpath = no',
+      'allow_percent_hack = no',
+      'recipient_delimiter = +-',
+      'propagate_unmatched_extensions =',
+      'canonical_classes = envelope_recipient, header_recipient',
+      'masquerade_domains = mq.test, !keep.mq.test',
+      'masquerade_exceptions = texthash:$TABLES/masq_exceptions',
+      'masquerade_classes = envelope_recipient, header_sender',
+      'canonical_maps = texthash:$TABLES/canonical',
+      'virtual_alias_maps = texthash:$TABLES/virtual',
+    ],
+    tables: {
+      masq_exceptions: 'admin x\n',
+      canonical: [
+        'canon@mx.example.com Canon.Person@example.com',
+        'plain plain.user@example.net',
+        'a@example.net a-target@example.org',
+      ].join('\n'),
+      virtual: [
+        'ext@example.net ext-target@example.org',
+        'owner@mx.example.com wrong@example.org',
+        'list@mx.example.com wrong2@example.org',
+      ].join('\n'),
+    },
+    cases: [
+      {
+        name: 'classes, exceptions, no propagation, two delimiters',
+        sender: 'joe@host.mq.test',
+        recipients: [
+          'admin@host.mq.test',
+          'u@x.sub.mq.test',
+          'k@a.keep.mq.test',
+          'ext+foo@example.net',
+          'owner-list',
+          'list-request',
+          'a-b@example.net',
+          'canon',
+          'plain+x',
+        ],
+        headers: [
+          'From: joe@host.mq.test, admin@host.mq.test',
+          'To: u@x.sub.mq.test, canon',
+          'Reply-To: canon',
+        ],
+      },
+      {
+        name: 'no bang path swap, no percent hack, dot-mydomain',
+        sender: 'canon',
+        recipients: ['host!user', 'user%elsewhere', 'user@host'],
+        headers: ['To: host!user, user%elsewhere, user@host'],
+      },
+    ],
+  },
+  {
+    name: 'fail-canonical',
+    mainCf: [...BASE, 'canonical_maps = fail:canonical'],
+    tables: {},
+    cases: one('canonical_maps lookup failure', 's@example.org', ['r@example.org']),
+    deferred: 1,
+  },
+  {
+    name: 'fail-virtual',
+    mainCf: [...BASE, 'virtual_alias_maps = fail:virtual'],
+    tables: {},
+    cases: one('virtual_alias_maps lookup failure', 's@example.org', ['r@example.org']),
+    deferred: 1,
+  },
+  {
+    name: 'virtual-loop',
+    mainCf: [...BASE, 'virtual_alias_maps = texthash:$TABLES/virtual'],
+    tables: {
+      virtual: 'swap1@example.net swap2@example.net, x1@example.org\nswap2@example.net swap1@example.net\n',
+    },
+    cases: one('virtual alias loop', 's@example.org', ['swap1@example.net']),
+    deferred: 1,
+  },
+  {
+    name: 'virtual-expansion',
+    mainCf: [...BASE, 'virtual_alias_maps = texthash:$TABLES/virtual', 'virtual_alias_expansion_limit = 2'],
+    tables: { virtual: 'big@example.net a@example.org, b@example.org, c@example.org\n' },
+    cases: one('virtual alias expansion limit', 's@example.org', ['big@example.net']),
+    deferred: 1,
+  },
+  {
+    name: 'fail-bcc',
+    mainCf: [...BASE, 'sender_bcc_maps = fail:bcc'],
+    tables: {},
+    cases: one('sender_bcc_maps lookup failure', 's@example.org', ['r@example.org']),
+    deferred: 1,
+  },
+  {
+    name: 'fail-masq',
+    mainCf: [...BASE, 'masquerade_domains = example.org', 'masquerade_exceptions = fail:exceptions'],
+    tables: {},
+    cases: one('masquerade_exceptions lookup failure', 's@host.example.org', ['r@example.org']),
+    deferred: 1,
+  },
+  {
+    name: 'canonical-nesting',
+    mainCf: [...BASE, 'canonical_maps = texthash:$TABLES/canonical'],
+    tables: { canonical: 'ping@example.org pong@example.org\npong@example.org ping@example.org\n' },
+    cases: one('canonical loop', 'ping@example.org', ['r@example.org'], ['From: ping@example.org']),
   },
 ];

@@ -1,7 +1,7 @@
 /*
  * Record test/golden/addrmap/golden.json from a private Postfix 3.7
  * instance (root and unshare(1) needed; build first with npx tsc -p .):
- *	node dist/test/cleanup/addr_record.js
+ *	node dist/test/cleanup/addr_record.js [configuration name]
  *
  * The temp configuration is bind-mounted over /etc/postfix inside a
  * private mount namespace, so the system's own files are never touched.
@@ -22,89 +22,105 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { CASES, GOLDEN_FILE, MAIN_CF, TABLES } from './addr_cases.js';
+import { CONFIGS, type Config, goldenFile } from './addr_cases.js';
 
-const G = mkdtempSync(join(tmpdir(), 'pfaddr-'));
-chmodSync(G, 0o755);
-try {
-  const conf = join(G, 'conf');
-  mkdirSync(conf);
-  for (const d of ['q', 'data']) mkdirSync(join(G, d));
-  spawnSync('chown', ['postfix', join(G, 'data')]);
-  for (const f of [
-    'postfix-files',
-    'postfix-files.d',
-    'postfix-script',
-    'post-install',
-    'dynamicmaps.cf',
-    'dynamicmaps.cf.d',
-    'makedefs.out',
-  ]) {
-    try {
-      cpSync(join('/etc/postfix', f), join(conf, f), { recursive: true });
-    } catch {
-      // optional files
+const only = process.argv[2];
+for (const config of CONFIGS) if (only === undefined || config.name === only) record(config);
+
+function record(config: Config): void {
+  const G = mkdtempSync(join(tmpdir(), 'pfaddr-'));
+  chmodSync(G, 0o755);
+  try {
+    const conf = join(G, 'conf');
+    mkdirSync(conf);
+    for (const d of ['q', 'data']) mkdirSync(join(G, d));
+    spawnSync('chown', ['postfix', join(G, 'data')]);
+    for (const f of [
+      'postfix-files',
+      'postfix-files.d',
+      'postfix-script',
+      'post-install',
+      'dynamicmaps.cf',
+      'dynamicmaps.cf.d',
+      'makedefs.out',
+    ]) {
+      try {
+        cpSync(join('/etc/postfix', f), join(conf, f), { recursive: true });
+      } catch {
+        // optional files
+      }
     }
-  }
-  const master = readFileSync('/etc/postfix/master.cf', 'utf8')
-    .split('\n')
-    .map((l) => (/^(smtp\s+inet|qmgr\s)/.test(l) ? `#${l}` : l))
-    .join('\n');
-  writeFileSync(join(conf, 'master.cf'), master);
-  for (const [name, text] of Object.entries(TABLES)) writeFileSync(join(conf, name), `${text}\n`);
-  const mainCf = [
-    `queue_directory = ${G}/q`,
-    `data_directory = ${G}/data`,
-    'inet_interfaces = loopback-only',
-    'inet_protocols = ipv4',
-    'alias_maps =',
-    'alias_database =',
-    `maillog_file = ${G}/maillog`,
-    'maillog_file_prefixes = /tmp',
-    ...MAIN_CF.map((l) => l.replaceAll('$TABLES', '/etc/postfix')),
-  ];
-  writeFileSync(join(conf, 'main.cf'), `${mainCf.join('\n')}\n`);
-  const q = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
-  const sends = CASES.map((c, i) => {
-    const text = `${[...c.headers, `X-Case: ${i}`].join('\n')}\n\nbody\n`;
-    writeFileSync(join(G, `msg${i}`), text);
-    return `sendmail -f ${q(c.sender)} ${c.recipients.map(q).join(' ')} < ${G}/msg${i}`;
-  });
-  const script = [
-    `mount --bind ${conf} /etc/postfix`,
-    'postfix start',
-    'sleep 2',
-    ...sends,
-    `for i in $(seq 90); do [ -z "$(ls ${G}/q/maildrop)" ] && break; postkick public pickup W; sleep 1; done`,
-    'sleep 2',
-    'postfix stop',
-    'sleep 1',
-  ].join('\n');
-  const r = spawnSync('timeout', ['150', 'unshare', '-m', 'sh', '-c', script], {
-    encoding: 'utf8',
-    env: { ...process.env, TZ: 'UTC' },
-  });
-  if (r.status !== 0) throw new Error(`recording failed: ${r.stderr}`);
-  const incoming = join(G, 'q', 'incoming');
-  const results: unknown[] = [];
-  for (const f of readdirSync(incoming, { recursive: true, withFileTypes: true })) {
-    if (!f.isFile()) continue;
-    const out = spawnSync('postcat', ['-c', conf, '-e', '-h', join(f.parentPath, f.name)], {
-      encoding: 'utf8',
+    const master = readFileSync('/etc/postfix/master.cf', 'utf8')
+      .split('\n')
+      .map((l) => (/^(smtp\s+inet|qmgr\s)/.test(l) ? `#${l}` : l))
+      .join('\n');
+    writeFileSync(join(conf, 'master.cf'), master);
+    for (const [name, text] of Object.entries(config.tables)) writeFileSync(join(conf, name), `${text}\n`);
+    const mainCf = [
+      `queue_directory = ${G}/q`,
+      `data_directory = ${G}/data`,
+      'inet_interfaces = loopback-only',
+      'inet_protocols = ipv4',
+      'alias_maps =',
+      'alias_database =',
+      `maillog_file = ${G}/maillog`,
+      'maillog_file_prefixes = /tmp',
+      ...config.mainCf.map((l) => l.replaceAll('$TABLES', '/etc/postfix')),
+    ];
+    writeFileSync(join(conf, 'main.cf'), `${mainCf.join('\n')}\n`);
+    const q = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+    const sends = config.cases.map((c, i) => {
+      const text = `${[...c.headers, `X-Case: ${i}`].join('\n')}\n\nbody\n`;
+      writeFileSync(join(G, `msg${i}`), text);
+      return `sendmail -f ${q(c.sender)} ${c.recipients.map(q).join(' ')} < ${G}/msg${i}`;
     });
-    results.push(parsePostcat(out.stdout));
+    // Wait until pickup took every message that cleanup will accept, and
+    // cleanup refused the others (they stay in maildrop).
+    const left = config.deferred ?? 0;
+    const script = [
+      `mount --bind ${conf} /etc/postfix`,
+      'postfix start',
+      'sleep 2',
+      ...sends,
+      `for i in $(seq 60); do n=$(ls ${G}/q/maildrop | wc -l); r=$(grep -c "try again later" ${G}/maillog); [ $n -le ${left} ] && [ $r -ge ${left} ] && break; postkick public pickup W; sleep 1; done`,
+      'sleep 2',
+      'postfix stop',
+      'sleep 1',
+    ].join('\n');
+    const r = spawnSync('timeout', ['120', 'unshare', '-m', 'sh', '-c', script], {
+      encoding: 'utf8',
+      env: { ...process.env, TZ: 'UTC' },
+    });
+    if (r.status !== 0) throw new Error(`recording failed: ${r.stderr}`);
+    const incoming = join(G, 'q', 'incoming');
+    const results: unknown[] = [];
+    for (const f of readdirSync(incoming, { recursive: true, withFileTypes: true })) {
+      if (!f.isFile()) continue;
+      const out = spawnSync('postcat', ['-c', conf, '-e', '-h', join(f.parentPath, f.name)], {
+        encoding: 'utf8',
+      });
+      results.push(parsePostcat(out.stdout));
+    }
+    results.sort((a, b) => (a as { case: number }).case - (b as { case: number }).case);
+    // Each refused message is offered again and again: keep one copy of each line.
+    const log = [
+      ...new Set(
+        readFileSync(join(G, 'maillog'), 'utf8')
+          .split('\n')
+          .filter((l) => /postfix\/cleanup\[/.test(l) && /warning|try again later/.test(l))
+          .map((l) =>
+            l.replace(/^.*?postfix\/\w+\[\d+\]: /, '').replace(/^(warning: )?[0-9A-F]+: /, '$1QUEUEID: '),
+          ),
+      ),
+    ];
+    const file = goldenFile(config);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${JSON.stringify({ messages: results, log }, null, 1)}\n`);
+    console.log(`recorded ${results.length} of ${config.cases.length} messages in ${file}`);
+  } finally {
+    if (process.env.ADDR_KEEP) console.log(`kept ${G}`);
+    else rmSync(G, { recursive: true, force: true });
   }
-  results.sort((a, b) => (a as { case: number }).case - (b as { case: number }).case);
-  const log = readFileSync(join(G, 'maillog'), 'utf8')
-    .split('\n')
-    .filter((l) => /warning/.test(l))
-    .map((l) => l.replace(/^.*?postfix\/\w+\[\d+\]: /, '').replace(/^[0-9A-F]+: /, 'QUEUEID: '));
-  mkdirSync(dirname(GOLDEN_FILE), { recursive: true });
-  writeFileSync(GOLDEN_FILE, `${JSON.stringify({ messages: results, warnings: log }, null, 1)}\n`);
-  console.log(`recorded ${results.length} of ${CASES.length} messages in ${GOLDEN_FILE}`);
-} finally {
-  if (process.env.ADDR_KEEP) console.log(`kept ${G}`);
-  else rmSync(G, { recursive: true, force: true });
 }
 
 /** postcat -e -h output: sender, recipients (original, final), header lines. */
