@@ -15,6 +15,11 @@ export interface Config {
   readonly cases: readonly Case[];
   /** Messages cleanup does not accept (they stay in maildrop). */
   readonly deferred?: number;
+  /** Sent over SMTP from 127.0.0.1 (smtpd; header rewriting as for a remote client). */
+  readonly smtp?: boolean;
+  /** What cleanup does with header addresses: AddressMapper options for the replay. */
+  readonly context?: 'local' | 'remote';
+  readonly rewriteHeaders?: boolean;
 }
 
 export const goldenFile = (c: Config) => join(GOLDEN, `addrmap/${c.name}.json`);
@@ -207,6 +212,31 @@ const one = (name: string, sender: string, recipients: string[], headers: string
   { name, sender, recipients, headers },
 ];
 
+const REMOTE = [
+  ...BASE,
+  'myorigin = example.com',
+  'mydestination = $myhostname, localhost, example.com',
+  'local_header_rewrite_clients =',
+  'canonical_maps = texthash:$TABLES/canonical',
+  'masquerade_domains = mq.test',
+];
+const REMOTE_TABLES = {
+  canonical: 'canon@example.com Canon.Person@example.com\n@domain.invalid @mapped.test\n',
+};
+const REMOTE_CASES: Case[] = [
+  {
+    name: 'header addresses of a remote client',
+    sender: 'canon',
+    recipients: ['canon@example.com', 'someone@example.org'],
+    headers: [
+      'From: canon',
+      'To: bob, someone@host.mq.test, Canon <canon@example.com>',
+      'Cc: Group: a, b;',
+      'Reply-To: x@y.example.org',
+    ],
+  },
+];
+
 export const CONFIGS: readonly Config[] = [
   { name: 'main', mainCf: MAIN_CF, tables: TABLES, cases: CASES },
   {
@@ -317,5 +347,21 @@ export const CONFIGS: readonly Config[] = [
     mainCf: [...BASE, 'canonical_maps = texthash:$TABLES/canonical'],
     tables: { canonical: 'ping@example.org pong@example.org\npong@example.org ping@example.org\n' },
     cases: one('canonical loop', 'ping@example.org', ['r@example.org'], ['From: ping@example.org']),
+  },
+  {
+    name: 'remote',
+    smtp: true,
+    context: 'remote',
+    mainCf: [...REMOTE, 'remote_header_rewrite_domain = domain.invalid'],
+    tables: REMOTE_TABLES,
+    cases: REMOTE_CASES,
+  },
+  {
+    name: 'remote-untouched',
+    smtp: true,
+    rewriteHeaders: false,
+    mainCf: REMOTE,
+    tables: REMOTE_TABLES,
+    cases: REMOTE_CASES,
   },
 ];

@@ -90,7 +90,12 @@ for (const config of CONFIGS) {
   test(`${config.name}: AddressMapper does what Postfix's cleanup did`, async (t) => {
     const golden = JSON.parse(readFileSync(goldenFile(config), 'utf8')) as Golden;
     const { cfg, log } = setup(t, config);
-    const opts = { mapping: true, bcc: true, context: 'local', rewriteHeaders: true } as const;
+    const opts = {
+      mapping: true,
+      bcc: true,
+      context: config.context ?? 'local',
+      rewriteHeaders: config.rewriteHeaders ?? true,
+    };
     assert.equal(golden.messages.length, config.cases.length - (config.deferred ?? 0), 'recorded messages');
     let deferred = 0;
     for (const [k, c] of config.cases.entries()) {

@@ -50,9 +50,11 @@ function record(config: Config): void {
         // optional files
       }
     }
+    const port = 20000 + Math.floor(Math.random() * 20000);
     const master = readFileSync('/etc/postfix/master.cf', 'utf8')
       .split('\n')
       .map((l) => (/^(smtp\s+inet|qmgr\s)/.test(l) ? `#${l}` : l))
+      .concat(config.smtp ? [`127.0.0.1:${port} inet n - n - - smtpd`] : [])
       .join('\n');
     writeFileSync(join(conf, 'master.cf'), master);
     for (const [name, text] of Object.entries(config.tables)) writeFileSync(join(conf, name), `${text}\n`);
@@ -72,7 +74,9 @@ function record(config: Config): void {
     const sends = config.cases.map((c, i) => {
       const text = `${[...c.headers, `X-Case: ${i}`].join('\n')}\n\nbody\n`;
       writeFileSync(join(G, `msg${i}`), text);
-      return `sendmail -f ${q(c.sender)} ${c.recipients.map(q).join(' ')} < ${G}/msg${i}`;
+      if (!config.smtp) return `sendmail -f ${q(c.sender)} ${c.recipients.map(q).join(' ')} < ${G}/msg${i}`;
+      const py = `import smtplib,sys; s=smtplib.SMTP('127.0.0.1', ${port}); s.sendmail(sys.argv[1], sys.argv[2:], open('${G}/msg${i}','rb').read()); s.quit()`;
+      return `python3 -c ${q(py)} ${q(c.sender)} ${c.recipients.map(q).join(' ')}`;
     });
     // Wait until pickup took every message that cleanup will accept, and
     // cleanup refused the others (they stay in maildrop).
