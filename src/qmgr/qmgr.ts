@@ -61,6 +61,8 @@ import { type DeliveryResult, type Entry, Transport } from './transport.js';
 
 const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const NONE = 'none';
+/** Messages on their way into the active queue at once. */
+const FEED_PARALLEL = 16;
 
 interface Group {
   readonly transport: Transport;
@@ -81,6 +83,8 @@ export class Qmgr {
   #stopping = false;
   #timer: NodeJS.Timeout | undefined;
   #inCoreRecipients = 0;
+  /** Queue IDs on their way into the active queue. */
+  readonly #feeding = new Set<string>();
 
   constructor(
     readonly cfg: MainConfig,
@@ -165,15 +169,18 @@ export class Qmgr {
   }
 
   #roomInActive(): boolean {
-    if (this.#messages.size === 0) return true;
-    return (
-      this.#messages.size < this.params.activeLimit && this.#inCoreRecipients < this.params.recipientLimit
-    );
+    const active = this.#messages.size + this.#feeding.size;
+    if (active === 0) return true;
+    return active < this.params.activeLimit && this.#inCoreRecipients < this.params.recipientLimit;
   }
 
-  /** Incoming and deferred take turns, one message each, while there is room. */
+  /**
+   * Incoming and deferred take turns, one message each, while there is
+   * room. Up to FEED_PARALLEL messages are on their way in at once, so one
+   * message's renames and reads do not wait for another's.
+   */
   async #feedAll(): Promise<void> {
-    while (!this.#stopping && this.#roomInActive()) {
+    while (!this.#stopping && this.#roomInActive() && this.#feeding.size < FEED_PARALLEL) {
       let fed = false;
       for (let i = 0; i < this.#scans.length && !fed; i++) {
         const idx = (this.#first + i) % this.#scans.length;
@@ -182,15 +189,20 @@ export class Qmgr {
         if (next === null) continue;
         fed = true;
         this.#first = (idx + 1) % this.#scans.length;
-        await this.#feed(scan.queue, next.id, next.flags);
-        this.#dispatch();
+        if (this.#feeding.has(next.id) || this.#messages.has(next.id)) continue;
+        this.#feeding.add(next.id);
+        void this.#feed(scan.queue, next.id, next.flags)
+          .catch((e: unknown) => msg.warn(`${next.id}: ${why(e)}`))
+          .finally(() => {
+            this.#feeding.delete(next.id);
+            this.#pump();
+          });
       }
       if (!fed) return;
     }
   }
 
   async #feed(queue: string, id: string, flags: ScanFlags): Promise<void> {
-    if (this.#messages.has(id)) return;
     const from = queueFilePath(this.layout, queue, id);
     let mtime: number;
     try {
@@ -247,6 +259,7 @@ export class Qmgr {
       await file.close().catch(() => {});
     }
     if (m.refcount === 0) await this.#finish(m);
+    else this.#dispatch();
   }
 
   async #corrupt(id: string): Promise<void> {

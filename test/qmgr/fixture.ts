@@ -156,7 +156,14 @@ export async function harness(t: TestContext, mainCf = '', masterCf = ''): Promi
         if (p.exitCode === null) p.kill('SIGKILL');
         if (stderr !== '') process.stderr.write(`qmgr stderr: ${stderr}`);
       });
-      await h.waitFor('qmgr socket', () => existsSync(join(queueDir, 'public', 'qmgr')));
+      await h.waitFor(
+        'qmgr socket',
+        () => {
+          if (p.exitCode !== null) throw new Error(`qmgr exited ${p.exitCode}: ${stderr}`);
+          return existsSync(join(queueDir, 'public', 'qmgr'));
+        },
+        20_000,
+      );
       return p;
     },
     async stopQmgr(signal = 'SIGKILL') {
