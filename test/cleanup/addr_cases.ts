@@ -291,6 +291,15 @@ export const CONFIGS: readonly Config[] = [
         ],
       },
       {
+        name: 'too many comments around an address',
+        sender: 's@example.org',
+        recipients: ['r@example.org'],
+        headers: [
+          `Cc: (${'c'.repeat(240)}) canon (${'d'.repeat(20)}), Some Body <plain>`,
+          `To: ${'Long Phrase '.repeat(25)}<canon>`,
+        ],
+      },
+      {
         name: 'no bang path swap, no percent hack, dot-mydomain',
         sender: 'canon',
         recipients: ['host!user', 'user%elsewhere', 'user@host'],
