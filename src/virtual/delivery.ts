@@ -1,0 +1,174 @@
+/*
+ * delivery - write one message into one virtual mailbox, as the mailbox's
+ * owner
+ *
+ *   const r = await deliverAs(ids, { kind: 'mbox', path, ... }, content);
+ *
+ * Postfix's virtual(8) runs as root and switches its effective uid/gid to
+ * the recipient's for each delivery. Node cannot change its own ids per
+ * operation, so a delivery as root runs in a short-lived child process
+ * started with the looked-up uid and gid (the kernel drops root and the
+ * supplementary groups before the child runs a line); the message streams
+ * to its standard input. Every file and directory of the delivery is
+ * then made by that user, through paths that user may change: a symbolic
+ * link planted in a user's mail directory can never make root write
+ * elsewhere. Without root (ids null) there is nothing to switch to and
+ * the delivery runs in this process, as the user the agent runs as.
+ *
+ * The result is the outcome for the recipient: sent with Postfix's text,
+ * or a failure with its enhanced status and reason, plus the warnings the
+ * delivery gave (logged by the caller, the child has no log of its own).
+ */
+
+import { fork } from 'node:child_process';
+import { lstat } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { LockRetry } from '../global/dotlock.js';
+import { deliverMaildir } from '../global/maildir.js';
+import { deliverMbox, type LockMethod } from '../global/mbox.js';
+import { MailboxError } from '../local/mailbox_copy.js';
+import { strerror } from '../util/strerror.js';
+
+export interface UserIds {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+export interface DeliveryOrder {
+  readonly kind: 'mbox' | 'maildir';
+  /** The mbox file, or the Maildir directory (ending in "/"). */
+  readonly path: string;
+  readonly sender: string;
+  /** Return-Path, X-Original-To, Delivered-To, already formatted. */
+  readonly prefix: string;
+  readonly lock: readonly LockMethod[];
+  readonly retry: LockRetry;
+  readonly sizeLimit: number;
+  /** strict_mailbox_ownership: an existing mbox must belong to this uid. */
+  readonly ownerUid?: number;
+}
+
+export type DeliveryResult =
+  | { readonly ok: true; readonly warnings: readonly string[] }
+  | {
+      readonly ok: false;
+      readonly status: string;
+      readonly reason: string;
+      readonly code?: string;
+      readonly warnings: readonly string[];
+    };
+
+const CHILD = fileURLToPath(new URL('./delivery_child.js', import.meta.url));
+
+/** Deliver in this process; `warn` receives the delivery's warnings. */
+export async function deliverHere(
+  order: DeliveryOrder,
+  content: AsyncIterable<Uint8Array>,
+  warnings: string[],
+): Promise<DeliveryResult> {
+  try {
+    if (order.kind === 'maildir') {
+      await deliverMaildir({ dir: order.path, prefix: order.prefix, content, sizeLimit: order.sizeLimit });
+    } else {
+      if (order.ownerUid !== undefined) {
+        const st = await lstat(order.path).catch(() => undefined);
+        if (st?.isFile() && st.uid !== order.ownerUid) {
+          warnings.push('specify "strict_mailbox_ownership = no" to ignore mailbox ownership mismatch');
+          return {
+            ok: false,
+            status: '4.2.0',
+            reason: `destination ${order.path} is not owned by recipient`,
+            warnings,
+          };
+        }
+      }
+      await deliverMbox({
+        path: order.path,
+        sender: order.sender,
+        prefix: order.prefix,
+        content,
+        lock: order.lock,
+        retry: order.retry,
+        sizeLimit: order.sizeLimit,
+        mode: 0o600,
+      });
+    }
+    return { ok: true, warnings };
+  } catch (e) {
+    const err =
+      e instanceof MailboxError ? e : new MailboxError('4.3.0', `error writing message: ${strerror(e)}`);
+    const prefix =
+      order.kind === 'mbox' ? `delivery failed to mailbox ${order.path}: ` : 'maildir delivery failed: ';
+    return {
+      ok: false,
+      status: err.status,
+      reason: prefix + err.message,
+      ...(err.code === undefined ? {} : { code: err.code }),
+      warnings,
+    };
+  }
+}
+
+/** Deliver as `ids` in a child process, or here when ids is null. */
+export async function deliverAs(
+  ids: UserIds | null,
+  order: DeliveryOrder,
+  content: AsyncIterable<Uint8Array>,
+): Promise<DeliveryResult> {
+  if (ids === null) return deliverHere(order, content, []);
+  const child = fork(CHILD, [], {
+    uid: ids.uid,
+    gid: ids.gid,
+    cwd: '/',
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TZ: process.env.TZ ?? '' },
+    stdio: ['pipe', 'ignore', 'pipe', 'ipc'],
+    serialization: 'json',
+  });
+  let stderr = '';
+  child.stderr?.on('data', (b: Buffer) => {
+    if (stderr.length < 4000) stderr += b.toString();
+  });
+  const answer = new Promise<DeliveryResult>((resolve) => {
+    let done = false;
+    child.once('message', (m) => {
+      done = true;
+      resolve(m as DeliveryResult);
+    });
+    child.once('error', (e) => {
+      if (!done) resolve(failure(`cannot start delivery process: ${e.message}`));
+      done = true;
+    });
+    child.once('exit', (code, signal) => {
+      if (!done)
+        resolve(
+          failure(
+            `delivery process ${signal ? `killed by signal ${signal}` : `exit status ${code}`}`,
+            stderr,
+          ),
+        );
+      done = true;
+    });
+  });
+  child.send(order);
+  const stdin = child.stdin;
+  if (stdin !== null) {
+    // A child that failed early closes its input: the rest of the message is not needed.
+    stdin.on('error', () => {});
+    try {
+      for await (const chunk of content) {
+        if (stdin.destroyed) break;
+        if (!stdin.write(chunk)) await new Promise<void>((r) => stdin.once('drain', r).once('close', r));
+      }
+    } finally {
+      stdin.end();
+    }
+  }
+  const result = await answer;
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  return result;
+}
+
+function failure(text: string, detail = ''): DeliveryResult {
+  const warnings = [`${text}${detail === '' ? '' : `: ${detail.trim().split('\n').slice(-1)[0] ?? ''}`}`];
+  return { ok: false, status: '4.3.0', reason: 'delivery agent error', warnings };
+}

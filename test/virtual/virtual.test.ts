@@ -1,0 +1,204 @@
+/*
+ * virtual(8) as a process, against what Postfix 3.7.11's virtual(8) did
+ * with the same main.cf and messages (test/golden/virtual/, recorded by
+ * record.sh there): mailbox bytes, log lines and warnings, per-recipient
+ * records, recipients marked done, and (as root) file ownership.
+ */
+import assert from 'node:assert/strict';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { GOLDEN, run } from '../harness/index.js';
+import { type AgentHarness, agentHarness, normalize } from './fixture.js';
+
+const DIR = join(GOLDEN, 'virtual');
+const LOG = readFileSync(join(DIR, 'postfix.log'), 'utf8').split('\n');
+const MAILDIR_FILES = readFileSync(join(DIR, 'maildirs.txt'), 'latin1').split('====\n');
+/** Postfix's Maildir files for u@v.test, u+tag@v.test and Someone@w.test, in that order. */
+const MAILDIRS = ['u@v.test', 'u+tag@v.test', 'Someone@w.test'].map((r) =>
+  MAILDIR_FILES.find((f) => f.includes(`\nX-Original-To: ${r}\n`)),
+);
+const ROOT_USER = process.getuid?.() === 0;
+const NOBODY = 65534;
+
+/** Postfix's lines for a recipient: the warnings just before it, then its status line. */
+function golden(rcpt: string, from = 0): string[] {
+  const i = LOG.findIndex((l, n) => n >= from && l.includes(`to=<${rcpt}>`));
+  assert.ok(i >= 0, rcpt);
+  let j = i;
+  while (j > 0 && /postfix\/virtual\[\d+\]: (warning|error): /u.test(LOG[j - 1] ?? '')) j--;
+  return LOG.slice(j, i + 1).map((l) => normalize(l).replace(/: [0-9A-F]{10,}: /u, ': ID: '));
+}
+
+function mainCf(vmail: string): string {
+  return `virtual_mailbox_base = ${vmail}
+virtual_mailbox_domains = v.test w.test x.test
+virtual_mailbox_maps = inline:{ u@v.test=u/Maildir/, m@v.test=mbox, big@v.test=big, low@v.test=low/, bad@v.test=bad/, zero@v.test=zero/, nouid@x.test=nouid/, gid@x.test=gid/, @w.test=catch/ }
+virtual_uid_maps = inline:{ @v.test=${NOBODY}, @w.test=${NOBODY}, gid@x.test=${NOBODY}, low@v.test=5, bad@v.test=abc }
+virtual_gid_maps = inline:{ @v.test=${NOBODY}, @w.test=${NOBODY}, zero@v.test=0 }
+recipient_delimiter = +
+message_size_limit = 3000
+virtual_mailbox_limit = 3000
+`;
+}
+
+function ours(h: AgentHarness, before: number, id: string, vmail: string): string[] {
+  return h
+    .log()
+    .slice(before)
+    .map((l) => normalize(l).replace(`${id}: `, 'ID: ').replaceAll(vmail, '$G/vmail'));
+}
+
+test('virtual delivers, bounces and defers as Postfix 3.7 virtual(8)', async (t) => {
+  const h0 = await agentHarness(t);
+  const vmail = join(h0.base, 'vmail');
+  const h = await agentHarness(t, mainCf(vmail));
+  mkdirSync(vmail);
+  // The mbox that is nearly full (2900 bytes of x, 70 to a line), as in the recording.
+  const big = join(vmail, 'big');
+  writeFileSync(big, 'x'.repeat(2900).replace(/(.{70})/gu, '$1\n'));
+  if (ROOT_USER) {
+    chmodSync(h0.base, 0o755);
+    chownSync(vmail, NOBODY, NOBODY);
+    chownSync(big, NOBODY, NOBODY);
+  }
+  await h.start('virtual');
+
+  const cases: [rcpt: string, content: string, outcome: string][] = [
+    ['u@v.test', body(MAILDIRS[0]), 'sent'],
+    ['m@v.test', mboxContent(), 'sent'],
+    ['u+tag@v.test', body(MAILDIRS[1]), 'sent'],
+    ['Someone@w.test', body(MAILDIRS[2]), 'sent'],
+    ['UNKNOWN@v.test', 'Subject: unknown\n\nbody\n', 'bounced'],
+    ['nobody+ext@v.test', 'Subject: unknown2\n\nbody\n', 'bounced'],
+    ['big@v.test', 'Subject: big\n\nbody\n', 'bounced'],
+    ['low@v.test', 'Subject: low\n\nbody\n', 'deferred'],
+    ['bad@v.test', 'Subject: bad\n\nbody\n', 'deferred'],
+    ['zero@v.test', 'Subject: zero\n\nbody\n', 'deferred'],
+    ['nouid@x.test', 'Subject: nouid\n\nbody\n', 'deferred'],
+    ['gid@x.test', 'Subject: gid\n\nbody\n', 'deferred'],
+  ];
+  for (const [rcpt, content, outcome] of cases) {
+    await t.test(rcpt, async () => {
+      const before = h.log().length;
+      const m = await h.queue('alice@example.com', [rcpt], content);
+      const reply = await h.deliver('virtual', m);
+      assert.deepEqual(reply.results, [{ offset: m.recipients[0]?.offset, outcome }]);
+      assert.deepEqual(ours(h, before, m.id, vmail), golden(rcpt));
+      assert.deepEqual(await h.todo(m), outcome === 'deferred' ? [rcpt] : []);
+    });
+  }
+
+  // Mailbox contents: byte for byte what Postfix wrote.
+  const maildir = (d: string) => readdirSync(join(vmail, d, 'new')).sort();
+  const uFiles = maildir('u/Maildir');
+  assert.equal(uFiles.length, 2);
+  assert.deepEqual(
+    uFiles.map((f) => readFileSync(join(vmail, 'u/Maildir/new', f), 'latin1')).sort(),
+    [MAILDIRS[0], MAILDIRS[1]].sort(),
+  );
+  const cFiles = maildir('catch');
+  assert.equal(readFileSync(join(vmail, 'catch/new', cFiles[0] as string), 'latin1'), MAILDIRS[2]);
+  const fromLine = /^From alice@example\.com {2}\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\n/u;
+  const mbox = readFileSync(join(vmail, 'mbox'), 'latin1');
+  const want = readFileSync(join(DIR, 'mbox.txt'), 'latin1');
+  assert.match(mbox, fromLine);
+  assert.equal(mbox.replace(fromLine, ''), want.replace(fromLine, ''));
+  // The full mbox is left as it was.
+  assert.equal(statSync(big).size, 2941);
+
+  if (ROOT_USER) {
+    for (const p of [
+      'mbox',
+      'u',
+      'u/Maildir',
+      'u/Maildir/new',
+      'u/Maildir/tmp',
+      'u/Maildir/cur',
+      'catch/new',
+    ]) {
+      const st = statSync(join(vmail, p));
+      assert.deepEqual([p, st.uid, st.gid], [p, NOBODY, NOBODY]);
+      assert.equal(st.mode & 0o777, st.isDirectory() ? 0o700 : 0o600, p);
+    }
+    const f = statSync(join(vmail, 'u/Maildir/new', uFiles[0] as string));
+    assert.deepEqual([f.uid, f.gid, f.mode & 0o777], [NOBODY, NOBODY, 0o600]);
+  }
+
+  // Python's mailbox module reads what we wrote.
+  const py = run('python3', [
+    '-c',
+    `import mailbox,sys
+print([m['Subject'] for m in mailbox.mbox(sys.argv[1])])
+print(sorted(m['Subject'] for m in mailbox.Maildir(sys.argv[2], factory=None)))`,
+    join(vmail, 'mbox'),
+    join(vmail, 'u/Maildir'),
+  ]);
+  assert.equal(py.stdout, "['mbox']\n['ext', 'maildir']\n", py.stderr);
+
+  // Bounce and defer records went to the services.
+  const addr = (svc: string) =>
+    (h.requests.get(svc) ?? []).map((r) => [(r.recipient as { address: string }).address, r.status]);
+  assert.deepEqual(addr('bounce'), [
+    ['UNKNOWN@v.test', '5.1.1'],
+    ['nobody+ext@v.test', '5.1.1'],
+    ['big@v.test', '5.2.2'],
+  ]);
+  assert.deepEqual(
+    addr('defer').map(([a]) => a),
+    ['low@v.test', 'bad@v.test', 'zero@v.test', 'nouid@x.test', 'gid@x.test'],
+  );
+});
+
+/** What the queue file held for the mbox delivery: no From line, separator or >From quoting. */
+function mboxContent(): string {
+  const box = readFileSync(join(DIR, 'mbox.txt'), 'latin1');
+  return body(box.slice(box.indexOf('\n') + 1).replace(/\n$/u, '')).replace(/^>From /gmu, 'From ');
+}
+
+/** What the queue file held: a golden mailbox file without the three delivery headers. */
+function body(file: string | undefined): string {
+  assert.ok(file !== undefined);
+  return file.split('\n').slice(3).join('\n');
+}
+
+for (const [name, spec, goldenFrom] of [
+  ['a table that cannot be opened', (dir: string) => `hash:${dir}/nonexistent`, 'hash:'],
+  ['a tcp table (refused for security sensitive data)', () => 'tcp:127.0.0.1:9', 'tcp:'],
+  ['a socketmap table (refused likewise)', () => 'socketmap:inet:127.0.0.1:9:virtual', 'socketmap:'],
+] as const) {
+  test(`virtual_mailbox_maps with ${name} defers, as Postfix`, async (t) => {
+    const h0 = await agentHarness(t);
+    const h = await agentHarness(
+      t,
+      `virtual_mailbox_base = ${h0.base}\nvirtual_mailbox_maps = ${spec(h0.base)}\nvirtual_uid_maps = static:${NOBODY}\nvirtual_gid_maps = static:${NOBODY}`,
+    );
+    await h.start('virtual');
+    const m = await h.queue('alice@example.com', ['u@v.test']);
+    const reply = await h.deliver('virtual', m);
+    assert.deepEqual(reply.results, [{ offset: m.recipients[0]?.offset, outcome: 'deferred' }]);
+    const from = LOG.findIndex(
+      (l) =>
+        l.includes(`error: ${goldenFrom}`) || (l.includes(`error: open database`) && goldenFrom === 'hash:'),
+    );
+    assert.ok(from >= 0);
+    assert.deepEqual(
+      h.log().map((l) => normalize(l).replace(`${m.id}: `, 'ID: ').replaceAll(h0.base, '$G')),
+      golden('u@v.test', from),
+    );
+    assert.deepEqual(await h.todo(m), ['u@v.test']);
+  });
+}
+
+test('virtual_mailbox_limit below message_size_limit stops the agent with Postfix fatal', async (t) => {
+  const h0 = await agentHarness(t);
+  const h = await agentHarness(
+    t,
+    `virtual_mailbox_base = ${h0.base}\nvirtual_mailbox_limit = 2600\nmessage_size_limit = 3000`,
+  );
+  await assert.rejects(h.start('virtual'), /exited 1/u);
+  assert.match(
+    h.log().join('\n'),
+    /postfix\/virtual\[\d+\]: fatal: configuration error: virtual_mailbox_limit is smaller than message_size_limit/u,
+  );
+});
