@@ -176,7 +176,7 @@ export class Qmgr {
 
   /**
    * Incoming and deferred take turns, one message each, while there is
-   * room. Up to FEED_PARALLEL messages are on their way in at once, so one
+   * room; once the active queue is full, incoming goes first next time. Up to FEED_PARALLEL messages are on their way in at once, so one
    * message's renames and reads do not wait for another's.
    */
   async #feedAll(): Promise<void> {
@@ -188,9 +188,10 @@ export class Qmgr {
         const next = await scan.next();
         if (next === null) continue;
         fed = true;
-        this.#first = (idx + 1) % this.#scans.length;
         if (this.#feeding.has(next.id) || this.#messages.has(next.id)) continue;
         this.#feeding.add(next.id);
+        // Round robin while there is room; a full active queue prefers new mail, as Postfix.
+        this.#first = this.#roomInActive() ? (idx + 1) % this.#scans.length : 0;
         void this.#feed(scan.queue, next.id, next.flags)
           .catch((e: unknown) => msg.warn(`${next.id}: ${why(e)}`))
           .finally(() => {

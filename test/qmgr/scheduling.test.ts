@@ -86,6 +86,44 @@ test('qmgr_message_active_limit: one message in the active queue at a time', asy
   assert.equal(maxMessages, 1);
 });
 
+test('incoming and deferred take turns; a full active queue prefers incoming', async (t) => {
+  const order: string[] = [];
+  const run = async (limit: number) => {
+    const h = await harness(
+      t,
+      `qmgr_message_active_limit = ${limit}\nqmgr_message_recipient_limit = ${limit}`,
+    );
+    const seen: string[] = [];
+    h.agent('local', async (_a, req) => {
+      seen.push(String(req.queue_id));
+      await sleep(20);
+      return 'sent' as const;
+    });
+    const past = Math.floor(Date.now() / 1000) - 60;
+    const d1 = await h.submit('a@example.com', ['x@example.com'], {
+      queue: 'deferred',
+      arrival: { sec: past, usec: 0 },
+    });
+    const d2 = await h.submit('a@example.com', ['y@example.com'], {
+      queue: 'deferred',
+      arrival: { sec: past, usec: 0 },
+    });
+    const i1 = await h.submit('a@example.com', ['z@example.com']);
+    const i2 = await h.submit('a@example.com', ['w@example.com']);
+    await h.startQmgr();
+    await h.waitFor('all four', () => seen.length === 4);
+    const name = new Map([
+      [d1, 'D'],
+      [d2, 'D'],
+      [i1, 'I'],
+      [i2, 'I'],
+    ]);
+    order.push(seen.map((id) => name.get(id)).join(''));
+  };
+  await run(1);
+  assert.deepEqual(order, ['IIDD']);
+});
+
 test('defer_transports: handed to retry ("4.3.2 deferred transport"), delivered after F', async (t) => {
   const h = await harness(t, 'defer_transports = local');
   h.agent('local', () => 'sent');
