@@ -112,6 +112,7 @@ export class AddressMapper {
     if (p === undefined) {
       p = openShared(cfg);
       shared.set(cfg, p);
+      p.catch(() => shared.delete(cfg));
     }
     return new AddressMapper(await p, opts);
   }
@@ -120,7 +121,9 @@ export class AddressMapper {
   static async release(cfg: MainConfig): Promise<void> {
     const p = shared.get(cfg);
     shared.delete(cfg);
-    if (p !== undefined) await (await p).close();
+    // A configuration that failed to open has nothing to close.
+    const s = await p?.catch(() => null);
+    await s?.close();
   }
 
   async envelopeSender(addr: string): Promise<MapResult<string>> {
