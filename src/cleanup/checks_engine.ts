@@ -267,6 +267,7 @@ export class ContentChecks {
         break;
       case 'bcc':
         if (!o.bcc.includes(action.address)) o.bcc.push(action.address);
+        log('bcc', action.address);
         break;
       case 'prepend':
       case 'replace':

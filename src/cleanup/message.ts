@@ -284,7 +284,7 @@ class CleanupMessage {
       recipients: this.#rcpts.map((r) => r.address),
       mapper: this.#mapper,
     });
-    for (const line of this.#rules.received()) await this.#write(line);
+    await this.#writeHeader(this.#rules.received().join('\n'));
     const filter = (this.flags & CLEANUP_FLAG.FILTER) !== 0;
     this.#checks = new ContentChecks(filter ? this.env.checks : withoutHeaderBodyChecks(this.env.checks), {
       header: (cls, text) => this.#out.push({ kind: 'header', cls, text }),
@@ -347,7 +347,7 @@ class CleanupMessage {
       // A discarded message is of no further interest, not even its Message-ID.
       if (outcome.discard !== undefined) break;
       if (o.kind === 'end') {
-        for (const line of rules.primaryEnd()) await this.#write(line);
+        for (const line of rules.primaryEnd()) await this.#writeHeader(line);
         if (rules.hopsExceeded && !(this.#errs & CLEANUP_STAT.HOPS)) {
           this.#errs |= CLEANUP_STAT.HOPS;
           msg.warn(`${this.queueId}: message rejected: hopcount exceeded`);
@@ -355,7 +355,7 @@ class CleanupMessage {
       } else if (o.kind === 'header') {
         const r = o.cls === 'primary' ? await rules.header(o.text) : { ok: true as const, text: o.text };
         if (!r.ok) this.#mapFailed(r);
-        else if (r.text !== null) await this.#write(r.text);
+        else if (r.text !== null) await this.#writeHeader(r.text);
       } else if (!this.#rejected(outcome)) {
         await this.#write(o.text);
       }
@@ -407,6 +407,14 @@ class CleanupMessage {
   #defer(text: string): void {
     if (!(this.#errs & CLEANUP_STAT.DEFER)) msg.warn(`${this.queueId}: ${text}`);
     this.#errs |= CLEANUP_STAT.DEFER;
+  }
+
+  /**
+   * A header as stored: cut at header_size_limit bytes, as Postfix's cleanup
+   * stores it (the lookup keys of header_checks are not cut inside a line).
+   */
+  async #writeHeader(text: string): Promise<void> {
+    await this.#write(text.slice(0, this.env.checks.limits.headerSizeLimit));
   }
 
   async #write(line: string): Promise<void> {

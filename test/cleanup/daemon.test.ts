@@ -303,3 +303,82 @@ test('a client that sends garbage or leaves early: warned, no file left, next cl
     new RegExp(`warning: ${c.queueId}: unexpected EOF from client -- message not accepted`),
   );
 });
+
+test('FILTER, BCC, header_size_limit, MIME nesting, hop count with Delivered-To: as Postfix (daemon4)', async (t) => {
+  const dir = (await import('../harness/index.js')).tempDir(t, 'postroom-checks4-');
+  writeFileSync(
+    join(dir, 'header_checks'),
+    '/^Subject: filter me/ FILTER smtp:[filter.example.com]:10025\n/^Subject: bcc me/ BCC spy@example.com\n',
+  );
+  const { fx, cfg } = await setup(
+    t,
+    `header_checks = regexp:${dir}/header_checks\nheader_size_limit = 100\nmime_nesting_limit = 1\nhopcount_limit = 3`,
+  );
+  const noReceived = (s: string) => s.replace(/^Received: [^\n]*\n\t[^\n]*\n/, '');
+  const cases: [string, string][] = [
+    ['filter me', 'Subject: filter me\n\nbody\n'],
+    ['bcc me', 'Subject: bcc me\n\nbody\n'],
+    [
+      'long',
+      `Subject: long\nX-Long: ${'a'.repeat(78)}\n ${'b'.repeat(55)}\n ${'c'.repeat(20)}\nX-After: yes\n\nbody\n`,
+    ],
+    [
+      'nest',
+      'Subject: nest\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="a"\n\n--a\nContent-Type: multipart/mixed; boundary="b"\n\n--b\n\nx\n--b--\n--a--\n',
+    ],
+    ['dt3', 'Delivered-To: a\nDelivered-To: b\nDelivered-To: c\nReceived: x\nSubject: dt3\n\nbody\n'],
+  ];
+  for (const [subject, content] of cases) {
+    const r = await submit(cfg, { content });
+    assert.equal(r.status, 0, `${subject}: ${r.reason}`);
+    const path = (await fx.waitFiles('incoming', 1)).find((p) => basename(p) === r.queueId);
+    assert.ok(path, subject);
+    const back = await readQueueFile(path);
+    const g = goldenBySubject('daemon4', subject);
+    const ours = normalizeContent(back.content, r.queueId);
+    assert.equal(noReceived(ours), noReceived(g.content), subject);
+    // Our Received: is cut at header_size_limit just as Postfix's was.
+    assert.equal(ours.split('\n')[1]?.length, g.content.split('\n')[1]?.length, subject);
+    if (subject === 'filter me')
+      assert.equal(back.file.attributes.content_filter, 'smtp:[filter.example.com]:10025');
+    if (subject === 'bcc me') {
+      assert.deepEqual(
+        back.file.recipients.map((x) => [x.address, x.orig, x.dsnNotify ?? 0]),
+        [
+          ['bob@example.com', 'bob@example.com', 0],
+          ['spy@example.com', 'spy@example.com', 1],
+        ],
+      );
+    }
+    await fx.waitLog(new RegExp(`${r.queueId}: message-id=`));
+    if (subject === 'filter me' || subject === 'bcc me') {
+      const gold = readFileSync(join(GOLDEN, 'cleanup/daemon4/maillog.txt'), 'utf8')
+        .split('\n')
+        .find((l) => l.includes(`header Subject: ${subject}`)) as string;
+      const gid = /: ([0-9A-F]+): /.exec(gold)?.[1] as string;
+      const line = ourLog(fx, r.queueId).find((l) => l.includes(`header Subject: ${subject}`));
+      assert.deepEqual([line], normalizeLog(gold, [gid]), subject);
+    }
+  }
+  const r3 = await submit(cfg, { content: 'Received: x\nReceived: y\nReceived: z\nSubject: r3\n\nbody\n' });
+  assert.equal(r3.status, CLEANUP_STAT.HOPS);
+});
+
+test('MIME nested deeper than mime_nesting_limit is queued, strict options on, as Postfix (nesting golden)', async (t) => {
+  const { fx, cfg } = await setup(
+    t,
+    'mime_nesting_limit = 1\nstrict_8bitmime = yes\nstrict_mime_encoding_domain = yes',
+  );
+  const gold = readFileSync(join(GOLDEN, 'cleanup/nesting/maillog.txt'), 'utf8');
+  assert.doesNotMatch(gold, /reject/);
+  const n3 =
+    'Subject: n3\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="a"\n\n--a\nContent-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: multipart/mixed; boundary="c"\n\n--c\n\nx\n--c--\n--b--\n--a--\n';
+  const r2 =
+    'Subject: r2\nMIME-Version: 1.0\nContent-Type: message/rfc822\n\nSubject: in1\nContent-Type: message/rfc822\n\nSubject: in2\n\nx\n';
+  for (const content of [n3, r2]) {
+    const r = await submit(cfg, { content });
+    assert.equal(r.status, 0, r.reason);
+  }
+  assert.equal((await fx.waitFiles('incoming', 2)).length, 2);
+  assert.doesNotMatch(fx.log(), /reject/);
+});
