@@ -126,7 +126,10 @@ async function lookup(dicts: readonly Dict[], key: string, partial: boolean): Pr
     if (partial && isPatternDict(d)) continue;
     const r = await d.lookup(key);
     if (r.kind === 'found') return { kind: 'found', value: r.value, extension: null };
-    if (r.kind === 'retry') return { kind: 'retry' };
+    if (r.kind === 'retry') {
+      msg.warn(`${d.type}:${d.name} lookup error for "${key}"`);
+      return { kind: 'retry' };
+    }
   }
   return { kind: 'notfound' };
 }

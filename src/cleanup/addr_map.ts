@@ -310,9 +310,10 @@ async function openShared(cfg: MainConfig): Promise<Shared> {
           if (!(e instanceof DictOpenError)) throw e;
           // As Postfix's surrogate table: every lookup fails, mail waits.
           msg.warn(`${spec} is unavailable. ${e.message}`);
+          const colon = spec.indexOf(':');
           return {
-            type: 'surrogate',
-            name: spec,
+            type: spec.slice(0, colon),
+            name: spec.slice(colon + 1),
             lookup: async () => retry(e.message),
             close: async () => {},
           };

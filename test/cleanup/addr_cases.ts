@@ -315,6 +315,13 @@ export const CONFIGS: readonly Config[] = [
     deferred: 1,
   },
   {
+    name: 'fail-open',
+    mainCf: [...BASE, 'canonical_maps = texthash:/nonexistent/canonical'],
+    tables: {},
+    cases: one('canonical_maps cannot be opened', 's@example.org', ['r@example.org']),
+    deferred: 1,
+  },
+  {
     name: 'fail-virtual',
     mainCf: [...BASE, 'virtual_alias_maps = fail:virtual'],
     tables: {},
