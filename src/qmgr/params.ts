@@ -20,8 +20,6 @@ export interface QmgrParams {
   readonly queueRunDelay: number;
   readonly maxQueueLifetime: number;
   readonly bounceQueueLifetime: number;
-  /** Seconds; 0 = no delay warnings. */
-  readonly delayWarningTime: number;
   readonly activeLimit: number;
   readonly recipientLimit: number;
   readonly initialConcurrency: number;
@@ -62,7 +60,6 @@ export function qmgrParams(cfg: MainConfig): QmgrParams {
     queueRunDelay: cfg.time('queue_run_delay', 's', 1),
     maxQueueLifetime,
     bounceQueueLifetime,
-    delayWarningTime: cfg.time('delay_warning_time', 'h', 0),
     activeLimit,
     recipientLimit,
     initialConcurrency: cfg.int('initial_destination_concurrency', 1),

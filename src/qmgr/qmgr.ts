@@ -236,11 +236,6 @@ export class Qmgr {
     const env = file.envelope;
     msg.info(queueActiveLine(id, env.sender, file.contentLength, file.size.rcptCount));
     await removeQueueFile(this.layout, 'defer', id).catch(() => false);
-    let warnTime = file.warnTime;
-    if (queue === 'incoming' && warnTime === 0 && this.params.delayWarningTime > 0) {
-      warnTime = env.arrival.sec + this.params.delayWarningTime;
-      await file.setWarnTime(warnTime);
-    }
     const m = new ActiveMessage(
       id,
       env.sender,
@@ -249,7 +244,7 @@ export class Qmgr {
       env.attributes ?? {},
       env.dsnEnvid,
       env.dsnRet,
-      warnTime,
+      file.warnTime,
       activeAt,
       flags,
     );

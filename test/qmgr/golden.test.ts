@@ -3,39 +3,41 @@
  * test/golden/qmgr/record.sh from a private Postfix instance: a local
  * delivery, a defer_transports message and one for a transport master.cf
  * does not have, both expiring at once (maximal_queue_lifetime = 0).
- * Ours runs the same main.cf with fake agents (local delivers, retry
- * defers with its nexthop, as error(8) does); the lines qmgr writes must
- * be Postfix's, message by message, once times, pids, queue IDs and sizes
- * are taken out.
+ * Ours runs the same main.cf with a fake local agent and our error(8)
+ * serving retry; the lines qmgr and error write must be Postfix's,
+ * message by message, once times, pids, queue IDs, sizes and delays are
+ * taken out.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { GOLDEN } from '../harness/index.js';
+import { GOLDEN, ROOT } from '../harness/index.js';
 import { harness } from './fixture.js';
 
-const QMGR = /^\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ postfix\/qmgr\[\d+\]: (.*)$/;
+const LINE = /^\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ (postfix\/(?:qmgr|error))\[\d+\]: (.*)$/;
 
-/** qmgr's lines, queue IDs numbered in order of first appearance among `ids`, sizes out. */
+/** qmgr's and error's lines, queue IDs numbered as in `ids`, sizes and delays out. */
 function normalize(lines: readonly string[], ids: readonly string[]): string[] {
   const out: string[] = [];
   for (const l of lines) {
-    const m = QMGR.exec(l);
+    const m = LINE.exec(l);
     if (!m) continue;
-    let text = m[1] as string;
+    let text = m[2] as string;
     const id = /^(\w+): /.exec(text)?.[1];
     if (id !== undefined) {
       const n = ids.indexOf(id);
       if (n < 0) continue; // a notice the real bounce service queued
       text = `M${n + 1}${text.slice(id.length)}`;
     }
-    out.push(text.replace(/size=\d+/, 'size=N'));
+    text = text.replace(/size=\d+/, 'size=N').replace(/delay=[\d.]+, delays=[\d./]+/, 'delay=D');
+    out.push(`${m[1]}: ${text}`);
   }
   return out;
 }
 
-test('qmgr log lines as Postfix 3.7 writes them (delivered, deferred transport, no such transport, expired)', async (t) => {
+test('qmgr and retry log lines as Postfix 3.7 writes them (delivered, deferred transport, no such transport, expired)', async (t) => {
   const theirs = readFileSync(join(GOLDEN, 'qmgr/maillog.txt'), 'utf8').split('\n');
   const theirIds = theirs.flatMap((l) => /postfix\/pickup\[\d+\]: (\w+): uid=/.exec(l)?.[1] ?? []);
   assert.equal(theirIds.length, 3);
@@ -52,7 +54,14 @@ test('qmgr log lines as Postfix 3.7 writes them (delivered, deferred transport, 
     'slow unix - - n - - smtp\n',
   );
   h.agent('local', () => 'sent');
-  h.agent('retry', () => 'defer');
+  const retry = spawn(process.execPath, [join(ROOT, 'dist/src/error/main.js'), '-n', 'retry', '-t', 'unix'], {
+    env: { ...process.env, MAIL_CONFIG: h.config },
+    stdio: 'ignore',
+  });
+  t.after(() => {
+    if (retry.exitCode === null) retry.kill('SIGKILL');
+  });
+  await h.waitFor('retry socket', () => existsSync(join(h.queueDir, 'private', 'retry')));
   await h.startQmgr();
   const ids: string[] = [];
   for (const rcpt of ['nobody@mx.example.com', 'u@deferme.test', 'u@nowhere.test']) {

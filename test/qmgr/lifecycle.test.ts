@@ -140,30 +140,32 @@ test('bounce_queue_lifetime applies to the null sender only', async (t) => {
   assert.ok(!log.some((l) => l.includes(`${normal}: from=<alice@example.com>, status=expired`)));
 });
 
-test('delay_warning_time: W set on first activation, warning sent when due, then cleared', async (t) => {
-  const h = await harness(t, 'delay_warning_time = 1h\nminimal_backoff_time = 100s');
+test('delay warning: sent when W (set by cleanup) has come, then W cleared; not before', async (t) => {
+  const h = await harness(t, 'minimal_backoff_time = 100s');
   h.agent('local', () => 'defer');
   await h.startQmgr();
   const now = Math.floor(Date.now() / 1000);
-  const fresh = await h.submit('alice@example.com', ['bob@example.com']);
-  const old = await h.submit('alice@example.com', ['bob@example.com'], {
-    arrival: { sec: now - 7200, usec: 0 },
-  });
-  const warned = await h.submit('alice@example.com', ['bob@example.com'], { warnTime: now - 5 });
+  const later = await h.submit('alice@example.com', ['bob@example.com'], { warnTime: now + 3600 });
+  const due = await h.submit('alice@example.com', ['bob@example.com'], { warnTime: now - 5 });
+  const none = await h.submit('alice@example.com', ['bob@example.com']);
   await h.trigger('A');
-  for (const id of [fresh, old, warned])
+  for (const id of [later, due, none])
     await h.waitFor(`${id} deferred`, async () => (await h.files('deferred')).includes(id));
   const warnTime = async (id: string) => {
     const r = await openQueueFile(queueFilePath(h.layout, 'deferred', id));
     assert.ok(r.ok);
-    const w = [r.file.warnTime, r.file.envelope.arrival.sec];
+    const w = r.file.warnTime;
     await r.file.close();
     return w;
   };
-  const [w, arrived] = await warnTime(fresh);
-  assert.equal(w, (arrived as number) + 3600, 'W = arrival + delay_warning_time');
-  assert.equal((await warnTime(old))[0], 0, 'warning sent and cleared');
-  assert.equal((await warnTime(warned))[0], 0, 'warning sent and cleared');
-  const warns = (h.requests.get('defer') ?? []).filter((r) => r.request === 'warn').map((r) => r.queue_id);
-  assert.deepEqual(warns.sort(), [old, warned].sort());
+  assert.equal(await warnTime(later), now + 3600, 'not due: left alone');
+  assert.equal(await warnTime(due), 0, 'warning sent and cleared');
+  assert.equal(await warnTime(none), 0);
+  const warns = (h.requests.get('defer') ?? []).filter((r) => r.request === 'warn');
+  assert.deepEqual(
+    warns.map((r) => r.queue_id),
+    [due],
+  );
+  assert.equal(warns[0]?.queue_name, 'active');
+  assert.equal(warns[0]?.sender, 'alice@example.com');
 });
