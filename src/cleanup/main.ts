@@ -58,6 +58,7 @@ runService({
       checks: await acceptDeepNesting(await loadContentChecks(ctx.cfg)),
       messageSizeLimit: p.message_size_limit as number,
       delayWarning: ctx.cfg.time('delay_warning_time', 'h', 0),
+      ipcTimeoutMs: ctx.cfg.time('ipc_timeout', 's') * 1000,
     };
   },
   connection(sock) {

@@ -42,6 +42,8 @@ export interface CleanupEnv {
   readonly messageSizeLimit: number;
   /** delay_warning_time in seconds (0: no delay warnings). */
   readonly delayWarning: number;
+  /** ipc_timeout in milliseconds: a client silent that long is dropped. */
+  readonly ipcTimeoutMs: number;
 }
 
 class ProtocolError extends Error {}
@@ -52,6 +54,8 @@ const TEMP_BITS = CLEANUP_STAT.DEFER | CLEANUP_STAT.WRITE | CLEANUP_STAT.BAD | C
 /** Serve one client connection: one message. */
 export async function serveMessage(sock: Socket, env: CleanupEnv): Promise<void> {
   sock.on('error', () => {});
+  // A client that stops talking must not hold a temporary queue file forever.
+  sock.setTimeout(env.ipcTimeoutMs, () => sock.destroy());
   const records = readRecords(sock);
   let m: CleanupMessage | undefined;
   try {

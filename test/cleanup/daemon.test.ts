@@ -382,3 +382,40 @@ test('MIME nested deeper than mime_nesting_limit is queued, strict options on, a
   assert.equal((await fx.waitFiles('incoming', 2)).length, 2);
   assert.doesNotMatch(fx.log(), /reject/);
 });
+
+test('qmgr is told "A" after the commit; CLEANUP_FLAG_HOLD goes to hold/ and tells nobody; silent clients are dropped', async (t) => {
+  const { fx, cfg } = await setup(t, 'ipc_timeout = 1s');
+  const { createServer } = await import('node:net');
+  const got: string[] = [];
+  const qmgr = createServer((s) => {
+    let b = '';
+    s.on('data', (d) => {
+      b += d.toString();
+    });
+    s.on('end', () => got.push(b));
+  });
+  await new Promise<void>((r) => qmgr.listen(join(fx.queue, 'public', 'qmgr'), r));
+  t.after(() => qmgr.close());
+  const r = await submit(cfg, { content: 'Subject: a\n\nbody\n' });
+  assert.equal(r.status, 0);
+  const until = Date.now() + 5000;
+  while (got.length === 0 && Date.now() < until) await sleep(10);
+  assert.deepEqual(got, ['A']);
+  assert.deepEqual(readdirSync(join(fx.queue, 'incoming')), [r.queueId]);
+  const h = await submit(cfg, { content: 'Subject: h\n\nbody\n', flags: PICKUP_FLAGS | CLEANUP_FLAG.HOLD });
+  assert.equal(h.status, 0);
+  assert.deepEqual(readdirSync(join(fx.queue, 'hold')), [h.queueId]);
+  await sleep(100);
+  assert.deepEqual(got, ['A']);
+  assert.doesNotMatch(fx.log(), /unable to look up public\/qmgr/);
+  // A client that opens a message and goes silent: dropped after ipc_timeout, its file removed.
+  const c = await CleanupClient.open(cfg, 0);
+  await c.envelope({
+    arrival: { sec: 1, usec: 0 },
+    sender: 'a@example.com',
+    recipients: [{ address: 'b@example.com' }],
+  });
+  await fx.waitLog(new RegExp(`${c.queueId}: unexpected EOF from client`), 5000);
+  assert.deepEqual(readdirSync(join(fx.queue, 'incoming')), [r.queueId]);
+  c.abort();
+});

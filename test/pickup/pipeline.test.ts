@@ -177,3 +177,17 @@ test('address mapping as Postfix: canonical, virtual aliases, bcc, header rewrit
     assert.deepEqual(sorted(back), ['audit@example.com audit@example.com 1', 'carol@mx.example.com carol 0']);
   }
 });
+
+test('receive_override_options = no_header_body_checks reaches cleanup through pickup', async (t) => {
+  const base = (await import('../harness/index.js')).tempDir(t, 'postroom-ro-');
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(join(base, 'hc'), '/^Subject: hold me/ HOLD\n');
+  const { fx } = await submitted(
+    t,
+    `header_checks = regexp:${base}/hc\nreceive_override_options = no_header_body_checks`,
+    ['-f', 'alice@example.com', 'bob@example.com'],
+    'Subject: hold me\n\nbody\n',
+  );
+  assert.deepEqual(readdirSync(join(fx.queue, 'hold')), []);
+  assert.doesNotMatch(fx.log(), /hold: header/);
+});
