@@ -52,14 +52,21 @@ export class DeliveryJob {
 
   /** Record outcomes through these; each logs, writes the per-recipient log and marks done. */
   readonly status = {
-    sent: (r: DeliverRecipient, d: DsnDetail) => this.#note(r, this.recorder.sent(r, d)),
-    bounce: (r: DeliverRecipient, d: DsnDetail) => this.#note(r, this.recorder.bounce(r, d)),
+    sent: (r: DeliverRecipient, d: DsnDetail, o?: { keep?: boolean }) =>
+      this.#note(r, this.recorder.sent(r, d, o)),
+    bounce: (r: DeliverRecipient, d: DsnDetail, o?: { keep?: boolean }) =>
+      this.#note(r, this.recorder.bounce(r, d, o)),
     defer: (r: DeliverRecipient, d: DsnDetail) => this.#note(r, this.recorder.defer(r, d)),
   };
 
   /** The message content, exactly as queued, streamed. */
   content(): AsyncGenerator<Buffer> {
     return this.file.contentBytes();
+  }
+
+  /** An outcome another agent logged and recorded (local(8) passing a recipient to mailbox_transport). */
+  passed(r: DeliverRecipient, o: RecipientOutcome): void {
+    this.#outcomes.set(r.offset, o);
   }
 
   outcome(r: DeliverRecipient): RecipientOutcome | undefined {

@@ -66,7 +66,8 @@ export class RecipientStatus {
     this.#softBounce = cfg.bool('soft_bounce');
   }
 
-  async sent(r: DeliverRecipient, d: DsnDetail): Promise<RecipientOutcome> {
+  /** `keep`: log and record, but leave the recipient to do (local(8): another part of its delivery was deferred). */
+  async sent(r: DeliverRecipient, d: DsnDetail, opts: { keep?: boolean } = {}): Promise<RecipientOutcome> {
     const wantsTrace =
       ((r.dsn_notify ?? 0) & DSN_NOTIFY_SUCCESS) !== 0 || ((this.req.flags ?? 0) & DEL_REQ_FLAG.RECORD) !== 0;
     if (wantsTrace) {
@@ -78,11 +79,11 @@ export class RecipientStatus {
       }
     }
     this.#log(r, d, 'sent');
-    await this.#markDone(r);
+    if (opts.keep !== true) await this.#markDone(r);
     return 'sent';
   }
 
-  async bounce(r: DeliverRecipient, d: DsnDetail): Promise<RecipientOutcome> {
+  async bounce(r: DeliverRecipient, d: DsnDetail, opts: { keep?: boolean } = {}): Promise<RecipientOutcome> {
     if (this.#softBounce) {
       const soft = { ...d, status: `4${d.status.slice(1)}` };
       await this.#appendDefer(r, soft);
@@ -96,7 +97,7 @@ export class RecipientStatus {
       return this.defer(r, { ...d, status: '4.3.0', reason: 'bounce or trace service failure' });
     }
     this.#log(r, d, 'bounced');
-    await this.#markDone(r);
+    if (opts.keep !== true) await this.#markDone(r);
     return 'bounced';
   }
 

@@ -1,0 +1,734 @@
+/*
+ * recipient - what local(8) does for one recipient of a delivery request
+ *
+ * In Postfix's order: a Delivered-To: header naming the recipient bounces
+ * it ("mail forwarding loop for ..."); then alias_maps (the whole local
+ * part, then without its extension), the user's .forward (forward_path),
+ * the mailbox (mailbox_transport(_maps), mailbox_command(_maps),
+ * home_mailbox or mail_spool_directory, Maildir when the name ends in
+ * "/"), and for unknown users fallback_transport(_maps), luser_relay or a
+ * bounce 'unknown user: "name"'.
+ *
+ * One recipient can have several deliveries (an alias to a file, a
+ * command and users); each is logged on its own, as Postfix does. The
+ * recipient is marked done only when none of them was deferred;
+ * otherwise the whole recipient is tried again later (duplicates to files
+ * and commands are possible then, as in Postfix: at least once).
+ * Local alias members are delivered here, as a new recipient address with
+ * the original recipient kept; members of lists with an owner- alias and
+ * addresses from .forward and :include: files are re-submitted
+ * (forward.ts). A duplicate filter keeps one request from delivering
+ * twice to the same mailbox, file, command or address.
+ */
+
+import { constants } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import type { DeliveryJob } from '../global/deliver_agent.js';
+import type { DeliverRecipient, RecipientOutcome } from '../global/deliver_request.js';
+import { msg } from '../global/msg.js';
+import { RpcClient } from '../global/rpc.js';
+import { type Dict, DictOpenError, READ_FLAGS, retry } from '../maps/dict.js';
+import { openDict, splitDictSpec } from '../maps/index.js';
+import { servicePath } from '../master/trigger.js';
+import { strerror } from '../util/strerror.js';
+import { deliverCommand } from './command.js';
+import { filterChars, type LocalAttrs, localExpand } from './expand.js';
+import { Forwarder } from './forward.js';
+import { deliveryHeaders, MailboxError } from './mailbox_copy.js';
+import type { ExpansionType, LocalSettings } from './settings.js';
+import { type Destination, parseFile, parseList } from './tokens.js';
+import { runAs } from './user_ops.js';
+import { lookupUid, lookupUser, type UserAttr } from './users.js';
+
+export interface Sub {
+  readonly rcpt: DeliverRecipient;
+  readonly kind: 'sent' | 'bounce' | 'defer' | 'passed';
+  readonly status: string;
+  readonly reason: string;
+  readonly outcome?: RecipientOutcome;
+}
+
+/** The recipient address taken apart (Postfix's msg_attr). */
+interface Parts {
+  readonly local: string;
+  readonly user: string;
+  readonly extension?: string;
+  readonly domain: string;
+}
+
+interface Ctx {
+  readonly top: DeliverRecipient;
+  readonly rcpt: DeliverRecipient;
+  readonly sender: string;
+  readonly level: number;
+  readonly expType?: ExpansionType;
+  /** Alias names expanded on the way here, for loop detection. */
+  readonly chain: readonly string[];
+  /** The alias being expanded (its members that name it go to the user). */
+  readonly aliasName?: string;
+  /** The user whose .forward is being expanded. */
+  readonly forwardUser?: string;
+  /** Whose rights files and commands get: alias/:include: owner, or the user. */
+  readonly privs?: UserAttr;
+  /** A list with an owner- alias: its members are re-submitted. */
+  readonly ownerForward: boolean;
+}
+
+interface RequestState {
+  readonly job: DeliveryJob;
+  readonly deliveredTo: ReadonlySet<string>;
+  readonly dup: Set<string>;
+  forwarder: Forwarder;
+  subs: Sub[];
+}
+
+const MAX_LEVEL = 100;
+const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
+
+/** Split a local part at the recipient delimiter, as Postfix's split_addr. */
+export function splitExtension(local: string, delimiters: string): { user: string; extension?: string } {
+  if (delimiters === '' || local === 'postmaster' || local === 'mailer-daemon') return { user: local };
+  if (
+    delimiters.includes('-') &&
+    (local.startsWith('owner-') || (local.length > 8 && local.endsWith('-request')))
+  )
+    return { user: local };
+  let i = 0;
+  while (i < local.length && !delimiters.includes(local[i] as string)) i++;
+  if (i >= local.length || i === 0) return { user: local };
+  return { user: local.slice(0, i), extension: local.slice(i + 1) };
+}
+
+export class LocalDelivery {
+  readonly #maps = new Map<string, Promise<Dict[]>>();
+  readonly #clients = new Map<string, RpcClient>();
+
+  constructor(readonly s: LocalSettings) {}
+
+  /** Deliver every recipient of the request and record each outcome. */
+  async deliver(job: DeliveryJob): Promise<void> {
+    const deliveredTo = await readDeliveredTo(job);
+    const st: RequestState = { job, deliveredTo, dup: new Set(), forwarder: new Forwarder(), subs: [] };
+    for (const r of job.req.recipients) {
+      st.subs = [];
+      st.forwarder = new Forwarder();
+      try {
+        await this.#recipient(st, {
+          top: r,
+          rcpt: r,
+          sender: job.req.sender,
+          level: 0,
+          chain: [],
+          ownerForward: false,
+        });
+      } catch (e) {
+        msg.warn(`${job.req.queue_id}: ${r.address}: ${e instanceof Error ? e.message : String(e)}`);
+        st.subs.push({ rcpt: r, kind: 'defer', status: '4.3.0', reason: 'local delivery error' });
+      }
+      for (const f of await st.forwarder.finish(job)) st.subs.push(f);
+      await flush(job, r, st.subs, this.#relay(job));
+    }
+  }
+
+  #relay(job: DeliveryJob): string {
+    return job.ctx.service;
+  }
+
+  #sub(st: RequestState, ctx: Ctx, kind: Sub['kind'], status: string, reason: string): void {
+    st.subs.push({ rcpt: ctx.rcpt, kind, status, reason });
+  }
+
+  async #recipient(st: RequestState, ctx: Ctx): Promise<void> {
+    const addr = ctx.rcpt.address;
+    if (st.deliveredTo.has(addr.toLowerCase()) || ctx.level > MAX_LEVEL) {
+      this.#sub(st, ctx, 'bounce', '5.4.6', `mail forwarding loop for ${addr}`);
+      return;
+    }
+    await this.#switch(st, ctx, parts(addr, this.s.delimiter), false);
+  }
+
+  async #switch(st: RequestState, ctx: Ctx, a: Parts, skipAlias: boolean): Promise<void> {
+    if (!skipAlias) {
+      if (await this.#alias(st, ctx, a.local, a)) return;
+      if (a.extension !== undefined && (await this.#alias(st, ctx, a.user, a))) return;
+    }
+    let user: UserAttr | null;
+    try {
+      user = await lookupUser(a.user);
+    } catch {
+      this.#sub(st, ctx, 'defer', '4.3.0', 'user lookup error');
+      return;
+    }
+    if (user && ctx.forwardUser !== user.name && (await this.#dotForward(st, ctx, a, user))) return;
+    if (await this.#mailbox(st, ctx, a, user)) return;
+    await this.#unknown(st, ctx, a);
+  }
+
+  // --- tables
+
+  async #tables(param: string, specs: readonly string[]): Promise<Dict[]> {
+    let p = this.#maps.get(param);
+    if (p === undefined) {
+      p = Promise.all(
+        specs.map((spec) =>
+          openDict(spec, { ...READ_FLAGS, title: param }).catch((e: unknown): Dict => {
+            if (!(e instanceof DictOpenError)) throw e;
+            msg.warn(`${param}: ${e.message}`);
+            return {
+              type: 'surrogate',
+              name: spec,
+              lookup: async () => retry(e.message),
+              close: async () => {},
+            };
+          }),
+        ),
+      );
+      this.#maps.set(param, p);
+    }
+    return p;
+  }
+
+  /** First answer of a maps parameter: the value, null when not found, 'retry' when a table failed. */
+  async #find(param: string, specs: readonly string[], key: string): Promise<string | null | 'retry'> {
+    if (specs.length === 0) return null;
+    for (const d of await this.#tables(param, specs)) {
+      const r = await d.lookup(key);
+      if (r.kind === 'found') return r.value;
+      if (r.kind === 'retry') {
+        msg.warn(`${param} lookup error for "${key}"`);
+        return 'retry';
+      }
+    }
+    return null;
+  }
+
+  // --- aliases
+
+  async #alias(st: RequestState, ctx: Ctx, name: string, a: Parts): Promise<boolean> {
+    if (this.s.aliasMaps.length === 0) return false;
+    let value: string | undefined;
+    let owner: UserAttr | undefined;
+    for (const [i, d] of (await this.#tables('alias_maps', this.s.aliasMaps)).entries()) {
+      const r = await d.lookup(name);
+      if (r.kind === 'retry') {
+        this.#sub(st, ctx, 'defer', '4.3.0', 'alias database unavailable');
+        return true;
+      }
+      if (r.kind === 'found') {
+        value = r.value;
+        owner = await this.#tableOwner(this.s.aliasMaps[i] as string);
+        break;
+      }
+    }
+    if (value === undefined) return false;
+    let sender = ctx.sender;
+    let ownerForward = ctx.ownerForward;
+    if (!name.startsWith('owner-')) {
+      const o = await this.#find('alias_maps', this.s.aliasMaps, `owner-${name}`);
+      if (o === 'retry') {
+        this.#sub(st, ctx, 'defer', '4.3.0', 'alias database unavailable');
+        return true;
+      }
+      if (o !== null) {
+        sender = this.s.expandOwnerAlias && !o.includes(',') ? o.trim() : `owner-${name}@${this.s.myorigin}`;
+        ownerForward = true;
+      }
+    }
+    const dests = parseList(value);
+    if (dests.length === 0) {
+      this.#sub(st, ctx, 'bounce', '5.3.0', `no recipient in alias lookup result for ${name}`);
+      return true;
+    }
+    const next: Ctx = {
+      ...ctx,
+      sender,
+      ownerForward,
+      expType: 'alias',
+      aliasName: name,
+      chain: [...ctx.chain, name],
+      forwardUser: undefined,
+      ...(owner ? { privs: owner } : {}),
+    };
+    for (const d of dests) await this.#destination(st, next, d, a);
+    return true;
+  }
+
+  /** Whose rights an alias table's deliveries get: its file's owner; root means default_privs. */
+  async #tableOwner(spec: string): Promise<UserAttr | undefined> {
+    const p = splitDictSpec(spec);
+    let uid = 0;
+    if (p?.name.startsWith('/')) {
+      const suffix = { hash: '.db', btree: '.db', lmdb: '.lmdb', cdb: '.cdb' }[p.type] ?? '';
+      const st = await stat(p.name + suffix).catch(() => stat(p.name).catch(() => undefined));
+      uid = st?.uid ?? 0;
+    }
+    if (uid !== 0) return (await lookupUid(uid)) ?? undefined;
+    return (await lookupUser(this.s.defaultPrivs)) ?? undefined;
+  }
+
+  // --- destinations
+
+  async #destination(st: RequestState, ctx: Ctx, d: Destination, a: Parts): Promise<void> {
+    if (d.kind === 'include') return this.#include(st, ctx, d.path, a);
+    if (d.kind === 'command') return this.#commandDest(st, ctx, d.command, a);
+    if (d.kind === 'file') return this.#file(st, ctx, d.path);
+    return this.#address(st, ctx, d.address, d.bypass);
+  }
+
+  #isLocalDomain(domain: string): boolean {
+    const d = domain.toLowerCase();
+    return d === '' || this.s.mydestination.includes(d) || d === this.s.myorigin.toLowerCase();
+  }
+
+  async #address(st: RequestState, ctx: Ctx, address: string, bypass: boolean): Promise<void> {
+    const at = address.lastIndexOf('@');
+    const full = at < 0 ? `${address}@${this.s.myorigin}` : address;
+    const name = (at < 0 ? address : address.slice(0, at)).toLowerCase();
+    const domain = full.slice(full.lastIndexOf('@') + 1);
+    const local = this.#isLocalDomain(domain);
+    const self = local && (name === ctx.aliasName || name === ctx.forwardUser);
+    if (bypass || self) {
+      // The alias (or .forward) names its own user: deliver to that user.
+      const key = `self ${name}@${domain.toLowerCase()}`;
+      if (st.dup.has(key)) return;
+      st.dup.add(key);
+      const next: Ctx = {
+        ...ctx,
+        rcpt: { ...ctx.rcpt, address: `${name}@${domain}`, orig: ctx.rcpt.orig ?? ctx.rcpt.address },
+        level: ctx.level + 1,
+        expType: undefined,
+        forwardUser: name,
+      };
+      if (st.deliveredTo.has(next.rcpt.address.toLowerCase())) {
+        this.#sub(st, next, 'bounce', '5.4.6', `mail forwarding loop for ${next.rcpt.address}`);
+        return;
+      }
+      await this.#switch(st, next, parts(next.rcpt.address, this.s.delimiter), true);
+      return;
+    }
+    if (ctx.expType === 'forward' || ctx.expType === 'include' || ctx.ownerForward || !local) {
+      const orig = ctx.ownerForward ? undefined : (ctx.rcpt.orig ?? ctx.rcpt.address);
+      st.forwarder.add(
+        ctx.rcpt,
+        ctx.sender,
+        {
+          address: full,
+          ...(orig === undefined ? {} : { orig }),
+          ...(ctx.top.dsn_orcpt === undefined ? {} : { dsnOrcpt: ctx.top.dsn_orcpt }),
+          ...(ctx.top.dsn_notify === undefined ? {} : { dsnNotify: ctx.top.dsn_notify }),
+        },
+        this.s.prependDelivered.has('forward'),
+      );
+      return;
+    }
+    if (ctx.chain.includes(name)) {
+      const alias = ctx.aliasName ?? name;
+      msg.warn(`alias database loop for ${alias}`);
+      this.#sub(st, ctx, 'bounce', '5.4.6', `alias database loop for ${alias}`);
+      return;
+    }
+    const key = `rcpt ${full.toLowerCase()}`;
+    if (st.dup.has(key)) return;
+    st.dup.add(key);
+    await this.#recipient(st, {
+      top: ctx.top,
+      rcpt: { ...ctx.rcpt, address: full, orig: ctx.rcpt.orig ?? ctx.rcpt.address },
+      sender: ctx.sender,
+      level: ctx.level + 1,
+      chain: ctx.chain,
+      ownerForward: false,
+    });
+  }
+
+  async #include(st: RequestState, ctx: Ctx, path: string, a: Parts): Promise<void> {
+    if (!path.startsWith('/')) {
+      this.#sub(st, ctx, 'bounce', '5.3.5', `:include:${path} uses a relative path`);
+      return;
+    }
+    const key = `include ${path}`;
+    if (st.dup.has(key)) return;
+    st.dup.add(key);
+    let r: Awaited<ReturnType<typeof runAs>>;
+    try {
+      r = await runAs(ctx.privs, { op: 'read', path, limit: 1 << 20 });
+    } catch (e) {
+      this.#fail(st, ctx, e, `cannot open include file ${path}`);
+      return;
+    }
+    if (r.missing) {
+      this.#sub(st, ctx, 'bounce', '5.3.0', `cannot open include file ${path}: No such file or directory`);
+      return;
+    }
+    if (((r.mode ?? 0) & 0o002) !== 0) {
+      this.#sub(st, ctx, 'bounce', '5.3.0', `:include: file ${path} is world writable`);
+      return;
+    }
+    const owner = r.uid !== undefined && r.uid !== 0 ? await lookupUid(r.uid) : null;
+    const next: Ctx = { ...ctx, expType: 'include', ...(owner ? { privs: owner } : {}) };
+    for (const d of parseFile(r.text ?? '', this.s.lineLimit)) await this.#destination(st, next, d, a);
+  }
+
+  #fail(st: RequestState, ctx: Ctx, e: unknown, what: string): void {
+    if (e instanceof MailboxError) this.#sub(st, ctx, e.permanent ? 'bounce' : 'defer', e.status, e.message);
+    else this.#sub(st, ctx, 'defer', '4.3.0', `${what}: ${strerror(e)}`);
+  }
+
+  #headers(ctx: Ctx, kind: 'file' | 'command'): string {
+    return deliveryHeaders({
+      returnPath: ctx.sender,
+      ...(this.s.originalRecipient ? { originalRecipient: ctx.rcpt.orig ?? ctx.rcpt.address } : {}),
+      ...(this.s.prependDelivered.has(kind) ? { deliveredTo: ctx.rcpt.address } : {}),
+    });
+  }
+
+  /** The uid/gid to switch to for a delivery with `u`'s rights (none when not root). */
+  async #privs(u: UserAttr | undefined, forCommand: boolean): Promise<UserAttr | undefined> {
+    if (!isRoot()) return undefined;
+    if (u === undefined || (forCommand && u.uid === 0))
+      return (await lookupUser(this.s.defaultPrivs)) ?? undefined;
+    return u;
+  }
+
+  async #file(st: RequestState, ctx: Ctx, path: string): Promise<void> {
+    if (ctx.expType !== undefined && !this.s.allowFiles.has(ctx.expType)) {
+      this.#sub(st, ctx, 'bounce', '5.7.1', 'mail to file is restricted');
+      return;
+    }
+    const key = `file ${path}`;
+    if (st.dup.has(key)) return;
+    st.dup.add(key);
+    const privs = await this.#privs(ctx.privs, false);
+    const prefix = this.#headers(ctx, 'file');
+    const { lock, retry: lockRetry, sizeLimit } = this.s.mailbox;
+    try {
+      if (path.endsWith('/')) {
+        await runAs(privs, { op: 'maildir', dir: path, prefix, sizeLimit }, st.job.content());
+        this.#sub(st, ctx, 'sent', '2.0.0', 'delivered to maildir');
+      } else {
+        await runAs(
+          privs,
+          { op: 'mbox', path, sender: ctx.sender, prefix, lock, retry: lockRetry, sizeLimit },
+          st.job.content(),
+        );
+        this.#sub(st, ctx, 'sent', '2.0.0', `delivered to file: ${path}`);
+      }
+    } catch (e) {
+      const me = e instanceof MailboxError ? e : new MailboxError('4.3.0', strerror(e));
+      const text = path.endsWith('/')
+        ? `maildir delivery failed: ${me.message}`
+        : `cannot append message to file ${path}: ${me.message}`;
+      this.#sub(st, ctx, me.permanent ? 'bounce' : 'defer', me.status, text);
+    }
+  }
+
+  #attrs(ctx: Ctx, a: Parts, u: UserAttr | undefined): LocalAttrs {
+    return {
+      user: a.user,
+      ...(u ? { home: u.home, shell: u.shell } : {}),
+      recipient: ctx.rcpt.address,
+      ...(a.extension === undefined ? {} : { extension: a.extension }),
+      domain: a.domain,
+      local: a.local,
+      recipient_delimiter: this.s.delimiter,
+    };
+  }
+
+  async #commandDest(st: RequestState, ctx: Ctx, command: string, a: Parts): Promise<void> {
+    if (ctx.expType !== undefined && !this.s.allowCommands.has(ctx.expType)) {
+      this.#sub(st, ctx, 'bounce', '5.7.1', 'mail to command is restricted');
+      return;
+    }
+    const key = `command ${command}`;
+    if (st.dup.has(key)) return;
+    st.dup.add(key);
+    await this.#runCommand(st, ctx, command, a, ctx.privs);
+  }
+
+  async #runCommand(
+    st: RequestState,
+    ctx: Ctx,
+    command: string,
+    a: Parts,
+    u: UserAttr | undefined,
+  ): Promise<void> {
+    const attrs = this.#attrs(ctx, a, u);
+    let cwd = this.s.queueDirectory;
+    if (this.s.execDir !== '') {
+      const dir = localExpand(this.s.cfg, this.s.execDir, attrs, this.s.execDirFilter);
+      if (dir === undefined) {
+        this.#sub(st, ctx, 'defer', '4.3.5', 'bad command_execution_directory syntax');
+        return;
+      }
+      if (dir !== '') cwd = dir;
+    }
+    const r = await deliverCommand({
+      command,
+      shell: this.s.commandShell,
+      env: this.#environment(st, ctx, a, u),
+      cwd,
+      privs: await this.#privs(u, true),
+      timeLimitSec: this.s.commandTimeLimit,
+      sender: ctx.sender,
+      prefix: this.#headers(ctx, 'command'),
+      content: st.job.content(),
+    });
+    this.#sub(st, ctx, r.kind, r.status, r.reason);
+  }
+
+  #environment(st: RequestState, ctx: Ctx, a: Parts, u: UserAttr | undefined): Record<string, string> {
+    const env: Record<string, string> = { PATH: '/usr/bin:/bin' };
+    for (const name of this.s.exportEnvironment) {
+      const v = process.env[name];
+      if (v !== undefined) env[name] = v;
+    }
+    const f = (v: string) => filterChars(v, this.s.commandFilter);
+    const set = (k: string, v: string | undefined) => {
+      if (v !== undefined) env[k] = f(v);
+    };
+    set('HOME', u?.home);
+    set('SHELL', u?.shell);
+    set('USER', a.user);
+    set('LOGNAME', a.user);
+    set('EXTENSION', a.extension);
+    set('DOMAIN', a.domain);
+    set('LOCAL', a.local);
+    set('RECIPIENT', ctx.rcpt.address);
+    set('SENDER', ctx.sender);
+    set('ORIGINAL_RECIPIENT', ctx.top.orig ?? ctx.top.address);
+    const at = st.job.req.attributes;
+    set('CLIENT_HOSTNAME', at.client_name);
+    set('CLIENT_ADDRESS', at.client_address);
+    set('CLIENT_HELO', at.helo_name);
+    set('CLIENT_PROTOCOL', at.protocol_name);
+    set('SASL_METHOD', at.sasl_method);
+    set('SASL_USERNAME', at.sasl_username);
+    set('SASL_SENDER', at.sasl_sender);
+    return env;
+  }
+
+  // --- .forward
+
+  async #dotForward(st: RequestState, ctx: Ctx, a: Parts, user: UserAttr): Promise<boolean> {
+    const key = `forward ${user.name}`;
+    if (st.dup.has(key)) return false;
+    const attrs = this.#attrs(ctx, a, user);
+    for (const item of this.s.forwardPath.split(/[\s,]+/u).filter((x) => x !== '')) {
+      const path = localExpand(this.s.cfg, item, attrs, this.s.forwardFilter);
+      if (path === undefined || path === '') continue;
+      let r: Awaited<ReturnType<typeof runAs>>;
+      try {
+        r = await runAs(await this.#privs(user, false), { op: 'read', path, limit: 1 << 20 });
+      } catch (e) {
+        this.#fail(st, ctx, e, `cannot open file ${path}`);
+        return true;
+      }
+      if (r.missing) continue;
+      if (r.uid !== undefined && r.uid !== user.uid && r.uid !== 0) {
+        msg.warn(`file ${path} has bad owner uid ${r.uid}`);
+        continue;
+      }
+      const dests = parseFile(r.text ?? '', this.s.lineLimit);
+      if (dests.length === 0) return false;
+      st.dup.add(key);
+      const next: Ctx = {
+        ...ctx,
+        expType: 'forward',
+        forwardUser: user.name,
+        aliasName: undefined,
+        privs: user,
+      };
+      for (const d of dests) await this.#destination(st, next, d, a);
+      return true;
+    }
+    return false;
+  }
+
+  // --- mailbox
+
+  async #pass(st: RequestState, ctx: Ctx, channel: string): Promise<void> {
+    const colon = channel.indexOf(':');
+    const transport = colon < 0 ? channel : channel.slice(0, colon);
+    const nexthop = (colon < 0 ? '' : channel.slice(colon + 1)) || st.job.req.nexthop;
+    const path = servicePath(this.s.cfg, 'private', transport);
+    let c = this.#clients.get(path);
+    if (c === undefined) {
+      c = new RpcClient(path, {
+        timeoutMs: this.s.cfg.time('ipc_timeout', 's') * 1000 + this.s.commandTimeLimit * 1000,
+      });
+      this.#clients.set(path, c);
+    }
+    try {
+      const reply = await c.call({ ...st.job.req, transport, nexthop, recipients: [ctx.top] });
+      const res = (reply.results as { offset: number; outcome: RecipientOutcome }[] | undefined)?.find(
+        (x) => x.offset === ctx.top.offset,
+      );
+      if (reply.status !== 0 || res === undefined) throw new Error('no outcome');
+      st.subs.push({ rcpt: ctx.top, kind: 'passed', status: '', reason: '', outcome: res.outcome });
+    } catch {
+      this.#sub(st, ctx, 'defer', '4.3.0', 'mail transport unavailable');
+    }
+  }
+
+  async #mailbox(st: RequestState, ctx: Ctx, a: Parts, user: UserAttr | null): Promise<boolean> {
+    const mt = await this.#find('mailbox_transport_maps', this.s.mailboxTransportMaps, a.user);
+    if (mt === 'retry') {
+      this.#sub(st, ctx, 'defer', '4.3.0', 'mailbox_transport_maps lookup failure');
+      return true;
+    }
+    const transport = mt ?? this.s.mailboxTransport;
+    if (transport !== '') {
+      await this.#pass(st, ctx, transport);
+      return true;
+    }
+    if (user === null) return false;
+    const key = `mailbox ${user.name}`;
+    if (st.dup.has(key)) return true;
+    st.dup.add(key);
+    const mc = await this.#find('mailbox_command_maps', this.s.mailboxCommandMaps, user.name);
+    if (mc === 'retry') {
+      this.#sub(st, ctx, 'defer', '4.3.0', 'mailbox_command_maps lookup failure');
+      return true;
+    }
+    const cmdText = mc ?? this.s.mailboxCommand;
+    if (cmdText !== '') {
+      const cmd = localExpand(this.s.cfg, cmdText, this.#attrs(ctx, a, user), this.s.commandFilter);
+      if (cmd === undefined) {
+        this.#sub(st, ctx, 'defer', '4.3.5', 'bad mailbox_command syntax');
+        return true;
+      }
+      await this.#runCommand(st, { ...ctx, expType: undefined }, cmd, a, user);
+      return true;
+    }
+    await this.#mailboxFile(st, ctx, user);
+    return true;
+  }
+
+  async #mailboxFile(st: RequestState, ctx: Ctx, user: UserAttr): Promise<void> {
+    const spool = this.s.homeMailbox === '';
+    const path = spool
+      ? this.s.mailSpool.endsWith('/')
+        ? `${this.s.mailSpool}${user.name}/`
+        : `${this.s.mailSpool}/${user.name}`
+      : `${user.home}/${this.s.homeMailbox}`;
+    const maildir = path.endsWith('/');
+    const privs = isRoot() && user.uid !== 0 ? user : undefined;
+    const prefix = this.#headers(ctx, 'file');
+    const { lock, retry: lockRetry, sizeLimit } = this.s.mailbox;
+    try {
+      if (maildir) {
+        await runAs(privs, { op: 'maildir', dir: path, prefix, sizeLimit }, st.job.content());
+        this.#sub(st, ctx, 'sent', '2.0.0', 'delivered to maildir');
+        return;
+      }
+      // A spool directory the user may not write to: the mailbox is made
+      // here (as root) for the user, as Postfix does, then written as the user.
+      if (spool && privs) await createForUser(path, privs);
+      await runAs(
+        privs,
+        { op: 'mbox', path, sender: ctx.sender, prefix, lock, retry: lockRetry, sizeLimit },
+        st.job.content(),
+      );
+      this.#sub(st, ctx, 'sent', '2.0.0', 'delivered to mailbox');
+    } catch (e) {
+      const me = e instanceof MailboxError ? e : new MailboxError('4.3.0', strerror(e));
+      const text = maildir
+        ? `maildir delivery failed: ${me.message}`
+        : `cannot update mailbox ${path} for user ${user.name}. ${me.message}`;
+      this.#sub(st, ctx, me.permanent ? 'bounce' : 'defer', me.status, text);
+    }
+  }
+
+  async #unknown(st: RequestState, ctx: Ctx, a: Parts): Promise<void> {
+    const fb = await this.#find('fallback_transport_maps', this.s.fallbackTransportMaps, a.user);
+    if (fb === 'retry') {
+      this.#sub(st, ctx, 'defer', '4.3.0', 'fallback_transport_maps lookup failure');
+      return;
+    }
+    const transport = fb ?? this.s.fallbackTransport;
+    if (transport !== '') {
+      await this.#pass(st, ctx, transport);
+      return;
+    }
+    if (this.s.luserRelay !== '') {
+      const relay = localExpand(
+        this.s.cfg,
+        this.s.luserRelay,
+        this.#attrs(ctx, a, undefined),
+        this.s.forwardFilter,
+      );
+      if (relay !== undefined && relay !== '') {
+        await this.#address(
+          st,
+          { ...ctx, expType: undefined, aliasName: undefined, chain: [...ctx.chain, a.local] },
+          relay,
+          false,
+        );
+        return;
+      }
+    }
+    this.#sub(st, ctx, 'bounce', '5.1.1', `unknown user: "${a.local}"`);
+  }
+
+  close(): void {
+    for (const c of this.#clients.values()) c.close();
+  }
+}
+
+function parts(address: string, delimiter: string): Parts {
+  const at = address.lastIndexOf('@');
+  const local = (at < 0 ? address : address.slice(0, at)).toLowerCase();
+  const domain = at < 0 ? '' : address.slice(at + 1);
+  const sp = splitExtension(local, delimiter);
+  return { local, user: sp.user, ...(sp.extension === undefined ? {} : { extension: sp.extension }), domain };
+}
+
+async function createForUser(path: string, u: UserAttr): Promise<void> {
+  let fh: import('node:fs/promises').FileHandle;
+  try {
+    fh = await open(
+      path,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o600,
+    );
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw new MailboxError('5.2.0', `cannot open file: ${strerror(e)}`);
+  }
+  try {
+    await fh.chown(u.uid, u.gid);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Delivered-To: values in the message header, lower case (loop detection). */
+async function readDeliveredTo(job: DeliveryJob): Promise<Set<string>> {
+  const out = new Set<string>();
+  let text = '';
+  for await (const c of job.content()) {
+    text += c.toString('latin1');
+    if (/(^|\n)\n/u.test(text) || text.length > 1 << 20) break;
+  }
+  const end = text.search(/(^|\n)\n/u);
+  const header = end < 0 ? text : text.slice(0, end + 1);
+  for (const m of header.replace(/\n[ \t]+/gu, ' ').matchAll(/^delivered-to:[ \t]*(.*)$/gimu))
+    out.add((m[1] ?? '').trim().toLowerCase());
+  return out;
+}
+
+/** Record a recipient's deliveries; done only when none was deferred. */
+async function flush(
+  job: DeliveryJob,
+  top: DeliverRecipient,
+  subs: readonly Sub[],
+  relay: string,
+): Promise<void> {
+  const keep = subs.some((s) => s.kind === 'defer');
+  for (const s of subs) if (s.kind === 'passed' && s.outcome) job.passed(top, s.outcome);
+  const d = (s: Sub) => ({ status: s.status, relay, reason: s.reason });
+  for (const s of subs) if (s.kind === 'sent') await job.status.sent(s.rcpt, d(s), { keep });
+  for (const s of subs) if (s.kind === 'bounce') await job.status.bounce(s.rcpt, d(s), { keep });
+  for (const s of subs) if (s.kind === 'defer') await job.status.defer(s.rcpt, d(s));
+  if (subs.length === 0)
+    await job.status.sent(top, { status: '2.0.0', relay, reason: 'delivered to mailbox' });
+}
