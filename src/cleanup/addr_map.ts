@@ -36,10 +36,11 @@ import { type Dict, DictOpenError, READ_FLAGS, retry } from '../maps/dict.js';
 import { openDict } from '../maps/index.js';
 import { DomainList } from '../trivial-rewrite/domain_list.js';
 import { Resolver } from '../trivial-rewrite/resolve.js';
-import { type RewriteParams, rewriteParams, rewriteRequest } from '../trivial-rewrite/rewrite.js';
+import { type RewriteParams, rewriteParams } from '../trivial-rewrite/rewrite.js';
 import { type AddrTables, type FindContext, findAddress, mapAddress } from './addr_find.js';
 import { headerClass, rewriteHeaderValue, type Step } from './addr_header.js';
 import { type Masquerade, masquerade } from './addr_masq.js';
+import { rewriteClnt } from './addr_rewrite.js';
 
 export type MapResult<T> = { ok: true; value: T } | { ok: false; defer: string; stat?: number };
 
@@ -182,7 +183,7 @@ export class AddressMapper {
     const context = this.opts.context;
     const steps: Step[] = [
       async (ext) => {
-        const out = ext === '' ? '' : rewriteRequest(this.s.rw, context, ext);
+        const out = rewriteClnt(this.s.rw, context, ext);
         return { addr: out, changed: out !== ext };
       },
     ];
@@ -235,7 +236,7 @@ export class AddressMapper {
   /** trivial-rewrite on an internal-form address. */
   #rewrite(context: 'local' | 'remote', addr: string): string {
     if (addr === '') return '';
-    return unquote822Local(rewriteRequest(this.s.rw, context, quote822Local(addr)));
+    return unquote822Local(rewriteClnt(this.s.rw, context, quote822Local(addr)));
   }
 
   async #envelopeMaps(clean: string, cls: Cls, own: AddrTables, ownClasses: ReadonlySet<string>) {
@@ -386,7 +387,7 @@ async function openShared(cfg: MainConfig): Promise<Shared> {
       doubleBounceSender: cfg.get('double_bounce_sender'),
       ownerRequestSpecial: cfg.bool('owner_request_special'),
       isLocal: (domain) => resolver.isLocalDomain(domain),
-      rewriteLocal: (ext) => rewriteRequest(rw, 'local', ext),
+      rewriteLocal: (ext) => rewriteClnt(rw, 'local', ext),
     },
     async close() {
       for (const d of opened) await d.close();

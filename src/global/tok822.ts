@@ -29,6 +29,8 @@ export interface Tok {
   readonly text: string;
   /** The tokens of an 'addr' node. */
   readonly children?: Tok[];
+  /** Moved or added inside an address by rewriting: printed without a space after it (Postfix's token owner). */
+  readonly owned?: boolean;
 }
 
 /** A token list that is the content of a parsed address (printed without spaces). */
@@ -216,7 +218,7 @@ const nonOperator = (t: Tok) => t.kind !== 'op' && t.kind !== 'startgrp';
 function spaceAfter(list: readonly Tok[], k: number, spaced: boolean): boolean {
   const t = list[k]!;
   const next = list[k + 1];
-  if (!spaced || next === undefined) return false;
+  if (!spaced || t.owned || next === undefined) return false;
   if (isOp(t, ',') || t.kind === 'startgrp' || isOp(next, '<')) return true;
   return nonOperator(t) && nonOperator(next);
 }

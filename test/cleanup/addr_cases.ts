@@ -380,4 +380,74 @@ export const CONFIGS: readonly Config[] = [
     tables: REMOTE_TABLES,
     cases: REMOTE_CASES,
   },
+  {
+    name: 'fuzz',
+    mainCf: [
+      ...BASE,
+      'myorigin = example.com',
+      'canonical_maps = texthash:$TABLES/canonical',
+      'masquerade_domains = mq.test',
+    ],
+    tables: { canonical: '@example.com @canon.example\nbob@x.org robert@x.org\n' },
+    cases: fuzzCases(6, 30, 20261125),
+  },
 ];
+
+/**
+ * Random address-list headers from a fixed seed: words, specials, quoted
+ * strings, comments, literals and folding, in any order. Many have
+ * unqualified addresses (rewritten), some have none.
+ */
+function fuzzCases(messages: number, headers: number, seed: number): Case[] {
+  let x = seed;
+  const rnd = (n: number) => {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    return Math.floor((x / 2147483648) * n);
+  };
+  const pieces = [
+    'bob',
+    'alice',
+    'a.b',
+    'x.org',
+    'host.mq.test',
+    'Joe',
+    'example.com',
+    'u+ext',
+    '@',
+    '@',
+    '.',
+    ',',
+    ',',
+    ';',
+    ':',
+    '<',
+    '>',
+    '!',
+    '%',
+    '"q s"',
+    '"a\\"b"',
+    '(c)',
+    '(n (e) st)',
+    '[1.2.3.4]',
+    ' ',
+    ' ',
+    '  ',
+    '\n\t',
+    '\n ',
+    '""',
+  ];
+  const names = ['To', 'Cc', 'From', 'Reply-To', 'Sender'];
+  const out: Case[] = [];
+  for (let m = 0; m < messages; m++) {
+    const hs: string[] = [];
+    for (let h = 0; h < headers; h++) {
+      let v = '';
+      const n = 1 + rnd(12);
+      for (let i = 0; i < n; i++) v += pieces[rnd(pieces.length)];
+      // A header line must start with its name and may not end in folding.
+      hs.push(`${names[rnd(names.length)]}: ${v.replace(/\n[ \t]$/, '')}`);
+    }
+    out.push({ name: `fuzz ${m}`, sender: 'f@example.org', recipients: ['r@example.org'], headers: hs });
+  }
+  return out;
+}
