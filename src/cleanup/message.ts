@@ -23,6 +23,7 @@ import type { QueueLayout } from '../global/queue_dirs.js';
 import { type QueueRecipient, REC } from '../global/queue_file.js';
 import { createQueueFile, type QueueFileWriter } from '../global/queue_file_writer.js';
 import { readRecords, type StreamRecord, writeRecord } from '../global/record_stream.js';
+import { decodeBytes, encodeBytes } from '../maps/bytes.js';
 import { sendTrigger, servicePath } from '../master/trigger.js';
 import { bounceToSender } from './bounce.js';
 import { withoutHeaderBodyChecks } from './checks_config.js';
@@ -49,6 +50,8 @@ export interface CleanupEnv {
 class ProtocolError extends Error {}
 
 const LF = 0x0a;
+const NEWLINE = Buffer.from('\n');
+const PERM_BITS = CLEANUP_STAT.SIZE | CLEANUP_STAT.HOPS | CLEANUP_STAT.CONT;
 const TEMP_BITS = CLEANUP_STAT.DEFER | CLEANUP_STAT.WRITE | CLEANUP_STAT.BAD | CLEANUP_STAT.PROXY;
 
 /** Serve one client connection: one message. */
@@ -289,8 +292,12 @@ class CleanupMessage {
       mapper: this.#mapper,
     });
     await this.#writeHeader(this.#rules.received().join('\n'));
+    // Without CLEANUP_FLAG_FILTER (bounce notices, forwarded mail, no_header_body_checks)
+    // nothing is inspected: no tables, and MIME errors reject nothing (Postfix queues a
+    // notice that returns an 8-bit header).
     const filter = (this.flags & CLEANUP_FLAG.FILTER) !== 0;
-    this.#checks = new ContentChecks(filter ? this.env.checks : withoutHeaderBodyChecks(this.env.checks), {
+    const checks = filter ? this.env.checks : { ...withoutHeaderBodyChecks(this.env.checks), reportMask: 0 };
+    this.#checks = new ContentChecks(checks, {
       header: (cls, text) => this.#out.push({ kind: 'header', cls, text }),
       primaryEnd: () => this.#out.push({ kind: 'end' }),
       body: (text) => this.#out.push({ kind: 'body', text }),
@@ -325,7 +332,8 @@ class CleanupMessage {
   }
 
   async #endLine(): Promise<void> {
-    const line = Buffer.concat(this.#line, this.#lineLen).toString('latin1');
+    // Bytes that are not UTF-8 survive as lone surrogates (maps/bytes.ts), as table keys expect.
+    const line = decodeBytes(Buffer.concat(this.#line, this.#lineLen));
     this.#line = [];
     this.#lineLen = 0;
     await this.#checks?.line(line);
@@ -348,8 +356,11 @@ class CleanupMessage {
     const out = this.#out;
     this.#out = [];
     for (const o of out) {
-      // A discarded message is of no further interest, not even its Message-ID.
+      // A discarded message is of no further interest, not even its Message-ID; nor
+      // is a refused one, unless it is to be returned to its sender (as Postfix).
       if (outcome.discard !== undefined) break;
+      if (!(this.flags & CLEANUP_FLAG.BOUNCE) && (outcome.reject !== undefined || this.#errs & PERM_BITS))
+        break;
       if (o.kind === 'end') {
         for (const line of rules.primaryEnd()) await this.#writeHeader(line);
         if (rules.hopsExceeded && !(this.#errs & CLEANUP_STAT.HOPS)) {
@@ -377,7 +388,13 @@ class CleanupMessage {
     for (; this.#events < o.events.length; this.#events++) {
       const ev = o.events[this.#events]!;
       if (ev.context === 'mime-error') {
-        msg.info(`${this.queueId}: reject: mime-error ${ev.line}${this.#logFrom()}`);
+        // Postfix names the offending line: the header or body line just parsed.
+        const where = this.#out.find((x) => x.kind !== 'end' && /[^\x00-\x7f]/.test(x.text)) ?? this.#out[0];
+        const detail =
+          where && where.kind !== 'end'
+            ? `: ${where.text.slice(0, 200).replace(/[\x00-\x1f\x7f]/g, '?')}`
+            : '';
+        msg.info(`${this.queueId}: reject: mime-error ${ev.line}${detail}${this.#logFrom()}`);
         continue;
       }
       const a = this.#attrs;
@@ -387,7 +404,7 @@ class CleanupMessage {
           queueId: this.queueId,
           client,
           sender: this.#sender ?? '',
-          ...(this.#rcpts[0] ? { recipient: this.#rcpts[0].address } : {}),
+          ...(this.#lastRcpt() !== undefined ? { recipient: this.#lastRcpt() as string } : {}),
           ...(a.protocol_name ? { protocol: a.protocol_name } : {}),
           ...(a.helo_name ? { helo: a.helo_name } : {}),
         }),
@@ -395,10 +412,16 @@ class CleanupMessage {
     }
   }
 
+  /** Postfix's check log lines name the last recipient seen so far. */
+  #lastRcpt(): string | undefined {
+    return this.#rcpts.at(-1)?.address;
+  }
+
   #logFrom(): string {
     const a = this.#attrs;
     const client = a.client_name && a.client_address ? `${a.client_name}[${a.client_address}]` : 'local';
-    const to = this.#rcpts[0] ? ` to=<${this.#rcpts[0].address}>` : '';
+    const last = this.#lastRcpt();
+    const to = last !== undefined ? ` to=<${last}>` : '';
     return ` from ${client}; from=<${this.#sender ?? ''}>${to}`;
   }
 
@@ -418,17 +441,23 @@ class CleanupMessage {
    * stores it (the lookup keys of header_checks are not cut inside a line).
    */
   async #writeHeader(text: string): Promise<void> {
-    await this.#write(text.slice(0, this.env.checks.limits.headerSizeLimit));
+    const bytes = encodeBytes(text);
+    const limit = this.env.checks.limits.headerSizeLimit;
+    await this.#writeBytes(bytes.length > limit ? bytes.subarray(0, limit) : bytes);
   }
 
-  async #write(line: string): Promise<void> {
+  async #writeBytes(bytes: Buffer): Promise<void> {
     if (this.#errs & CLEANUP_STAT.WRITE) return;
     try {
-      await this.writer.content(Buffer.from(`${line}\n`, 'latin1'));
+      await this.writer.content(Buffer.concat([bytes, NEWLINE]));
     } catch (e) {
       msg.warn(`${this.queueId}: write queue file: ${(e as Error).message}`);
       this.#errs |= CLEANUP_STAT.WRITE;
     }
+  }
+
+  async #write(line: string): Promise<void> {
+    await this.#writeBytes(encodeBytes(line));
   }
 
   /** E: decide, write the recipients, commit or refuse. */

@@ -419,3 +419,83 @@ test('qmgr is told "A" after the commit; CLEANUP_FLAG_HOLD goes to hold/ and tel
   assert.deepEqual(readdirSync(join(fx.queue, 'incoming')), [r.queueId]);
   c.abort();
 });
+
+test('check log lines: last recipient, SMTP client with proto and helo, MIME error with its line (daemon5)', async (t) => {
+  const dir = (await import('../harness/index.js')).tempDir(t, 'postroom-checks5-');
+  writeFileSync(
+    join(dir, 'hc'),
+    '/^Subject: warn me/ WARN watch this\n/^Subject: reject me/ REJECT no thanks\n',
+  );
+  const { fx, cfg } = await setup(t, `header_checks = regexp:${dir}/hc\nstrict_7bit_headers = yes`);
+  await fx.start('bounce');
+  const gold = readFileSync(join(GOLDEN, 'cleanup/daemon5/maillog.txt'), 'utf8').split('\n');
+  const golden = (re: RegExp) => {
+    const lines = gold.filter((l) => re.test(l) && l.includes('/cleanup['));
+    const id = /: ([0-9A-F]+): /.exec(lines[0] ?? '')?.[1] as string;
+    return {
+      id,
+      lines: normalizeLog(gold.filter((l) => l.includes(`${id}: `) && l.includes('/cleanup[')).join('\n'), [
+        id,
+      ]),
+    };
+  };
+  const norm = (l: string[]) => l.map((x) => x.replace(/delay=\S+, delays=\S+,/, 'D'));
+  const local = { rewrite_context: 'local', origin: 'uid=0', full_name: 'root' };
+  const smtp = {
+    rewrite_context: 'local',
+    client_name: 'localhost',
+    client_address: '127.0.0.1',
+    helo_name: 'client.example.net',
+    protocol_name: 'ESMTP',
+  };
+  const two = await submit(cfg, {
+    rcpts: ['first@example.com', 'second@example.com'],
+    attrs: local,
+    content: 'Subject: warn me\n\nbody\n',
+  });
+  assert.equal(two.status, 0);
+  const g1 = golden(/to=<second@example.com>/);
+  await fx.waitLog(new RegExp(`${two.queueId}: message-id`));
+  assert.deepEqual(ourLog(fx, two.queueId), g1.lines);
+
+  const c = await CleanupClient.open(cfg, PICKUP_FLAGS | CLEANUP_FLAG.BOUNCE);
+  await c.envelope({
+    arrival: { sec: Math.floor(Date.now() / 1000), usec: 0 },
+    sender: 'alice@example.com',
+    recipients: [{ address: 'bob@example.com' }],
+    attributes: local,
+  });
+  await c.content(Buffer.from('Subject: café\n\nbody\n', 'utf8'));
+  const eight = await c.finish();
+  assert.equal(eight.status, 0, fx.log());
+  const g2 = golden(/mime-error/);
+  await fx.waitLog(/sender non-delivery notification/);
+  assert.deepEqual(norm(ourLog(fx, eight.queueId)), norm(g2.lines));
+
+  const w = await submit(cfg, {
+    sender: 's@example.net',
+    rcpts: ['one@example.com'],
+    attrs: smtp,
+    content: 'Subject: warn me\n\nbody\n',
+  });
+  assert.equal(w.status, 0);
+  const g3 = golden(/proto=ESMTP helo=<client.example.net>: watch this/);
+  await fx.waitLog(new RegExp(`${w.queueId}: message-id`));
+  assert.deepEqual(ourLog(fx, w.queueId), g3.lines);
+
+  const rj = await submit(cfg, {
+    sender: 's@example.net',
+    rcpts: ['one@example.com'],
+    attrs: smtp,
+    content: 'Subject: reject me\n\nbody\n',
+  });
+  assert.equal(rj.status, CLEANUP_STAT.CONT);
+  // smtpd's reply was "550 5.7.1 no thanks": the reason is the text after the code.
+  assert.equal(`550 ${rj.reason}`, readFileSync(join(GOLDEN, 'cleanup/daemon5/smtp.txt'), 'utf8').trim());
+  const g4 = golden(/reject: header Subject: reject me/);
+  await sleep(50);
+  assert.deepEqual(
+    ourLog(fx, rj.queueId),
+    g4.lines.filter((l) => !l.includes('message-id')),
+  );
+});

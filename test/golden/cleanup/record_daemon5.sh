@@ -1,0 +1,37 @@
+#!/bin/sh
+# Fifth set: the check log line with two recipients and from an SMTP
+# client (proto, helo), a MIME error reject (8-bit header with
+# strict_7bit_headers) and its bounce. Same private instance as
+# record_daemon.sh. Usage: sh record_daemon5.sh <out>
+set -eu
+OUT=${1:?output dir}
+. "$(dirname "$0")/../mailbox/private_postfix.sh"
+sed -i 's/^qmgr /#qmgr /' "$G/conf/master.cf"
+echo '127.0.0.1:10025 inet n - n - - smtpd' >> "$G/conf/master.cf"
+cat >> "$G/conf/main.cf" <<CF
+header_checks = regexp:$G/conf/header_checks
+strict_7bit_headers = yes
+mynetworks = 127.0.0.0/8
+CF
+printf '/^Subject: warn me/ WARN watch this\n/^Subject: reject me/ REJECT no thanks\n' > "$G/conf/header_checks"
+TZ=UTC timeout 60 unshare -m sh -c "
+  mount --bind $G/conf /etc/postfix && postfix start && sleep 2
+  printf 'Subject: warn me\n\nbody\n' | sendmail -F root -f alice@example.com first@example.com second@example.com
+  sleep 1
+  printf 'Subject: caf\303\251\n\nbody\n' | sendmail -F root -f alice@example.com bob@example.com
+  sleep 1
+  python3 - <<'PY' > $G/smtp.txt
+import smtplib
+s = smtplib.SMTP('127.0.0.1', 10025)
+s.ehlo('client.example.net')
+s.sendmail('s@example.net', ['one@example.com'], 'Subject: warn me\r\n\r\nbody\r\n')
+try:
+    s.sendmail('s@example.net', ['one@example.com'], 'Subject: reject me\r\n\r\nbody\r\n')
+except smtplib.SMTPDataError as e:
+    print(e.smtp_code, e.smtp_error.decode())
+s.quit()
+PY
+  sleep 3; postfix stop; sleep 1"
+mkdir -p "$OUT"
+grep -v 'postfix-script\|master\[' "$G/maillog" > "$OUT/maillog.txt" || true
+cp "$G/smtp.txt" "$OUT/smtp.txt"
