@@ -176,7 +176,8 @@ export class Qmgr {
 
   /**
    * Incoming and deferred take turns, one message each, while there is
-   * room; once the active queue is full, incoming goes first next time. Up to FEED_PARALLEL messages are on their way in at once, so one
+   * room; once the active queue is full, incoming goes first next time.
+   * Up to FEED_PARALLEL messages are on their way in at once, so one
    * message's renames and reads do not wait for another's.
    */
   async #feedAll(): Promise<void> {
@@ -251,6 +252,10 @@ export class Qmgr {
     this.#messages.set(id, m);
     try {
       await this.#assign(m, file);
+    } catch (e) {
+      // Recipients not assigned stay to do: the message is tried again later.
+      msg.warn(`${id}: ${why(e)}`);
+      m.deferred = true;
     } finally {
       await file.close().catch(() => {});
     }

@@ -10,6 +10,7 @@
  *   dfxp  - ignore defer_transports for the messages of this pass (flush)
  */
 
+import { msg } from '../global/msg.js';
 import { type QueueLayout, scanQueue } from '../global/queue_dirs.js';
 
 export interface ScanFlags {
@@ -52,7 +53,12 @@ export class QueueScan {
     this.#ids = [];
     this.#listing = (async () => {
       const ids: string[] = [];
-      for await (const f of scanQueue(this.layout, this.queue)) ids.push(f.id);
+      try {
+        for await (const f of scanQueue(this.layout, this.queue)) ids.push(f.id);
+      } catch (e) {
+        // An unreadable queue directory ends this pass; the next trigger or timer tries again.
+        msg.warn(`scan ${this.queue} queue: ${e instanceof Error ? e.message : String(e)}`);
+      }
       this.#ids = ids;
     })();
   }
