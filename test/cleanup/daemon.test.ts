@@ -499,3 +499,47 @@ test('check log lines: last recipient, SMTP client with proto and helo, MIME err
     g4.lines.filter((l) => !l.includes('message-id')),
   );
 });
+
+test('a remote client (not in local_header_rewrite_clients): nothing added, headers not rewritten, message-id=<> (remote golden)', async (t) => {
+  const { fx, cfg } = await setup(t);
+  const r = await submit(cfg, {
+    sender: 's@example.net',
+    rcpts: ['one@example.com'],
+    attrs: {
+      rewrite_context: 'remote',
+      client_name: 'localhost',
+      client_address: '127.0.0.1',
+      helo_name: 'client.example.net',
+      protocol_name: 'ESMTP',
+    },
+    content: 'Subject: remote\nTo: x\n\nbody\n',
+  });
+  assert.equal(r.status, 0);
+  const back = await readQueueFile((await fx.waitFiles('incoming', 1))[0] as string);
+  assert.equal(normalizeContent(back.content, r.queueId), goldenBySubject('remote', 'remote').content);
+  await fx.waitLog(/message-id=/);
+  const gold = readFileSync(join(GOLDEN, 'cleanup/remote/maillog.txt'), 'utf8');
+  const gid = /: ([0-9A-F]+): message-id/.exec(gold)?.[1] as string;
+  assert.deepEqual(
+    ourLog(fx, r.queueId),
+    normalizeLog(
+      gold
+        .split('\n')
+        .filter((l) => l.includes(`${gid}: `) && l.includes('/cleanup['))
+        .join('\n'),
+      [gid],
+    ),
+  );
+  // always_add_missing_headers = yes adds them for everyone.
+  const { fx: fx2, cfg: cfg2 } = await setup(t, 'always_add_missing_headers = yes');
+  const r2 = await submit(cfg2, {
+    attrs: { rewrite_context: 'remote' },
+    content: 'Subject: remote\nTo: x\n\nbody\n',
+  });
+  assert.equal(r2.status, 0);
+  const back2 = await readQueueFile((await fx2.waitFiles('incoming', 1))[0] as string);
+  assert.match(
+    back2.content,
+    /\nMessage-Id: <\d{14}\.[0-9A-F]+@mx\.example\.com>\nDate: .*\nFrom: alice@example.com\n\n/,
+  );
+});
