@@ -14,6 +14,7 @@
 import { CLEANUP_FLAG, CleanupClient } from '../global/cleanup_client.js';
 import type { DeliveryJob } from '../global/deliver_agent.js';
 import type { DeliverRecipient } from '../global/deliver_request.js';
+import { msg } from '../global/msg.js';
 import type { QueueRecipient } from '../global/queue_file.js';
 
 interface Group {
@@ -62,17 +63,20 @@ export class Forwarder {
 
 async function submit(job: DeliveryJob, g: Group): Promise<ForwardResult> {
   const req = job.req;
-  const fail = (): ForwardResult => ({
-    rcpt: g.from,
-    kind: 'defer',
-    status: '4.3.0',
-    reason: 'unable to forward message',
-  });
+  const fail = (why: string): ForwardResult => {
+    msg.warn(`${req.queue_id}: unable to forward message: ${why}`);
+    return {
+      rcpt: g.from,
+      kind: 'defer',
+      status: '4.3.0',
+      reason: 'unable to forward message',
+    };
+  };
   let c: CleanupClient;
   try {
     c = await CleanupClient.open(job.cfg, CLEANUP_FLAG.MAP_OK);
-  } catch {
-    return fail();
+  } catch (e) {
+    return fail((e as Error).message);
   }
   try {
     await c.envelope({
@@ -86,10 +90,10 @@ async function submit(job: DeliveryJob, g: Group): Promise<ForwardResult> {
     if (g.deliveredTo) await c.content(Buffer.from(`Delivered-To: ${g.from.address}\n`));
     for await (const chunk of job.content()) await c.content(chunk);
     const r = await c.finish();
-    if (r.status !== 0) return fail();
+    if (r.status !== 0) return fail(`cleanup status ${r.status}: ${r.reason}`);
     return { rcpt: g.from, kind: 'sent', status: '2.0.0', reason: `forwarded as ${r.queueId}` };
-  } catch {
+  } catch (e) {
     c.abort();
-    return fail();
+    return fail((e as Error).message);
   }
 }

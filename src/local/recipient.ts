@@ -716,7 +716,7 @@ async function readDeliveredTo(job: DeliveryJob): Promise<Set<string>> {
   return out;
 }
 
-/** Record a recipient's deliveries; done only when none was deferred. */
+/** Record a recipient's deliveries in the order they happened; done only when none was deferred. */
 async function flush(
   job: DeliveryJob,
   top: DeliverRecipient,
@@ -724,11 +724,20 @@ async function flush(
   relay: string,
 ): Promise<void> {
   const keep = subs.some((s) => s.kind === 'defer');
-  for (const s of subs) if (s.kind === 'passed' && s.outcome) job.passed(top, s.outcome);
   const d = (s: Sub) => ({ status: s.status, relay, reason: s.reason });
-  for (const s of subs) if (s.kind === 'sent') await job.status.sent(s.rcpt, d(s), { keep });
-  for (const s of subs) if (s.kind === 'bounce') await job.status.bounce(s.rcpt, d(s), { keep });
-  for (const s of subs) if (s.kind === 'defer') await job.status.defer(s.rcpt, d(s));
+  for (const s of subs) {
+    if (s.kind === 'passed' && s.outcome) job.passed(top, s.outcome);
+    else if (s.kind === 'sent') await job.status.sent(s.rcpt, d(s), { keep });
+    else if (s.kind === 'bounce') await job.status.bounce(s.rcpt, d(s), { keep });
+    else if (s.kind === 'defer') await job.status.defer(s.rcpt, d(s));
+  }
   if (subs.length === 0)
     await job.status.sent(top, { status: '2.0.0', relay, reason: 'delivered to mailbox' });
+  // What qmgr hears is the recipient's state as a whole.
+  const worst = keep
+    ? 'deferred'
+    : subs.some((s) => s.kind === 'bounce' || s.outcome === 'bounced')
+      ? 'bounced'
+      : undefined;
+  if (worst !== undefined && job.outcome(top) !== worst) job.passed(top, worst);
 }
