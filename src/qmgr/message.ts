@@ -39,6 +39,16 @@ export class ActiveMessage {
     return this.arrival.sec * 1_000_000 + this.arrival.usec;
   }
 
+  /**
+   * DEL_REQ_FLAG bits for the delivery requests, from the queue file's
+   * trace_flags attribute (Postfix keeps them under that name: sendmail -v
+   * asks for a delivery record); 0 when absent or malformed.
+   */
+  get traceFlags(): number {
+    const v = this.attributes.trace_flags;
+    return v !== undefined && /^\d{1,9}$/.test(v) ? Number(v) : 0;
+  }
+
   get stats(): MsgStats {
     return { incomingArrival: this.incomingAt, activeArrival: this.activeAt };
   }

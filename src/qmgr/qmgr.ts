@@ -395,6 +395,7 @@ export class Qmgr {
   }
 
   #request(m: ActiveMessage, transport: string, nexthop: string, rcpts: DeliverRecipient[]): DeliverRequest {
+    const flags = m.traceFlags;
     return {
       queue_name: 'active',
       queue_id: m.id,
@@ -408,6 +409,7 @@ export class Qmgr {
       attributes: m.attributes,
       recipients: rcpts,
       stats: { incoming: m.incomingAt, active: m.activeAt },
+      ...(flags === 0 ? {} : { flags }),
     };
   }
 

@@ -9,12 +9,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { ROOT } from '../harness/index.js';
-import { harness } from './fixture.js';
+import { type Harness, harness } from './fixture.js';
 
-test('a real agent: sent, bounced and deferred recipients of one message', async (t) => {
-  const h = await harness(t);
+async function startAgent(t: TestContext, h: Harness): Promise<void> {
   const agent = spawn(
     process.execPath,
     [join(ROOT, 'dist/test/qmgr/fixtures/agent.js'), '-n', 'local', '-t', 'unix'],
@@ -24,6 +23,11 @@ test('a real agent: sent, bounced and deferred recipients of one message', async
     if (agent.exitCode === null) agent.kill('SIGKILL');
   });
   await h.waitFor('agent socket', () => existsSync(join(h.queueDir, 'private', 'local')));
+}
+
+test('a real agent: sent, bounced and deferred recipients of one message', async (t) => {
+  const h = await harness(t);
+  await startAgent(t, h);
   await h.startQmgr();
   const id = await h.submit('alice@example.com', [
     'sent@example.com',
@@ -60,4 +64,20 @@ test('a real agent: sent, bounced and deferred recipients of one message', async
   );
   const second = h.log().filter((l) => l.includes(`${id}: to=<`));
   assert.equal(second.length, 4, second.join('\n'));
+});
+
+test('NOTIFY=SUCCESS: the agent makes a trace record, qmgr asks for the success notice', async (t) => {
+  const h = await harness(t);
+  await startAgent(t, h);
+  await h.startQmgr();
+  const id = await h.submit('alice@example.com', [{ address: 'sent@example.com', dsnNotify: 2 }]);
+  await h.trigger('A');
+  await h.waitFor('removed', () => h.log().some((l) => l.endsWith(`${id}: removed`)));
+  const trace = h.requests.get('trace') ?? [];
+  assert.deepEqual(
+    trace.map((r) => r.request),
+    ['append', 'flush'],
+  );
+  assert.equal(trace[1]?.queue_id, id);
+  assert.equal(trace[1]?.queue_name, 'active');
 });

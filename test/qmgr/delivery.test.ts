@@ -125,3 +125,35 @@ test('a failing bounce flush keeps the message; the retry flushes and removes it
   assert.deepEqual(flushes, [id, id]);
   assert.equal((h.requests.get('local') ?? []).length, 1, 'the bounced recipient is not tried again');
 });
+
+test('request details: DSN fields, attributes and trace_flags pass to the agent', async (t) => {
+  const h = await harness(t);
+  h.agent('local', () => 'sent');
+  await h.startQmgr();
+  const id = await h.submit(
+    'alice@example.com',
+    [
+      {
+        address: 'bob@example.com',
+        orig: 'Bob@Example.COM',
+        dsnOrcpt: 'rfc822;bob@example.com',
+        dsnNotify: 6,
+      },
+    ],
+    { attributes: { trace_flags: '2', client_name: 'client.example', rewrite_context: 'remote' } },
+  );
+  await h.trigger('A');
+  await h.waitFor('removed', () => h.log().some((l) => LINE(id, 'removed$').test(l)));
+  const r = (h.requests.get('local') ?? [])[0] as Record<string, unknown>;
+  assert.equal(r.flags, 2);
+  assert.deepEqual(r.attributes, {
+    trace_flags: '2',
+    client_name: 'client.example',
+    rewrite_context: 'remote',
+  });
+  const rc = (r.recipients as Record<string, unknown>[])[0] ?? {};
+  assert.equal(rc.orig, 'Bob@Example.COM');
+  assert.equal(rc.dsn_orcpt, 'rfc822;bob@example.com');
+  assert.equal(rc.dsn_notify, 6);
+  assert.equal(typeof rc.offset, 'number');
+});

@@ -59,6 +59,7 @@ export interface SubmitOptions {
   readonly warnTime?: number;
   readonly queue?: string;
   readonly body?: string;
+  readonly attributes?: Record<string, string>;
 }
 
 export async function harness(t: TestContext, mainCf = '', masterCf = ''): Promise<Harness> {
@@ -241,6 +242,7 @@ export async function harness(t: TestContext, mainCf = '', masterCf = ''): Promi
         sender,
         recipients: recipients.map((r) => (typeof r === 'string' ? { address: r } : r)),
         ...(opts.warnTime === undefined ? {} : { warnTime: opts.warnTime }),
+        ...(opts.attributes === undefined ? {} : { attributes: opts.attributes }),
       });
       await w.content(Buffer.from(opts.body ?? 'Subject: test\n\nhello\n'));
       return w.commit();
