@@ -12,10 +12,10 @@
  *     appended (append_at_myorigin, origin not empty);
  *   - a domain without "." or [literal] gets ".domain" (append_dot_mydomain);
  *   - one trailing "." goes, not after "." or "@".
- * Printing puts a space after a word followed by another word or "<"
- * (not after tokens that rewriting moved or added), then quotes the local
- * part where needed - so `a<b` comes back as `"a <b"@origin`, exactly as
- * Postfix's trivial-rewrite answers.
+ * Printing puts a space after a word followed by another word, and
+ * after any token followed by "<" (see withOwner for the exception),
+ * then quotes the local part where needed - so `a<b` comes back as
+ * `"a <b"@origin`, exactly as Postfix's trivial-rewrite answers.
  * (src/trivial-rewrite/rewrite.ts answers the same for ordinary
  * addresses; this one follows the token rules for any text.)
  */
@@ -27,9 +27,17 @@ function lastOp(list: readonly Tok[], c: string): number {
   for (let i = list.length - 1; i >= 0; i--) if (op(list[i], c)) return i;
   return -1;
 }
-/** Tokens trivial-rewrite moves or adds belong to the address: no spaces after them. */
-const owned = (list: readonly Tok[]): Tok[] => list.map((t) => ({ ...t, owned: true }));
-const AT: Tok = { kind: 'op', text: '@', owned: true };
+/*
+ * Tokens added at either end take the "owner" of the token they are put
+ * next to (none for the scanned text); only into an empty list do they
+ * come owned, and owned tokens print without a space after them. So
+ * "!a<b" (nothing before the bang) becomes `"a<b"@`, "x!a<b" `"a <b"@x`.
+ */
+const withOwner = (items: readonly Tok[], owned: boolean): Tok[] => items.map((t) => ({ ...t, owned }));
+const ownerOf = (t: Tok | undefined) => (t === undefined ? true : t.owned === true);
+const prepend = (list: Tok[], items: readonly Tok[]) => [...withOwner(items, ownerOf(list[0])), ...list];
+const append = (list: Tok[], items: readonly Tok[]) => [...list, ...withOwner(items, ownerOf(list.at(-1)))];
+const AT: Tok = { kind: 'op', text: '@' };
 
 /** Rewrite external-form text; the answer is external form. The empty address stays empty. */
 export function rewriteClnt(p: RewriteParams, context: 'local' | 'remote', text: string): string {
@@ -48,11 +56,11 @@ export function rewriteClnt(p: RewriteParams, context: 'local' | 'remote', text:
     const bang = t.findIndex((x) => op(x, '!'));
     const pct = lastOp(t, '%');
     if (p.swapBangpath && bang >= 0) {
-      t = [...owned(t.slice(bang + 1)), AT, ...t.slice(0, bang)];
+      t = prepend(prepend(t.slice(0, bang), [AT]), t.slice(bang + 1));
     } else if (p.allowPercentHack && pct >= 0) {
       t = [...t.slice(0, pct), { kind: 'op', text: '@' }, ...t.slice(pct + 1)];
     } else if (p.appendAtMyorigin && origin !== '') {
-      t = [...t, AT, ...owned(tok822Scan(origin))];
+      t = append(append(t, [AT]), tok822Scan(origin));
     }
   }
   const at = lastOp(t, '@');
@@ -63,7 +71,7 @@ export function rewriteClnt(p: RewriteParams, context: 'local' | 'remote', text:
     at !== t.length - 1 &&
     !t.slice(at).some((x) => x.kind === 'domlit' || op(x, '.'))
   ) {
-    t = [...t, { kind: 'op', text: '.', owned: true }, ...owned(tok822Scan(domain))];
+    t = append(append(t, [{ kind: 'op', text: '.' }]), tok822Scan(domain));
   }
   const n = t.length;
   if (op(t[n - 1], '.') && n > 1 && !op(t[n - 2], '.') && !op(t[n - 2], '@')) t = t.slice(0, -1);

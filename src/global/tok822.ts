@@ -310,7 +310,7 @@ function printable(s: string): string {
 
 /**
  * Fold a header whose address list was printed in 'head' mode: addresses
- * are joined on one line while it stays under 70 characters (a tab counts
+ * are joined on one line while it stays under 70 bytes (a tab counts
  * as one); continuation lines start with a tab. `text` starts with the
  * header name.
  */
@@ -319,7 +319,7 @@ export function foldHeader(text: string): string {
   const out: string[] = [lines[0]!];
   for (const line of lines.slice(1)) {
     const cur = out[out.length - 1]!;
-    if (cur.length + 1 + line.length < 70) out[out.length - 1] = `${cur} ${line}`;
+    if (Buffer.byteLength(cur) + 1 + Buffer.byteLength(line) < 70) out[out.length - 1] = `${cur} ${line}`;
     else out.push(line);
   }
   return out.map((l, k) => (k === 0 || l.startsWith(' ') || l.startsWith('\t') ? l : `\t${l}`)).join('\n');

@@ -389,7 +389,27 @@ export const CONFIGS: readonly Config[] = [
       'masquerade_domains = mq.test',
     ],
     tables: { canonical: '@example.com @canon.example\nbob@x.org robert@x.org\n' },
-    cases: fuzzCases(6, 30, 20261125),
+    cases: fuzzCases(12, 40, 20261125),
+  },
+  {
+    name: 'fuzz-options',
+    mainCf: [
+      ...BASE,
+      'append_dot_mydomain = yes',
+      'swap_bangpath = no',
+      'masquerade_domains = example.com',
+      'canonical_maps = texthash:$TABLES/canonical',
+    ],
+    tables: { canonical: '@x.org @y.org\nbob bob@bob.org\n' },
+    cases: fuzzCases(12, 40, 4711),
+  },
+  {
+    name: 'fuzz-remote',
+    smtp: true,
+    context: 'remote',
+    mainCf: [...REMOTE, 'remote_header_rewrite_domain = domain.invalid', 'local_recipient_maps ='],
+    tables: REMOTE_TABLES,
+    cases: fuzzCases(8, 40, 99),
   },
 ];
 
@@ -435,6 +455,16 @@ function fuzzCases(messages: number, headers: number, seed: number): Case[] {
     '\n\t',
     '\n ',
     '""',
+    '\\',
+    '[',
+    ']',
+    '(',
+    ')',
+    '"',
+    'ü',
+    'zz@dom',
+    'x@example.com',
+    'a.very.long.local.part.for.folding',
   ];
   const names = ['To', 'Cc', 'From', 'Reply-To', 'Sender'];
   const out: Case[] = [];
