@@ -8,6 +8,7 @@
 
 import type { MainConfig } from '../global/config.js';
 import { msg } from '../global/msg.js';
+import { listItems } from '../maps/braces.js';
 import { type MailboxSettings, mailboxSettings } from './mailbox_params.js';
 
 export type ExpansionType = 'alias' | 'forward' | 'include';
@@ -62,16 +63,16 @@ export function localSettings(cfg: MainConfig): LocalSettings {
   return {
     cfg,
     mailbox: mailboxSettings(cfg, 'local'),
-    aliasMaps: cfg.list('alias_maps'),
+    aliasMaps: listItems(cfg.get('alias_maps')),
     forwardPath: raw('forward_path'),
     mailSpool: cfg.get('mail_spool_directory'),
     homeMailbox: cfg.get('home_mailbox'),
     mailboxCommand: raw('mailbox_command'),
-    mailboxCommandMaps: cfg.list('mailbox_command_maps'),
+    mailboxCommandMaps: listItems(cfg.get('mailbox_command_maps')),
     mailboxTransport: cfg.get('mailbox_transport'),
-    mailboxTransportMaps: cfg.list('mailbox_transport_maps'),
+    mailboxTransportMaps: listItems(cfg.get('mailbox_transport_maps')),
     fallbackTransport: cfg.get('fallback_transport'),
-    fallbackTransportMaps: cfg.list('fallback_transport_maps'),
+    fallbackTransportMaps: listItems(cfg.get('fallback_transport_maps')),
     luserRelay: raw('luser_relay'),
     delimiter: cfg.get('recipient_delimiter'),
     allowCommands: classes(cfg, 'allow_mail_to_commands', ['alias', 'forward', 'include']),

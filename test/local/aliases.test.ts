@@ -17,7 +17,6 @@ async function setup(t: import('node:test').TestContext): Promise<LocalTest | nu
     writeFileSync(join(q.base, 'fwd', 'prtest2.forward'), 'prtest1\n');
     chownSync(join(q.base, 'fwd', 'prtest2.forward'), u2.uid, u2.gid);
     const maps = aliases(
-      t,
       q,
       [
         'list: prtest1, prtest2',

@@ -85,7 +85,7 @@ function fakeCleanup(path: string, got: Resubmitted[]): Server {
 }
 
 /** Build an aliases file with our postalias (hash:), owned by root. */
-export function aliases(t: TestContext, q: TestQueue, text: string): string {
+export function aliases(q: TestQueue, text: string): string {
   const file = join(q.base, 'aliases');
   writeFileSync(file, text);
   const r = ours('postalias', ['-c', q.configDir, `hash:${file}`]);
