@@ -1,0 +1,244 @@
+/*
+ * master_proc - one master.cf service at run time: listeners, its process,
+ * wakeups and throttling
+ *
+ * One process serves a service (the process limit is the number of
+ * connections it serves at once, see docs/daemons.md). Master keeps its
+ * listeners open for the whole life of the service: a connection master
+ * accepts itself starts the process when none runs (on demand) and is
+ * handed over with {type:'connection'} once the process says it is ready;
+ * the process also gets every listener ({type:'listen'}) and accepts on
+ * it directly from then on.
+ *
+ * A process that exits 0 is done; any other end is logged as Postfix logs
+ * it and, when the process died before it was ready to serve ("bad command
+ * startup"), the service is throttled: no new process for
+ * $service_throttle_time, connections wait (paused) until then.
+ * A wakeup service gets the trigger "W" every `wakeup` seconds, the first
+ * one at start-up; with "?" only once it has been used.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { Server, Socket } from 'node:net';
+import { constants } from 'node:os';
+import { msg } from '../global/msg.js';
+import { addrText, openListener } from './master_listen.js';
+import type { ServiceDef } from './master_services.js';
+import { triggerPath } from './trigger.js';
+
+export interface ProcEnv {
+  readonly configDir: string;
+  /** uid/gid for unprivileged services (root only). */
+  readonly mailOwner: { uid: number; gid: number } | null;
+  readonly throttleMs: number;
+}
+
+/** Connections kept waiting for a throttled or starting service; more are refused. */
+const MAX_PENDING = 100;
+
+export function exitText(
+  path: string,
+  pid: number,
+  code: number | null,
+  signal: NodeJS.Signals | null,
+): string {
+  if (signal) return `process ${path} pid ${pid} killed by signal ${constants.signals[signal] ?? signal}`;
+  return `process ${path} pid ${pid} exit status ${code}`;
+}
+
+export class MasterService {
+  readonly servers: Server[] = [];
+  #child: ChildProcess | null = null;
+  #ready = false;
+  /** Processes told to stop (reload) that have not exited yet. */
+  readonly #retiring = new Set<ChildProcess>();
+  readonly #pending: Socket[] = [];
+  #used = false;
+  #throttleTimer: NodeJS.Timeout | undefined;
+  #wakeupTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+  /** Number of processes started, for tests and "bad command" bookkeeping. */
+  starts = 0;
+
+  constructor(
+    public def: ServiceDef,
+    public env: ProcEnv,
+  ) {}
+
+  get name(): string {
+    return this.def.key;
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** Every live process of this service (serving and retiring). */
+  children(): ChildProcess[] {
+    return [...(this.#child ? [this.#child] : []), ...this.#retiring];
+  }
+
+  /** Open every listener; rejects with the first bind error. */
+  async listen(): Promise<void> {
+    const owner = this.env.mailOwner;
+    for (const addr of this.def.listen)
+      this.servers.push(await openListener(addr, owner, (s) => this.#onConnection(s)));
+  }
+
+  /** Wakeup timer (unix listeners only: the trigger connects to the socket). */
+  startWakeups(): void {
+    this.#stopWakeups();
+    const s = this.def.service;
+    const first = this.def.listen[0];
+    if (s.wakeupSeconds <= 0 || first?.kind !== 'unix') return;
+    const wake = () => {
+      if (this.#closed || (s.wakeupWhenUsed && !this.#used)) return;
+      void triggerPath(first.path, 'W');
+    };
+    if (!s.wakeupWhenUsed) wake();
+    this.#wakeupTimer = setInterval(wake, s.wakeupSeconds * 1000);
+  }
+
+  #stopWakeups(): void {
+    if (this.#wakeupTimer) clearInterval(this.#wakeupTimer);
+    this.#wakeupTimer = undefined;
+  }
+
+  #onConnection(sock: Socket): void {
+    sock.on('error', () => {});
+    if (this.#closed) {
+      sock.destroy();
+      return;
+    }
+    if (this.#child && this.#ready) {
+      this.#hand(sock);
+      return;
+    }
+    if (this.#pending.length >= MAX_PENDING) {
+      sock.destroy();
+      return;
+    }
+    this.#pending.push(sock);
+    if (!this.#child) this.start();
+  }
+
+  #hand(sock: Socket): void {
+    const child = this.#child;
+    if (!child?.connected) {
+      this.#pending.push(sock);
+      return;
+    }
+    child.send({ type: 'connection' }, sock, { keepOpen: false }, (e) => {
+      if (e) sock.destroy();
+    });
+  }
+
+  /** Start the process unless one runs, the service is throttled or cannot run. */
+  start(): void {
+    if (this.#child || this.#throttleTimer || this.#closed) return;
+    const { program, argv, service } = this.def;
+    if (program.kind === 'missing' || this.def.problem || this.def.run === 'never') {
+      for (const s of this.#pending.splice(0)) s.destroy();
+      return;
+    }
+    const owner = service.unprivileged ? this.env.mailOwner : null;
+    const [file, args] =
+      program.kind === 'node' ? [process.execPath, [program.path, ...argv]] : [program.path, argv];
+    let child: ChildProcess;
+    try {
+      child = spawn(file, args, {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        env: { ...process.env, MAIL_CONFIG: this.env.configDir },
+        ...(owner ? { uid: owner.uid, gid: owner.gid } : {}),
+      });
+    } catch (e) {
+      msg.warn(`spawn ${program.path}: ${e instanceof Error ? e.message : String(e)}`);
+      this.#throttle();
+      return;
+    }
+    this.starts++;
+    this.#used = true;
+    this.#child = child;
+    this.#ready = false;
+    child.on('error', (e) => msg.warn(`spawn ${program.path}: ${e.message}`));
+    child.on('message', (m: { type?: string }) => {
+      if (m?.type === 'ready' && child === this.#child) this.#onReady(child);
+    });
+    child.on('exit', (code, signal) => this.#onExit(child, code, signal));
+  }
+
+  #onReady(child: ChildProcess): void {
+    this.#ready = true;
+    const limit = this.def.service.processLimit;
+    for (const server of this.servers) child.send({ type: 'listen', limit }, server);
+    for (const s of this.#pending.splice(0)) this.#hand(s);
+  }
+
+  #onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    const path = this.def.program.path;
+    const wasReady = child === this.#child ? this.#ready : true;
+    if (code !== 0) msg.warn(exitText(path, child.pid ?? 0, code, signal));
+    if (this.#retiring.delete(child)) return;
+    if (child !== this.#child) return;
+    this.#child = null;
+    this.#ready = false;
+    if (this.#closed) return;
+    if (this.def.run === 'always') {
+      if (code === 0) this.start();
+      else this.#throttle();
+      return;
+    }
+    if (code !== 0 && !wasReady) {
+      msg.warn(`${path}: bad command startup -- throttling`);
+      this.#throttle();
+      return;
+    }
+    if (this.#pending.length > 0) this.start();
+  }
+
+  #throttle(): void {
+    this.#throttleTimer = setTimeout(() => {
+      this.#throttleTimer = undefined;
+      if (this.#pending.length > 0 || this.def.run === 'always') this.start();
+    }, this.env.throttleMs);
+  }
+
+  /** Tell the process(es) to finish the work in hand and exit; new ones start on demand. */
+  retire(): void {
+    const child = this.#child;
+    if (child) {
+      this.#child = null;
+      this.#ready = false;
+      this.#retiring.add(child);
+      // postlogd (run 'always') is not a runService daemon: it stops on SIGTERM.
+      if (child.connected && this.def.run !== 'always') child.send({ type: 'stop' }, () => {});
+      else child.kill('SIGTERM');
+    }
+  }
+
+  /** A new definition with the same listeners (reload). */
+  update(def: ServiceDef): void {
+    this.def = def;
+    this.retire();
+    this.startWakeups();
+  }
+
+  /** Stop listening (removes the socket files) and retire the processes. */
+  close(): void {
+    this.#closed = true;
+    this.#stopWakeups();
+    if (this.#throttleTimer) clearTimeout(this.#throttleTimer);
+    this.#throttleTimer = undefined;
+    for (const s of this.#pending.splice(0)) s.destroy();
+    for (const server of this.servers.splice(0)) server.close();
+    this.retire();
+  }
+
+  /** Abort: signal every process now. */
+  kill(signal: NodeJS.Signals): void {
+    for (const c of this.children()) c.kill(signal);
+  }
+
+  describe(): string {
+    return `${this.def.key} on ${this.def.listen.map(addrText).join(', ')}`;
+  }
+}

@@ -1,0 +1,38 @@
+/*
+ * master_queue - the queue and data directories master needs, created when
+ * missing with Postfix's owners and modes
+ *
+ * Queues as in queue_dirs.ts plus public/ (0710) and private/ (0700) for
+ * the service sockets and pid/ (0755) for master.pid. As root, the queues,
+ * public/ and private/ belong to $mail_owner (group root, except maildrop/
+ * and public/: group $setgid_group) and data_directory to $mail_owner;
+ * pid/ stays root's. As an ordinary user everything is that user's. Existing
+ * directories keep their contents; the queue files are never touched.
+ */
+import { chmodSync, chownSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MainConfig } from '../global/config.js';
+import { createQueueDirs, QUEUE_NAMES, queueLayout } from '../global/queue_dirs.js';
+import type { Owners } from './master_user.js';
+
+const EXTRA_DIRS: Readonly<Record<string, number>> = { public: 0o710, private: 0o700, pid: 0o755 };
+
+export async function prepareQueue(cfg: MainConfig, owners: Owners): Promise<void> {
+  const layout = queueLayout(cfg);
+  await createQueueDirs(layout);
+  for (const [name, mode] of Object.entries(EXTRA_DIRS)) {
+    const dir = join(layout.directory, name);
+    mkdirSync(dir, { recursive: true, mode });
+    chmodSync(dir, mode);
+  }
+  const dataDir = cfg.get('data_directory');
+  mkdirSync(dataDir, { recursive: true, mode: 0o755 });
+  const owner = owners.mailOwner;
+  if (!owner) return;
+  for (const name of [...QUEUE_NAMES, 'public', 'private']) {
+    const gid = name === 'maildrop' || name === 'public' ? (owners.setgidGid ?? 0) : 0;
+    chownSync(join(layout.directory, name), owner.uid, gid);
+  }
+  chownSync(join(layout.directory, 'pid'), 0, 0);
+  chownSync(dataDir, owner.uid, 0);
+}
