@@ -2,8 +2,11 @@
  * header_rules - cleanup's own treatment of the primary message headers
  *
  * After the header/body checks, every primary header passes here:
- *   - Received: headers are counted; more than hopcount_limit (the one
- *     cleanup adds included) rejects the message (CLEANUP_STAT_HOPS);
+ *   - Received: headers are counted, the one cleanup adds first; each that
+ *     brings the count to hopcount_limit or more is reported, and the
+ *     message refused (CLEANUP_STAT_HOPS), as Postfix 3.7 does
+ *     (test/golden/cleanup/hops: 2 Received + ours = 3 hops fail a limit
+ *     of 3, with one warning; 3 Received give two);
  *   - Bcc: and Resent-Bcc: are removed;
  *   - Message-ID: and Resent-Message-ID: are logged as found
  *     ("QID: message-id=<...>");
@@ -35,6 +38,8 @@ export interface HeaderRulesInit {
   /** Envelope recipients as the client gave them. */
   readonly recipients: readonly string[];
   readonly mapper: Mapper;
+  /** A Received: header brought the hop count to hopcount_limit or more (called for each). */
+  readonly onHops: () => void;
 }
 
 export type HeaderResult = { ok: true; text: string | null } | { ok: false; defer: string };
@@ -48,10 +53,6 @@ export class HeaderRules {
 
   constructor(readonly init: HeaderRulesInit) {
     this.#hopLimit = init.cfg.int('hopcount_limit');
-  }
-
-  get hopsExceeded(): boolean {
-    return this.#hopLimit > 0 && this.#hops > this.#hopLimit;
   }
 
   /** The Received: header cleanup puts on top, as physical lines. */
@@ -85,7 +86,7 @@ export class HeaderRules {
     const name = rawName.toLowerCase();
     this.#seen.add(name);
     if (name.startsWith('resent-')) this.#resent = true;
-    if (name === 'received') this.#hops++;
+    if (name === 'received' && ++this.#hops >= this.#hopLimit && this.#hopLimit > 0) this.init.onHops();
     const value = text.slice(text.indexOf(':') + 1);
     if (name === 'message-id' || name === 'resent-message-id') {
       const resent = name === 'resent-message-id';

@@ -290,6 +290,10 @@ class CleanupMessage {
       attrs: this.#attrs,
       recipients: this.#rcpts.map((r) => r.address),
       mapper: this.#mapper,
+      onHops: () => {
+        this.#errs |= CLEANUP_STAT.HOPS;
+        msg.warn(`${this.queueId}: message rejected: hopcount exceeded`);
+      },
     });
     await this.#writeHeader(this.#rules.received().join('\n'));
     // Without CLEANUP_FLAG_FILTER (bounce notices, forwarded mail, no_header_body_checks)
@@ -363,10 +367,6 @@ class CleanupMessage {
         break;
       if (o.kind === 'end') {
         for (const line of rules.primaryEnd()) await this.#writeHeader(line);
-        if (rules.hopsExceeded && !(this.#errs & CLEANUP_STAT.HOPS)) {
-          this.#errs |= CLEANUP_STAT.HOPS;
-          msg.warn(`${this.queueId}: message rejected: hopcount exceeded`);
-        }
       } else if (o.kind === 'header') {
         const r = o.cls === 'primary' ? await rules.header(o.text) : { ok: true as const, text: o.text };
         if (!r.ok) this.#mapFailed(r);

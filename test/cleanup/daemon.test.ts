@@ -195,9 +195,34 @@ test('hopcount_limit: too many Received: headers refused as "5.4.0 too many hops
   assert.equal(r.reason, '5.4.0 too many hops');
   await fx.waitLog(/hopcount exceeded/);
   assert.ok(fx.log().includes(`warning: ${r.queueId}: message rejected: hopcount exceeded`));
-  // 49 are fine.
-  const ok = await submit(cfg, { content: `${hops.split('\n').slice(1).join('\n')}Subject: hops\n\nbody\n` });
+  // 48 are fine: with ours, 49 hops.
+  const ok = await submit(cfg, { content: `${hops.split('\n').slice(2).join('\n')}Subject: hops\n\nbody\n` });
   assert.equal(ok.status, 0, ok.reason);
+});
+
+test('hopcount_limit = 3 for local mail returned to its sender: warnings and bounce lines as Postfix (hops golden)', async (t) => {
+  const { fx, cfg } = await setup(t, 'hopcount_limit = 3');
+  await fx.start('bounce');
+  const gold = readFileSync(join(GOLDEN, 'cleanup/hops/maillog.txt'), 'utf8').split('\n');
+  for (const [n, name] of [
+    [6, 'six'],
+    [3, 'three'],
+    [2, 'two'],
+  ] as const) {
+    let content = '';
+    for (let i = 1; i <= n; i++) content += `Received: ${i}\n`;
+    content += `Subject: ${name}\nMessage-ID: <${name}@x>\n\nbody\n`;
+    const r = await submit(cfg, { content, flags: PICKUP_FLAGS | CLEANUP_FLAG.BOUNCE });
+    assert.equal(r.status, 0, r.reason);
+    await fx.waitLog(new RegExp(`${r.queueId}: to=<bob@example.com>.*status=bounced`));
+    const gid = new RegExp(`: ([0-9A-F]+): message-id=<${name}@x>`).exec(gold.join('\n'))?.[1] as string;
+    const want = normalizeLog(
+      gold.filter((l) => l.includes(`${gid}: `) && l.includes('/cleanup[')).join('\n'),
+      [gid],
+    );
+    const norm = (l: string[]) => l.map((x) => x.replace(/delay=\S+, delays=\S+,/, 'D'));
+    assert.deepEqual(norm(ourLog(fx, r.queueId)), norm(want), name);
+  }
 });
 
 test('message_size_limit, no recipients, table trouble: status bits and Postfix reply texts', async (t) => {
