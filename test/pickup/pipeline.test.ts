@@ -191,3 +191,18 @@ test('receive_override_options = no_header_body_checks reaches cleanup through p
   assert.deepEqual(readdirSync(join(fx.queue, 'hold')), []);
   assert.doesNotMatch(fx.log(), /hold: header/);
 });
+
+test('DSN requests (sendmail -N -R -V) reach the queue file through pickup and cleanup', async (t) => {
+  const { back } = await submitted(
+    t,
+    '',
+    ['-N', 'success,delay', '-R', 'hdrs', '-V', 'env-42', '-f', 'alice@example.com', 'bob@example.com'],
+    'Subject: dsn\n\nbody\n',
+  );
+  assert.equal(back.file.envelope.dsnEnvid, 'env-42');
+  assert.equal(back.file.envelope.dsnRet, 2);
+  assert.deepEqual(
+    back.file.recipients.map((r) => [r.address, r.dsnNotify]),
+    [['bob@example.com', 2 | 8]],
+  );
+});
