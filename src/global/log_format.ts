@@ -13,6 +13,7 @@
  * that no float rounding creeps into the digits.
  */
 
+import { quote822Local } from './address.js';
 import type { MainConfig } from './config.js';
 
 const MILLION = 1_000_000;
@@ -148,9 +149,10 @@ export interface DeliveryRecord {
 
 /** "QID: to=<r>, orig_to=<o>, relay=R, conn_use=N, delay=T, delays=a/b/c/d, dsn=X.Y.Z, status=S (text)". */
 export function deliveryLine(r: DeliveryRecord, now: number, resolutionLimit = 2): string {
-  let line = `${r.queueId}: to=<${r.recipient}>`;
+  // Addresses are logged in external form (info_log_address_format = external): "odd user"@x.
+  let line = `${r.queueId}: to=<${quote822Local(r.recipient)}>`;
   const orig = r.origRecipient;
-  if (orig && orig.toLowerCase() !== r.recipient.toLowerCase()) line += `, orig_to=<${orig}>`;
+  if (orig && orig.toLowerCase() !== r.recipient.toLowerCase()) line += `, orig_to=<${quote822Local(orig)}>`;
   line += `, relay=${r.relay}`;
   const reuse = r.stats.reuseCount ?? 0;
   if (reuse > 0) line += `, conn_use=${reuse + 1}`;

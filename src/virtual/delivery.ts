@@ -21,7 +21,8 @@
  */
 
 import { fork } from 'node:child_process';
-import { lstat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, lstat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { LockRetry } from '../global/dotlock.js';
 import { deliverMaildir } from '../global/maildir.js';
@@ -70,17 +71,14 @@ export async function deliverHere(
     if (order.kind === 'maildir') {
       await deliverMaildir({ dir: order.path, prefix: order.prefix, content, sizeLimit: order.sizeLimit });
     } else {
-      if (order.ownerUid !== undefined) {
-        const st = await lstat(order.path).catch(() => undefined);
-        if (st?.isFile() && st.uid !== order.ownerUid) {
-          warnings.push('specify "strict_mailbox_ownership = no" to ignore mailbox ownership mismatch');
-          return {
-            ok: false,
-            status: '4.2.0',
-            reason: `destination ${order.path} is not owned by recipient`,
-            warnings,
-          };
-        }
+      if (order.ownerUid !== undefined && (await notOwned(order.path, order.ownerUid))) {
+        warnings.push('specify "strict_mailbox_ownership = no" to ignore mailbox ownership mismatch');
+        return {
+          ok: false,
+          status: '4.2.0',
+          reason: `destination ${order.path} is not owned by recipient`,
+          warnings,
+        };
       }
       await deliverMbox({
         path: order.path,
@@ -97,16 +95,33 @@ export async function deliverHere(
   } catch (e) {
     const err =
       e instanceof MailboxError ? e : new MailboxError('4.3.0', `error writing message: ${strerror(e)}`);
+    // The mailbox writers default to local(8)'s 5.2.0 where the cause says
+    // nothing more specific; virtual(8) opens and creates with 4.2.0.
+    const status = err.status === '5.2.0' ? '4.2.0' : err.status;
     const prefix =
       order.kind === 'mbox' ? `delivery failed to mailbox ${order.path}: ` : 'maildir delivery failed: ';
     return {
       ok: false,
-      status: err.status,
+      status,
       reason: prefix + err.message,
       ...(err.code === undefined ? {} : { code: err.code }),
       warnings,
     };
   }
+}
+
+/**
+ * An existing mbox that is not the recipient's, yet writable by it (as
+ * Postfix checks the owner only after the file opened: a file it cannot
+ * open fails with "cannot open file" first).
+ */
+async function notOwned(path: string, uid: number): Promise<boolean> {
+  const st = await lstat(path).catch(() => undefined);
+  if (!st?.isFile() || st.uid === uid) return false;
+  return access(path, constants.W_OK).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Deliver as `ids` in a child process, or here when ids is null. */

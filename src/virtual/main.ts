@@ -113,7 +113,9 @@ async function deliverOne(job: DeliveryJob, r: DeliverRecipient): Promise<void> 
     return;
   }
   if (kind === 'maildir' && result.code === 'EACCES') {
-    msg.warn(`maildir access problem for UID/GID=${uid}/${gid}: ${result.reason}`);
+    msg.warn(
+      `maildir access problem for UID/GID=${uid}/${gid}: ${result.reason.replace(/^maildir delivery failed: /u, '')}`,
+    );
     msg.warn('perhaps you need to create the maildirs in advance');
   }
   const detail = { status: result.status, relay: RELAY, reason: result.reason };

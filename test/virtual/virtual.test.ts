@@ -14,10 +14,16 @@ import { type AgentHarness, agentHarness, normalize } from './fixture.js';
 const DIR = join(GOLDEN, 'virtual');
 const LOG = readFileSync(join(DIR, 'postfix.log'), 'utf8').split('\n');
 const MAILDIR_FILES = readFileSync(join(DIR, 'maildirs.txt'), 'latin1').split('====\n');
-/** Postfix's Maildir files for u@v.test, u+tag@v.test and Someone@w.test, in that order. */
-const MAILDIRS = ['u@v.test', 'u+tag@v.test', 'Someone@w.test'].map((r) =>
-  MAILDIR_FILES.find((f) => f.includes(`\nX-Original-To: ${r}\n`)),
-);
+/** Postfix's Maildir file for a recipient and subject. */
+const maildirFile = (rcpt: string, subject: string) =>
+  MAILDIR_FILES.find(
+    (f) => f.includes(`\nX-Original-To: ${rcpt}\n`) && f.includes(`\nSubject: ${subject}\n`),
+  );
+const MAILDIRS = [
+  maildirFile('u@v.test', 'maildir'),
+  maildirFile('u+tag@v.test', 'ext'),
+  maildirFile('Someone@w.test', 'catch'),
+];
 const ROOT_USER = process.getuid?.() === 0;
 const NOBODY = 65534;
 
@@ -27,13 +33,18 @@ function golden(rcpt: string, from = 0): string[] {
   assert.ok(i >= 0, rcpt);
   let j = i;
   while (j > 0 && /postfix\/virtual\[\d+\]: (warning|error): /u.test(LOG[j - 1] ?? '')) j--;
-  return LOG.slice(j, i + 1).map((l) => normalize(l).replace(/: [0-9A-F]{10,}: /u, ': ID: '));
+  return LOG.slice(j, i + 1).map((l) => tmpName(normalize(l).replace(/: [0-9A-F]{10,}: /u, ': ID: ')));
+}
+
+/** Maildir temporary file names differ in pid, counter and host name. */
+function tmpName(line: string): string {
+  return line.replace(/\/tmp\/\d+\.P\d+(?:Q\d+)?\.[^:\s]+/gu, '/tmp/NAME');
 }
 
 function mainCf(vmail: string): string {
   return `virtual_mailbox_base = ${vmail}
 virtual_mailbox_domains = v.test w.test x.test
-virtual_mailbox_maps = inline:{ u@v.test=u/Maildir/, m@v.test=mbox, big@v.test=big, low@v.test=low/, bad@v.test=bad/, zero@v.test=zero/, nouid@x.test=nouid/, gid@x.test=gid/, @w.test=catch/ }
+virtual_mailbox_maps = inline:{ u@v.test=u/Maildir/, m@v.test=mbox, big@v.test=big, low@v.test=low/, bad@v.test=bad/, zero@v.test=zero/, nouid@x.test=nouid/, gid@x.test=gid/, perm@v.test=perm/Maildir/, own@v.test=own, n@v.test=nbox, @w.test=catch/ }
 virtual_uid_maps = inline:{ @v.test=${NOBODY}, @w.test=${NOBODY}, gid@x.test=${NOBODY}, low@v.test=5, bad@v.test=abc }
 virtual_gid_maps = inline:{ @v.test=${NOBODY}, @w.test=${NOBODY}, zero@v.test=0 }
 recipient_delimiter = +
@@ -46,7 +57,7 @@ function ours(h: AgentHarness, before: number, id: string, vmail: string): strin
   return h
     .log()
     .slice(before)
-    .map((l) => normalize(l).replace(`${id}: `, 'ID: ').replaceAll(vmail, '$G/vmail'));
+    .map((l) => tmpName(normalize(l).replaceAll(`${id}: `, 'ID: ').replaceAll(vmail, '$G/vmail')));
 }
 
 test('virtual delivers, bounces and defers as Postfix 3.7 virtual(8)', async (t) => {
@@ -61,6 +72,9 @@ test('virtual delivers, bounces and defers as Postfix 3.7 virtual(8)', async (t)
     chmodSync(h0.base, 0o755);
     chownSync(vmail, NOBODY, NOBODY);
     chownSync(big, NOBODY, NOBODY);
+    // Made by root, as in the recording: the mailbox owner may not write there.
+    mkdirSync(join(vmail, 'perm'), { mode: 0o700 });
+    writeFileSync(join(vmail, 'own'), '');
   }
   await h.start('virtual');
 
@@ -78,6 +92,11 @@ test('virtual delivers, bounces and defers as Postfix 3.7 virtual(8)', async (t)
     ['nouid@x.test', 'Subject: nouid\n\nbody\n', 'deferred'],
     ['gid@x.test', 'Subject: gid\n\nbody\n', 'deferred'],
   ];
+  if (ROOT_USER)
+    cases.push(
+      ['perm@v.test', 'Subject: perm\n\nbody\n', 'deferred'],
+      ['own@v.test', 'Subject: own\n\nbody\n', 'deferred'],
+    );
   for (const [rcpt, content, outcome] of cases) {
     await t.test(rcpt, async () => {
       const before = h.log().length;
@@ -89,16 +108,47 @@ test('virtual delivers, bounces and defers as Postfix 3.7 virtual(8)', async (t)
     });
   }
 
+  await t.test(
+    'null sender, three recipients in one request (mbox, Maildir, quoted local part)',
+    async () => {
+      const before = h.log().length;
+      const m = await h.queue('', ['n@v.test', 'u@v.test', 'odd user@w.test'], mboxContent('nbox.txt'));
+      const reply = await h.deliver('virtual', m);
+      assert.deepEqual(
+        (reply.results as { outcome: string }[]).map((r) => r.outcome),
+        ['sent', 'sent', 'sent'],
+      );
+      const first = LOG.findIndex((l) => l.includes('to=<n@v.test>'));
+      const want = LOG.slice(first, first + 3).map((l) =>
+        normalize(l).replace(/: [0-9A-F]{10,}: /u, ': ID: '),
+      );
+      assert.deepEqual(ours(h, before, m.id, vmail), want);
+      const fromLine = /^From MAILER-DAEMON {2}\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\n/u;
+      const nbox = readFileSync(join(vmail, 'nbox'), 'latin1');
+      assert.match(nbox, fromLine);
+      assert.equal(
+        nbox.replace(fromLine, ''),
+        readFileSync(join(DIR, 'nbox.txt'), 'latin1').replace(fromLine, ''),
+      );
+      const odd = readdirSync(join(vmail, 'catch/new'))
+        .map((f) => readFileSync(join(vmail, 'catch/new', f), 'latin1'))
+        .filter((f) => f.includes('Subject: null'));
+      assert.deepEqual(odd, [maildirFile('"odd user"@w.test', 'null')]);
+    },
+  );
+
   // Mailbox contents: byte for byte what Postfix wrote.
   const maildir = (d: string) => readdirSync(join(vmail, d, 'new')).sort();
   const uFiles = maildir('u/Maildir');
-  assert.equal(uFiles.length, 2);
   assert.deepEqual(
-    uFiles.map((f) => readFileSync(join(vmail, 'u/Maildir/new', f), 'latin1')).sort(),
+    uFiles
+      .map((f) => readFileSync(join(vmail, 'u/Maildir/new', f), 'latin1'))
+      .filter((f) => !f.includes('Subject: null'))
+      .sort(),
     [MAILDIRS[0], MAILDIRS[1]].sort(),
   );
-  const cFiles = maildir('catch');
-  assert.equal(readFileSync(join(vmail, 'catch/new', cFiles[0] as string), 'latin1'), MAILDIRS[2]);
+  const cFiles = maildir('catch').map((f) => readFileSync(join(vmail, 'catch/new', f), 'latin1'));
+  assert.ok(cFiles.includes(MAILDIRS[2] as string));
   const fromLine = /^From alice@example\.com {2}\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\n/u;
   const mbox = readFileSync(join(vmail, 'mbox'), 'latin1');
   const want = readFileSync(join(DIR, 'mbox.txt'), 'latin1');
@@ -134,7 +184,7 @@ print(sorted(m['Subject'] for m in mailbox.Maildir(sys.argv[2], factory=None)))`
     join(vmail, 'mbox'),
     join(vmail, 'u/Maildir'),
   ]);
-  assert.equal(py.stdout, "['mbox']\n['ext', 'maildir']\n", py.stderr);
+  assert.equal(py.stdout, "['mbox']\n['ext', 'maildir', 'null']\n", py.stderr);
 
   // Bounce and defer records went to the services.
   const addr = (svc: string) =>
@@ -146,13 +196,15 @@ print(sorted(m['Subject'] for m in mailbox.Maildir(sys.argv[2], factory=None)))`
   ]);
   assert.deepEqual(
     addr('defer').map(([a]) => a),
-    ['low@v.test', 'bad@v.test', 'zero@v.test', 'nouid@x.test', 'gid@x.test'],
+    ['low@v.test', 'bad@v.test', 'zero@v.test', 'nouid@x.test', 'gid@x.test'].concat(
+      ROOT_USER ? ['perm@v.test', 'own@v.test'] : [],
+    ),
   );
 });
 
 /** What the queue file held for the mbox delivery: no From line, separator or >From quoting. */
-function mboxContent(): string {
-  const box = readFileSync(join(DIR, 'mbox.txt'), 'latin1');
+function mboxContent(file = 'mbox.txt'): string {
+  const box = readFileSync(join(DIR, file), 'latin1');
   return body(box.slice(box.indexOf('\n') + 1).replace(/\n$/u, '')).replace(/^>From /gmu, 'From ');
 }
 
