@@ -13,8 +13,8 @@ export interface Config {
   readonly mainCf: readonly string[];
   readonly tables: Readonly<Record<string, string>>;
   readonly cases: readonly Case[];
-  /** Messages cleanup does not accept (they stay in maildrop). */
-  readonly deferred?: number;
+  /** Messages cleanup does not accept (they stay in maildrop); 'unknown' for random tables. */
+  readonly deferred?: number | 'unknown';
   /** Sent over SMTP from 127.0.0.1 (smtpd; header rewriting as for a remote client). */
   readonly smtp?: boolean;
   /** What cleanup does with header addresses: AddressMapper options for the replay. */
@@ -237,6 +237,8 @@ const REMOTE_CASES: Case[] = [
   },
 ];
 
+const FUZZ_VIRTUAL = fuzzVirtual(31337);
+
 export const CONFIGS: readonly Config[] = [
   { name: 'main', mainCf: MAIN_CF, tables: TABLES, cases: CASES },
   {
@@ -404,6 +406,19 @@ export const CONFIGS: readonly Config[] = [
     cases: fuzzCases(12, 40, 4711),
   },
   {
+    name: 'fuzz-virtual',
+    mainCf: [
+      ...BASE,
+      'recipient_delimiter = +',
+      'virtual_alias_maps = texthash:$TABLES/virtual',
+      'virtual_alias_recursion_limit = 6',
+      'virtual_alias_expansion_limit = 8',
+    ],
+    tables: { virtual: FUZZ_VIRTUAL.table },
+    cases: FUZZ_VIRTUAL.cases,
+    deferred: 'unknown',
+  },
+  {
     name: 'fuzz-remote',
     smtp: true,
     context: 'remote',
@@ -480,4 +495,46 @@ function fuzzCases(messages: number, headers: number, seed: number): Case[] {
     out.push({ name: `fuzz ${m}`, sender: 'f@example.org', recipients: ['r@example.org'], headers: hs });
   }
   return out;
+}
+
+/** A random virtual alias table (self references, loops, duplicates, @domain, extensions) and one message per address. */
+function fuzzVirtual(seed: number): { table: string; cases: Case[] } {
+  let x = seed;
+  const rnd = (n: number) => {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    return Math.floor((x / 2147483648) * n);
+  };
+  const v = (i: number) => `v${i}@example.net`;
+  const targets = (i: number) => [
+    v(rnd(16)),
+    v(rnd(16)),
+    v(i),
+    `out${rnd(4)}@example.org`,
+    `v${rnd(16)}+t@example.net`,
+    `local${rnd(3)}`,
+    `u${rnd(3)}@alias.test`,
+    `V${rnd(16)}@EXAMPLE.net`,
+  ];
+  const lines: string[] = ['@alias.test v7@example.net, out9@example.org'];
+  for (let i = 0; i < 16; i++) {
+    if (rnd(5) === 0) continue;
+    const pool = targets(i);
+    const n = 1 + rnd(3);
+    lines.push(`${v(i)} ${Array.from({ length: n }, () => pool[rnd(pool.length)]).join(', ')}`);
+  }
+  const rcpts = [
+    ...Array.from({ length: 16 }, (_, i) => v(i)),
+    'v3+ext@example.net',
+    'u1@alias.test',
+    'V5@Example.NET',
+  ];
+  return {
+    table: `${lines.join('\n')}\n`,
+    cases: rcpts.map((r) => ({
+      name: `virtual ${r}`,
+      sender: 's@example.org',
+      recipients: [r],
+      headers: [],
+    })),
+  };
 }

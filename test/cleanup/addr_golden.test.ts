@@ -96,7 +96,9 @@ for (const config of CONFIGS) {
       context: config.context ?? 'local',
       rewriteHeaders: config.rewriteHeaders ?? true,
     };
-    assert.equal(golden.messages.length, config.cases.length - (config.deferred ?? 0), 'recorded messages');
+    const expectDeferred =
+      config.deferred === 'unknown' ? config.cases.length - golden.messages.length : (config.deferred ?? 0);
+    assert.equal(golden.messages.length, config.cases.length - expectDeferred, 'recorded messages');
     let deferred = 0;
     for (const [k, c] of config.cases.entries()) {
       const m = await AddressMapper.open(cfg, opts);
@@ -114,12 +116,15 @@ for (const config of CONFIGS) {
       const rec = golden.messages.find((r) => r.case === k);
       assert.ok(rec, `${c.name}: accepted by us, deferred by Postfix`);
       assert.equal(out.sender, rec.sender, `${c.name}: envelope sender`);
-      assert.deepEqual(out.pairs.sort(), [...rec.recipients].sort(), `${c.name}: recipients`);
+      // Postfix writes bcc recipients next to the address they came from; elsewhere the order must match.
+      const bcc = config.mainCf.some((l) => /bcc/.test(l));
+      const sorted = (l: [string, string][]) => (bcc ? [...l].sort() : l);
+      assert.deepEqual(sorted(out.pairs), sorted(rec.recipients), `${c.name}: recipients`);
       const names = new Set(c.headers.map((h) => h.slice(0, h.indexOf(':'))));
       const theirs = rec.headers.filter((h) => names.has(h.slice(0, h.indexOf(':'))));
       assert.deepEqual(out.headers, theirs, `${c.name}: headers`);
     }
-    assert.equal(deferred, config.deferred ?? 0, 'deferred messages');
+    assert.equal(deferred, expectDeferred, 'deferred messages');
     // Our first complaint is Postfix's first (Postfix goes on and may say more).
     const complaint = (l: string) =>
       /try again later|multi-valued|unreasonable|stripping|lookup error|unavailable/.test(l);

@@ -81,12 +81,17 @@ function record(config: Config): void {
     // Wait until pickup took every message that cleanup will accept, and
     // cleanup refused the others (they stay in maildrop).
     const left = config.deferred ?? 0;
+    // 'unknown' (random tables): wait until pickup offered every message and maildrop stopped changing.
+    const wait =
+      config.deferred === 'unknown'
+        ? `prev=x; for i in $(seq 90); do p=$(grep -c "postfix/pickup.*uid=" ${G}/maillog); n=$(ls ${G}/q/maildrop | wc -l); [ $p -ge ${config.cases.length} ] && [ "$n" = "$prev" ] && break; prev=$n; postkick public pickup W; sleep 2; done`
+        : `for i in $(seq 60); do n=$(ls ${G}/q/maildrop | wc -l); r=$(grep -c "try again later" ${G}/maillog); [ $n -le ${left} ] && [ $r -ge ${left} ] && break; postkick public pickup W; sleep 1; done`;
     const script = [
       `mount --bind ${conf} /etc/postfix`,
       'postfix start',
       'sleep 2',
       ...sends,
-      `for i in $(seq 60); do n=$(ls ${G}/q/maildrop | wc -l); r=$(grep -c "try again later" ${G}/maillog); [ $n -le ${left} ] && [ $r -ge ${left} ] && break; postkick public pickup W; sleep 1; done`,
+      wait,
       'sleep 2',
       'postfix stop',
       'sleep 1',
