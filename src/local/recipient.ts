@@ -77,7 +77,8 @@ interface Ctx {
 interface RequestState {
   readonly job: DeliveryJob;
   readonly deliveredTo: ReadonlySet<string>;
-  readonly dup: Set<string>;
+  /** The duplicate filter: what each delivery already made in this request logged. */
+  readonly dup: Map<string, Sub[]>;
   forwarder: Forwarder;
   subs: Sub[];
 }
@@ -108,7 +109,7 @@ export class LocalDelivery {
   /** Deliver every recipient of the request and record each outcome. */
   async deliver(job: DeliveryJob): Promise<void> {
     const deliveredTo = await readDeliveredTo(job);
-    const st: RequestState = { job, deliveredTo, dup: new Set(), forwarder: new Forwarder(), subs: [] };
+    const st: RequestState = { job, deliveredTo, dup: new Map(), forwarder: new Forwarder(), subs: [] };
     for (const r of job.req.recipients) {
       st.subs = [];
       st.forwarder = new Forwarder();
@@ -132,6 +133,30 @@ export class LocalDelivery {
 
   #relay(job: DeliveryJob): string {
     return job.ctx.service;
+  }
+
+  /**
+   * Run a delivery once per request: a second recipient that comes to the
+   * same mailbox, file, command or address gets the first one's results.
+   */
+  async #once(st: RequestState, ctx: Ctx, key: string, work: () => Promise<void>): Promise<void> {
+    const seen = st.dup.get(key);
+    if (seen !== undefined) {
+      if (ctx.top === seen[0]?.rcpt || seen.some((s) => s.rcpt.offset === ctx.top.offset)) return;
+      for (const s of seen) {
+        const same = s.rcpt.address === ctx.rcpt.address;
+        const rcpt = same
+          ? ctx.rcpt
+          : { ...ctx.rcpt, address: s.rcpt.address, orig: ctx.rcpt.orig ?? ctx.rcpt.address };
+        st.subs.push({ ...s, rcpt });
+      }
+      return;
+    }
+    const made: Sub[] = [];
+    st.dup.set(key, made);
+    const from = st.subs.length;
+    await work();
+    made.push(...st.subs.slice(from));
   }
 
   #sub(st: RequestState, ctx: Ctx, kind: Sub['kind'], status: string, reason: string): void {
@@ -290,20 +315,7 @@ export class LocalDelivery {
     if (bypass || self) {
       // The alias (or .forward) names its own user: deliver to that user.
       const key = `self ${name}@${domain.toLowerCase()}`;
-      if (st.dup.has(key)) return;
-      st.dup.add(key);
-      const next: Ctx = {
-        ...ctx,
-        rcpt: { ...ctx.rcpt, address: `${name}@${domain}`, orig: ctx.rcpt.orig ?? ctx.rcpt.address },
-        level: ctx.level + 1,
-        expType: undefined,
-        forwardUser: name,
-      };
-      if (st.deliveredTo.has(next.rcpt.address.toLowerCase())) {
-        this.#sub(st, next, 'bounce', '5.4.6', `mail forwarding loop for ${next.rcpt.address}`);
-        return;
-      }
-      await this.#switch(st, next, parts(next.rcpt.address, this.s.delimiter), true);
+      await this.#once(st, ctx, key, () => this.#deliverSelf(st, ctx, name, domain));
       return;
     }
     if (ctx.expType === 'forward' || ctx.expType === 'include' || ctx.ownerForward || !local) {
@@ -328,16 +340,32 @@ export class LocalDelivery {
       return;
     }
     const key = `rcpt ${full.toLowerCase()}`;
-    if (st.dup.has(key)) return;
-    st.dup.add(key);
-    await this.#recipient(st, {
-      top: ctx.top,
-      rcpt: { ...ctx.rcpt, address: full, orig: ctx.rcpt.orig ?? ctx.rcpt.address },
-      sender: ctx.sender,
+    await this.#once(st, ctx, key, () =>
+      this.#recipient(st, {
+        top: ctx.top,
+        rcpt: { ...ctx.rcpt, address: full, orig: ctx.rcpt.orig ?? ctx.rcpt.address },
+        sender: ctx.sender,
+        level: ctx.level + 1,
+        chain: ctx.chain,
+        ownerForward: false,
+      }),
+    );
+  }
+
+  /** The alias or .forward names its own user: that user's .forward or mailbox, no alias. */
+  async #deliverSelf(st: RequestState, ctx: Ctx, name: string, domain: string): Promise<void> {
+    const next: Ctx = {
+      ...ctx,
+      rcpt: { ...ctx.rcpt, address: `${name}@${domain}`, orig: ctx.rcpt.orig ?? ctx.rcpt.address },
       level: ctx.level + 1,
-      chain: ctx.chain,
-      ownerForward: false,
-    });
+      expType: undefined,
+      forwardUser: name,
+    };
+    if (st.deliveredTo.has(next.rcpt.address.toLowerCase())) {
+      this.#sub(st, next, 'bounce', '5.4.6', `mail forwarding loop for ${next.rcpt.address}`);
+      return;
+    }
+    await this.#switch(st, next, parts(next.rcpt.address, this.s.delimiter), true);
   }
 
   async #include(st: RequestState, ctx: Ctx, path: string, a: Parts): Promise<void> {
@@ -345,9 +373,10 @@ export class LocalDelivery {
       this.#sub(st, ctx, 'bounce', '5.3.5', `:include:${path} uses a relative path`);
       return;
     }
-    const key = `include ${path}`;
-    if (st.dup.has(key)) return;
-    st.dup.add(key);
+    await this.#once(st, ctx, `include ${path}`, () => this.#includeFile(st, ctx, path, a));
+  }
+
+  async #includeFile(st: RequestState, ctx: Ctx, path: string, a: Parts): Promise<void> {
     let r: Awaited<ReturnType<typeof runAs>>;
     try {
       r = await runAs(ctx.privs, { op: 'read', path, limit: 1 << 20 });
@@ -394,9 +423,10 @@ export class LocalDelivery {
       this.#sub(st, ctx, 'bounce', '5.7.1', 'mail to file is restricted');
       return;
     }
-    const key = `file ${path}`;
-    if (st.dup.has(key)) return;
-    st.dup.add(key);
+    await this.#once(st, ctx, `file ${path}`, () => this.#fileWrite(st, ctx, path));
+  }
+
+  async #fileWrite(st: RequestState, ctx: Ctx, path: string): Promise<void> {
     const privs = await this.#privs(ctx.privs, false);
     const prefix = this.#headers(ctx, 'file');
     const { lock, retry: lockRetry, sizeLimit } = this.s.mailbox;
@@ -438,10 +468,7 @@ export class LocalDelivery {
       this.#sub(st, ctx, 'bounce', '5.7.1', 'mail to command is restricted');
       return;
     }
-    const key = `command ${command}`;
-    if (st.dup.has(key)) return;
-    st.dup.add(key);
-    await this.#runCommand(st, ctx, command, a, ctx.privs);
+    await this.#once(st, ctx, `command ${command}`, () => this.#runCommand(st, ctx, command, a, ctx.privs));
   }
 
   async #runCommand(
@@ -509,8 +536,6 @@ export class LocalDelivery {
   // --- .forward
 
   async #dotForward(st: RequestState, ctx: Ctx, a: Parts, user: UserAttr): Promise<boolean> {
-    const key = `forward ${user.name}`;
-    if (st.dup.has(key)) return false;
     const attrs = this.#attrs(ctx, a, user);
     for (const item of this.s.forwardPath.split(/[\s,]+/u).filter((x) => x !== '')) {
       const path = localExpand(this.s.cfg, item, attrs, this.s.forwardFilter);
@@ -529,7 +554,6 @@ export class LocalDelivery {
       }
       const dests = parseFile(r.text ?? '', this.s.lineLimit);
       if (dests.length === 0) return false;
-      st.dup.add(key);
       const next: Ctx = {
         ...ctx,
         expType: 'forward',
@@ -581,26 +605,28 @@ export class LocalDelivery {
       return true;
     }
     if (user === null) return false;
-    const key = `mailbox ${user.name}`;
-    if (st.dup.has(key)) return true;
-    st.dup.add(key);
+    await this.#once(st, ctx, `mailbox ${user.name}`, () => this.#userMailbox(st, ctx, a, user));
+    return true;
+  }
+
+  async #userMailbox(st: RequestState, ctx: Ctx, a: Parts, user: UserAttr): Promise<void> {
     const mc = await this.#find('mailbox_command_maps', this.s.mailboxCommandMaps, user.name);
     if (mc === 'retry') {
       this.#sub(st, ctx, 'defer', '4.3.0', 'mailbox_command_maps lookup failure');
-      return true;
+      return;
     }
     const cmdText = mc ?? this.s.mailboxCommand;
     if (cmdText !== '') {
       const cmd = localExpand(this.s.cfg, cmdText, this.#attrs(ctx, a, user), this.s.commandFilter);
       if (cmd === undefined) {
         this.#sub(st, ctx, 'defer', '4.3.5', 'bad mailbox_command syntax');
-        return true;
+        return;
       }
       await this.#runCommand(st, { ...ctx, expType: undefined }, cmd, a, user);
-      return true;
+      return;
     }
     await this.#mailboxFile(st, ctx, user);
-    return true;
+    return;
   }
 
   async #mailboxFile(st: RequestState, ctx: Ctx, user: UserAttr): Promise<void> {
@@ -649,7 +675,8 @@ export class LocalDelivery {
       await this.#pass(st, ctx, transport);
       return;
     }
-    if (this.s.luserRelay !== '') {
+    // A relay address that is itself unknown must not be relayed again.
+    if (this.s.luserRelay !== '' && !ctx.chain.includes('\0luser_relay')) {
       const relay = localExpand(
         this.s.cfg,
         this.s.luserRelay,
@@ -659,7 +686,7 @@ export class LocalDelivery {
       if (relay !== undefined && relay !== '') {
         await this.#address(
           st,
-          { ...ctx, expType: undefined, aliasName: undefined, chain: [...ctx.chain, a.local] },
+          { ...ctx, expType: undefined, aliasName: undefined, chain: [...ctx.chain, '\0luser_relay'] },
           relay,
           false,
         );
