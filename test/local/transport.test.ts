@@ -38,7 +38,7 @@ test('mailbox_transport hands every local recipient to that transport; it logs a
   assert.equal(got[0]?.nexthop, '[127.0.0.1]');
   assert.equal(got[0]?.queue_id, id);
   assert.deepEqual(
-    (got[0]?.recipients as { address: string }[]).map((r) => r.address),
+    ((got[0]?.recipients ?? []) as { address: string }[]).map((r) => r.address),
     ['prtest1@host.example'],
   );
   // local itself logs nothing for it: the other agent does.
