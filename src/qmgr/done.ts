@@ -28,6 +28,7 @@ import { expiredLine, removedLine } from '../global/log_format.js';
 import { msg } from '../global/msg.js';
 import { moveQueueFile, type QueueLayout, queueFilePath, removeQueueFile } from '../global/queue_dirs.js';
 import { openQueueFile } from '../global/queue_file_reader.js';
+import { strerror } from '../util/strerror.js';
 import { type ActiveMessage, deliverRecipient } from './message.js';
 import type { QmgrParams } from './params.js';
 
@@ -83,20 +84,31 @@ export async function messageDone(ctx: DoneContext, m: ActiveMessage): Promise<v
     const inQueue = Math.floor(now) - m.arrival.sec;
     const delay = Math.max(params.minBackoff, Math.min(params.maxBackoff, inQueue));
     const when = Math.floor(now) + delay;
+    // A file gone meanwhile was taken by postsuper: warn (Postfix's words) and forget it.
     try {
       await utimes(active, when, when);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+        msg.warn(`qmgr_active_defer: update ${active} time stamps: ${why(e)}`);
+    }
+    try {
       await moveQueueFile(layout, 'active', 'deferred', m.id);
     } catch (e) {
-      msg.warn(`${m.id}: rename from active to deferred: ${why(e)}`);
+      msg.warn(`qmgr_active_defer: rename ${m.id} from active to deferred: ${errnoText(e)}`);
     }
     return;
   }
   try {
     if (await removeQueueFile(layout, 'active', m.id)) msg.info(removedLine(m.id));
-    else msg.warn(`${m.id}: remove from active: No such file or directory`);
+    else msg.warn(`qmgr_active_done_3_generic: remove ${m.id} from active: No such file or directory`);
   } catch (e) {
-    msg.warn(`${m.id}: remove from active: ${why(e)}`);
+    msg.warn(`qmgr_active_done_3_generic: remove ${m.id} from active: ${errnoText(e)}`);
   }
+}
+
+/** The system error text alone ("No such file or directory"), as %m prints it. */
+function errnoText(e: unknown): string {
+  return (e as NodeJS.ErrnoException).code === undefined ? why(e) : strerror(e);
 }
 
 async function warn(ctx: DoneContext, m: ActiveMessage): Promise<void> {

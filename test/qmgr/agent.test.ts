@@ -17,12 +17,19 @@ async function startAgent(t: TestContext, h: Harness): Promise<void> {
   const agent = spawn(
     process.execPath,
     [join(ROOT, 'dist/test/qmgr/fixtures/agent.js'), '-n', 'local', '-t', 'unix'],
-    { env: { ...process.env, MAIL_CONFIG: h.config }, stdio: 'ignore' },
+    { env: { ...process.env, MAIL_CONFIG: h.config }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  let stderr = '';
+  agent.stderr?.on('data', (b: Buffer) => {
+    stderr += b.toString();
+  });
   t.after(() => {
     if (agent.exitCode === null) agent.kill('SIGKILL');
   });
-  await h.waitFor('agent socket', () => existsSync(join(h.queueDir, 'private', 'local')));
+  await h.waitFor('agent socket', () => {
+    if (agent.exitCode !== null) throw new Error(`agent exited ${agent.exitCode}: ${stderr}`);
+    return existsSync(join(h.queueDir, 'private', 'local'));
+  });
 }
 
 test('a real agent: sent, bounced and deferred recipients of one message', async (t) => {

@@ -1,16 +1,16 @@
 /*
  * qmgr and the life of a queue file: crash recovery from active/, torn
  * and damaged files to corrupt/, hold/ left alone until released,
- * expiry (maximal_queue_lifetime, bounce_queue_lifetime) and the delay
+ * postsuper -d during a delivery, stop (SIGTERM), expiry (maximal_queue_lifetime, bounce_queue_lifetime) and the delay
  * warning (delay_warning_time, W cleared once sent).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, renameSync, statSync, truncateSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, statSync, truncateSync } from 'node:fs';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { queueFilePath } from '../../src/global/queue_dirs.js';
 import { openQueueFile } from '../../src/global/queue_file_reader.js';
+import { ours } from '../harness/index.js';
 import { harness } from './fixture.js';
 
 const removed = (id: string) => new RegExp(`postfix/qmgr\\[\\d+\\]: ${id}: removed$`);
@@ -60,6 +60,39 @@ test('SIGTERM: qmgr exits 0 without waiting for deliveries; the next start deliv
   await h.waitFor('removed', () => h.log().some((l) => removed(id).test(l)));
 });
 
+test('postsuper -d of a message in delivery: qmgr warns, forgets it, carries on', async (t) => {
+  const h = await harness(t);
+  let release: () => void = () => {};
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  h.agent('local', async (a) => {
+    if (a.startsWith('bob')) await gate;
+    return 'sent' as const;
+  });
+  await h.startQmgr();
+  const id = await h.submit('alice@example.com', ['bob@example.com']);
+  await h.trigger('A');
+  await h.waitFor('request', () => (h.requests.get('local') ?? []).length === 1);
+  const r = ours('postsuper', ['-c', h.config, '-d', id]);
+  assert.equal(r.status, 0, r.stderr);
+  release();
+  await h.waitFor('warning', () =>
+    h
+      .log()
+      .some((l) =>
+        l.endsWith(
+          `warning: qmgr_active_defer: rename ${id} from active to deferred: No such file or directory`,
+        ),
+      ),
+  );
+  for (const q of ['incoming', 'active', 'deferred', 'hold', 'corrupt'])
+    assert.deepEqual(await h.files(q), [], q);
+  const next = await h.submit('alice@example.com', ['carol@example.com']);
+  await h.trigger('A');
+  await h.waitFor('next removed', () => h.log().some((l) => removed(next).test(l)));
+});
+
 test('a torn file goes to corrupt/ with a warning; the next message is delivered', async (t) => {
   const h = await harness(t);
   h.agent('local', () => 'sent');
@@ -93,10 +126,9 @@ test('hold/ is never scanned; released to deferred (postsuper -H), the next scan
   await sleep(300);
   assert.deepEqual(await h.files('hold'), [id]);
   assert.equal((h.requests.get('local') ?? []).length, 0);
-  const to = queueFilePath(h.layout, 'deferred', id);
-  mkdirSync(dirname(to), { recursive: true });
-  renameSync(queueFilePath(h.layout, 'hold', id), to);
-  await h.trigger('D');
+  const r = ours('postsuper', ['-c', h.config, '-H', id]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(await h.files('deferred'), [id]);
   await h.waitFor('removed', () => h.log().some((l) => removed(id).test(l)));
 });
 
