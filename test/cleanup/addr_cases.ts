@@ -238,6 +238,7 @@ const REMOTE_CASES: Case[] = [
 ];
 
 const FUZZ_VIRTUAL = fuzzVirtual(31337);
+const FUZZ_CANONICAL = fuzzCanonical(8086);
 
 export const CONFIGS: readonly Config[] = [
   { name: 'main', mainCf: MAIN_CF, tables: TABLES, cases: CASES },
@@ -419,6 +420,22 @@ export const CONFIGS: readonly Config[] = [
     deferred: 'unknown',
   },
   {
+    name: 'fuzz-canonical',
+    mainCf: [
+      ...BASE,
+      'myorigin = example.com',
+      'mydestination = $myhostname, localhost, example.com',
+      'recipient_delimiter = +',
+      'canonical_maps = texthash:$TABLES/canonical',
+      'sender_canonical_maps = texthash:$TABLES/sender_canonical',
+      'masquerade_domains = !keep.mq.test, h1.mq.test, mq.test, !!x.mq.test',
+      'masquerade_exceptions = root, b+x',
+      'masquerade_classes = envelope_sender, envelope_recipient, header_sender, header_recipient',
+    ],
+    tables: FUZZ_CANONICAL.tables,
+    cases: FUZZ_CANONICAL.cases,
+  },
+  {
     name: 'fuzz-remote',
     smtp: true,
     context: 'remote',
@@ -537,4 +554,45 @@ function fuzzVirtual(seed: number): { table: string; cases: Case[] } {
       headers: [],
     })),
   };
+}
+
+/** Random canonical tables over a small address pool, and messages using the pool in envelope and headers. */
+function fuzzCanonical(seed: number): { tables: Record<string, string>; cases: Case[] } {
+  let x = seed;
+  const rnd = (n: number) => {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    return Math.floor((x / 2147483648) * n);
+  };
+  const pick = <T>(l: readonly T[]) => l[rnd(l.length)]!;
+  const users = ['a', 'b', 'c', 'root', 'b+x', 'Mixed'];
+  const domains = [
+    'example.com',
+    'h1.mq.test',
+    'h2.h1.mq.test',
+    'keep.mq.test',
+    'y.keep.mq.test',
+    'x.mq.test',
+    'mq.test',
+    'other.org',
+  ];
+  const addr = () => `${pick(users)}@${pick(domains)}`;
+  const key = () => pick([addr(), addr(), pick(users), `@${pick(domains)}`]);
+  const value = () => pick([addr(), addr(), `@${pick(domains)}`, pick(users)]);
+  const table = (n: number) =>
+    `${[...new Map(Array.from({ length: n }, () => [key().toLowerCase(), value()])).entries()].map(([k, v]) => `${k} ${v}`).join('\n')}\n`;
+  const cases: Case[] = [];
+  for (let m = 0; m < 12; m++) {
+    const list = () => Array.from({ length: 1 + rnd(3) }, addr);
+    cases.push({
+      name: `canonical ${m}`,
+      sender: pick([addr(), pick(users)]),
+      recipients: list(),
+      headers: [
+        `From: ${list().join(', ')}`,
+        `To: ${list().join(', ')}`,
+        `Cc: Name <${addr()}>, ${pick(users)}`,
+      ],
+    });
+  }
+  return { tables: { canonical: table(24), sender_canonical: table(6) }, cases };
 }
