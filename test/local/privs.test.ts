@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { pythonRead } from '../mailbox/helpers.js';
+import { aliases, startLocal } from './fixture.js';
+import { testUser } from './users.js';
+
+const asRoot = process.getuid?.() === 0;
+
+test('as root, a user cannot be made to write where only root may: a spool mailbox symlink is refused', async (t) => {
+  const u = testUser(t, 'prtest1');
+  if (!u) return;
+  const lt = await startLocal(t);
+  const target = join(lt.q.base, 'root-only');
+  writeFileSync(target, 'precious\n', { mode: 0o600 });
+  symlinkSync(target, join(lt.spool, 'prtest1'));
+  const { id, reply } = await lt.deliver({ recipients: ['prtest1@host.example'] });
+  assert.deepEqual(reply.results.map((r) => r.outcome), ['bounced']);
+  assert.match(lt.statusLines(id)[0] ?? '', /dsn=5\.2\.0, status=bounced \(cannot update mailbox .*\/spool\/prtest1 for user prtest1\. /u);
+  assert.equal(readFileSync(target, 'utf8'), 'precious\n');
+});
+
+test('as root, alias file deliveries run as default_privs: a root-only directory is out of reach', async (t) => {
+  if (!asRoot) return t.skip('needs root');
+  const lt = await startLocal(t, (q) => {
+    mkdirSync(join(q.base, 'rootdir'), { mode: 0o700 });
+    return `alias_maps = ${aliases(q, `x: ${q.base}/rootdir/x.mbox\n`)}`;
+  });
+  const { id } = await lt.deliver({ recipients: ['x@host.example'] });
+  assert.deepEqual(lt.statusLines(id), [
+    `to=<x@host.example>, relay=local, dsn=5.2.0, status=bounced (cannot append message to file ${lt.q.base}/rootdir/x.mbox: cannot open file: Permission denied)`,
+  ]);
+});
+
+test("mailboxes written by local read back with Python's mailbox module", async (t) => {
+  const u = testUser(t, 'prtest1');
+  const u2 = testUser(t, 'prtest2');
+  if (!u || !u2) return;
+  const lt = await startLocal(t, (q) => `mailbox_command_maps = inline:{ {prtest2=/bin/false} }\nalias_maps = ${aliases(q, `md: ${q.base}/files/md/\n`)}`);
+  await lt.deliver({ recipients: ['prtest1@host.example'], content: 'Subject: one\n\nFrom me\n' });
+  await lt.deliver({ sender: '', recipients: ['prtest1@host.example'], content: 'Subject: two\n\nlast' });
+  await lt.deliver({ recipients: ['md@host.example'], content: 'Subject: three\n\nx\n' });
+  const box = pythonRead('mbox', join(lt.spool, 'prtest1'));
+  assert.equal(box.length, 2);
+  assert.equal(box[0]?.from?.startsWith('sender@example.com  '), true);
+  assert.match(box[0]?.bytes ?? '', /Subject: one\n\n>From me\n$/u);
+  assert.equal(box[1]?.from?.startsWith('MAILER-DAEMON  '), true);
+  assert.match(box[1]?.bytes ?? '', /^Return-Path: <>\n/u);
+  const md = pythonRead('Maildir', join(lt.files, 'md'));
+  assert.equal(md.length, 1);
+  assert.match(md[0]?.bytes ?? '', /^Return-Path: <sender@example\.com>\nX-Original-To: md@host\.example\nDelivered-To: md@host\.example\nSubject: three\n/u);
+});
