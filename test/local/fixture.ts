@@ -3,7 +3,16 @@
  * services and a fake cleanup (for forwarded mail) that record what they
  * get, messages queued in active/, and delivery requests sent as qmgr does.
  */
-import { appendFileSync, chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -16,7 +25,7 @@ import { createQueueFile } from '../../src/global/queue_file_writer.js';
 import { readRecords, writeRecord } from '../../src/global/record_stream.js';
 import { RpcClient, type RpcMessage, serveRpc } from '../../src/global/rpc.js';
 import { startDaemon, type TestQueue, testQueue } from '../harness/daemon.js';
-import { ours } from '../harness/index.js';
+import { ours, ROOT } from '../harness/index.js';
 
 export interface Resubmitted {
   readonly sender: string;
@@ -84,6 +93,38 @@ function fakeCleanup(path: string, got: Resubmitted[]): Server {
   return server;
 }
 
+/** Run local as an ordinary user: the queue, spool and sockets are made theirs. */
+async function startAsUser(
+  t: TestContext,
+  q: TestQueue,
+  servers: Server[],
+  user: { uid: number; gid: number },
+): Promise<void> {
+  for (const s of servers) {
+    if (!s.listening) await new Promise((r) => s.once('listening', r));
+    chmodSync(s.address() as string, 0o666);
+  }
+  spawnSync('chown', ['-R', `${user.uid}:${user.gid}`, q.base]);
+  chmodSync(q.configDir, 0o755);
+  const child = spawn(process.execPath, [join(ROOT, 'dist/src/local/main.js'), '-n', 'local', '-t', 'unix'], {
+    env: { ...process.env, MAIL_CONFIG: q.configDir },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    uid: user.uid,
+    gid: user.gid,
+  });
+  let stderr = '';
+  child.stderr?.on('data', (b) => (stderr += b));
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  const path = join(q.queueDir, 'private', 'local');
+  for (let i = 0; i < 200 && !existsSync(path); i++) {
+    if (child.exitCode !== null) throw new Error(`local exited ${child.exitCode}: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  if (!existsSync(path)) throw new Error(`local: no ${path} after 5 s: ${stderr}`);
+}
+
 /** Build an aliases file with our postalias (hash:), owned by root. */
 export function aliases(q: TestQueue, text: string): string {
   const file = join(q.base, 'aliases');
@@ -97,6 +138,7 @@ export function aliases(q: TestQueue, text: string): string {
 export async function startLocal(
   t: TestContext,
   mainCf: string | ((q: TestQueue) => string) = '',
+  opts: { readonly user?: { uid: number; gid: number } } = {},
 ): Promise<LocalTest> {
   const q = await testQueue(t, '');
   const spool = join(q.base, 'spool');
@@ -130,7 +172,8 @@ export async function startLocal(
   t.after(() => {
     for (const s of servers) s.close();
   });
-  await startDaemon(t, q, 'src/local/main.js', ['-n', 'local', '-t', 'unix'], 'private/local');
+  if (opts.user) await startAsUser(t, q, servers, opts.user);
+  else await startDaemon(t, q, 'src/local/main.js', ['-n', 'local', '-t', 'unix'], 'private/local');
   const client = new RpcClient(join(q.queueDir, 'private', 'local'), { timeoutMs: 20_000 });
   t.after(() => client.close());
   const layout = queueLayout(q.cfg);
@@ -151,6 +194,7 @@ export async function startLocal(
       });
       await w.content(Buffer.from(m.content ?? 'Subject: test\n\nbody\n'));
       const id = await w.commit();
+      if (opts.user) chownSync(queueFilePath(layout, 'active', id), opts.user.uid, opts.user.gid);
       const opened = await openQueueFile(queueFilePath(layout, 'active', id));
       if (!opened.ok) throw opened.error;
       const file = opened.file;

@@ -16,8 +16,14 @@ test('as root, a user cannot be made to write where only root may: a spool mailb
   writeFileSync(target, 'precious\n', { mode: 0o600 });
   symlinkSync(target, join(lt.spool, 'prtest1'));
   const { id, reply } = await lt.deliver({ recipients: ['prtest1@host.example'] });
-  assert.deepEqual(reply.results.map((r) => r.outcome), ['bounced']);
-  assert.match(lt.statusLines(id)[0] ?? '', /dsn=5\.2\.0, status=bounced \(cannot update mailbox .*\/spool\/prtest1 for user prtest1\. /u);
+  assert.deepEqual(
+    reply.results.map((r) => r.outcome),
+    ['bounced'],
+  );
+  assert.match(
+    lt.statusLines(id)[0] ?? '',
+    /dsn=5\.2\.0, status=bounced \(cannot update mailbox .*\/spool\/prtest1 for user prtest1\. /u,
+  );
   assert.equal(readFileSync(target, 'utf8'), 'precious\n');
 });
 
@@ -37,7 +43,11 @@ test("mailboxes written by local read back with Python's mailbox module", async 
   const u = testUser(t, 'prtest1');
   const u2 = testUser(t, 'prtest2');
   if (!u || !u2) return;
-  const lt = await startLocal(t, (q) => `mailbox_command_maps = inline:{ {prtest2=/bin/false} }\nalias_maps = ${aliases(q, `md: ${q.base}/files/md/\n`)}`);
+  const lt = await startLocal(
+    t,
+    (q) =>
+      `mailbox_command_maps = inline:{ {prtest2=/bin/false} }\nalias_maps = ${aliases(q, `md: ${q.base}/files/md/\n`)}`,
+  );
   await lt.deliver({ recipients: ['prtest1@host.example'], content: 'Subject: one\n\nFrom me\n' });
   await lt.deliver({ sender: '', recipients: ['prtest1@host.example'], content: 'Subject: two\n\nlast' });
   await lt.deliver({ recipients: ['md@host.example'], content: 'Subject: three\n\nx\n' });
@@ -49,5 +59,37 @@ test("mailboxes written by local read back with Python's mailbox module", async 
   assert.match(box[1]?.bytes ?? '', /^Return-Path: <>\n/u);
   const md = pythonRead('Maildir', join(lt.files, 'md'));
   assert.equal(md.length, 1);
-  assert.match(md[0]?.bytes ?? '', /^Return-Path: <sender@example\.com>\nX-Original-To: md@host\.example\nDelivered-To: md@host\.example\nSubject: three\n/u);
+  assert.match(
+    md[0]?.bytes ?? '',
+    /^Return-Path: <sender@example\.com>\nX-Original-To: md@host\.example\nDelivered-To: md@host\.example\nSubject: three\n/u,
+  );
+});
+
+test("run as an ordinary user, local delivers everything in-process with that user's rights", async (t) => {
+  if (!asRoot) return t.skip('needs root to start local as another user');
+  const u = testUser(t, 'prtest1');
+  const u2 = testUser(t, 'prtest2');
+  if (!u || !u2) return;
+  const lt = await startLocal(
+    t,
+    (q) => `alias_maps = ${aliases(q, `who: "|id -u > ${q.base}/files/who"\n`)}`,
+    {
+      user: u,
+    },
+  );
+  const a = await lt.deliver({ recipients: ['who@host.example'] });
+  assert.deepEqual(
+    a.reply.results.map((r) => r.outcome),
+    ['sent'],
+    lt.maillog(),
+  );
+  assert.equal(readFileSync(join(lt.files, 'who'), 'utf8').trim(), String(u.uid));
+  const b = await lt.deliver({ recipients: ['prtest2@host.example'] });
+  assert.deepEqual(
+    b.reply.results.map((r) => r.outcome),
+    ['sent'],
+    lt.maillog(),
+  );
+  const { statSync } = await import('node:fs');
+  assert.equal(statSync(join(lt.spool, 'prtest2')).uid, u.uid);
 });
