@@ -47,7 +47,7 @@ export type HeaderResult = { ok: true; text: string | null } | { ok: false; defe
 export class HeaderRules {
   readonly #seen = new Set<string>();
   #resent = false;
-  #hops = 1;
+  #hops = 0;
   #messageIdLogged = false;
   readonly #hopLimit: number;
 

@@ -295,7 +295,6 @@ class CleanupMessage {
         msg.warn(`${this.queueId}: message rejected: hopcount exceeded`);
       },
     });
-    await this.#writeHeader(this.#rules.received().join('\n'));
     // Without CLEANUP_FLAG_FILTER (bounce notices, forwarded mail, no_header_body_checks)
     // nothing is inspected: no tables, and MIME errors reject nothing (Postfix queues a
     // notice that returns an 8-bit header).
@@ -306,6 +305,10 @@ class CleanupMessage {
       primaryEnd: () => this.#out.push({ kind: 'end' }),
       body: (text) => this.#out.push({ kind: 'body', text }),
     });
+    // Our Received: is the message's first header, inspected, counted and cut like the
+    // others (Postfix's header_checks see it: recorded in test/golden/cleanup/tempfail).
+    for (const line of this.#rules.received()) await this.#checks.line(line);
+    await this.#drain();
   }
 
   /** Content bytes as the client cut them: find the lines. */
@@ -431,9 +434,10 @@ class CleanupMessage {
     this.#tempReason ??= r.defer;
   }
 
-  #defer(text: string): void {
-    if (!(this.#errs & CLEANUP_STAT.DEFER)) msg.warn(`${this.queueId}: ${text}`);
-    this.#errs |= CLEANUP_STAT.DEFER;
+  /** A header/body table did not answer: "queue file write error", as Postfix says. */
+  #tableTrouble(text: string): void {
+    if (!(this.#errs & CLEANUP_STAT.WRITE)) msg.warn(`${this.queueId}: ${text}`);
+    this.#errs |= CLEANUP_STAT.WRITE;
   }
 
   /**
@@ -463,7 +467,7 @@ class CleanupMessage {
   /** E: decide, write the recipients, commit or refuse. */
   async finish(): Promise<MessageResult> {
     const o = this.#outcome as ContentOutcome;
-    if (o.tempfail !== undefined) this.#defer(o.tempfail);
+    if (o.tempfail !== undefined) this.#tableTrouble(o.tempfail);
     if (o.reject !== undefined) {
       this.#errs |= CLEANUP_STAT.CONT;
       this.#reason = o.reject;

@@ -226,16 +226,28 @@ test('hopcount_limit = 3 for local mail returned to its sender: warnings and bou
 });
 
 test('message_size_limit, no recipients, table trouble: status bits and Postfix reply texts', async (t) => {
-  const { cfg } = await setup(t, 'message_size_limit = 100\nheader_checks = hash:/nonexistent/table');
+  const { fx, cfg } = await setup(t, 'message_size_limit = 100\nheader_checks = hash:/nonexistent/table');
   const big = await submit(cfg, { content: `Subject: big\n\n${'x'.repeat(200)}\n`, flags: 0 });
   assert.equal(big.status, CLEANUP_STAT.SIZE);
   assert.equal(big.reason, '5.3.4 message file too big');
   const none = await submit(cfg, { content: 'Subject: none\n\nbody\n', rcpts: [], flags: 0 });
   assert.equal(none.status, CLEANUP_STAT.RCPT);
   assert.equal(none.reason, '5.1.0 no recipients specified');
+  // Table trouble: smtpd said "451 4.3.0 Error: queue file write error" (tempfail golden).
   const tf = await submit(cfg, { content: 'Subject: tf\n\nbody\n' });
-  assert.equal(tf.status, CLEANUP_STAT.DEFER);
-  assert.equal(tf.reason, '4.7.1 service unavailable');
+  assert.equal(tf.status, CLEANUP_STAT.WRITE);
+  assert.equal(tf.reason, '4.3.0 queue file write error');
+  assert.match(
+    readFileSync(join(GOLDEN, 'cleanup/tempfail/smtp.txt'), 'utf8'),
+    /^451 4\.3\.0 Error: queue file write error/,
+  );
+  await fx.waitLog(/map lookup problem/);
+  assert.match(
+    fx.log(),
+    new RegExp(
+      `warning: ${tf.queueId}: header_checks map lookup problem -- message not accepted, try again later`,
+    ),
+  );
 });
 
 test('SMTP clients: Received: from helo (name [addr]) ... for <rcpt>, as Postfix smtpd+cleanup', async (t) => {
@@ -566,5 +578,23 @@ test('a remote client (not in local_header_rewrite_clients): nothing added, head
   assert.match(
     back2.content,
     /\nMessage-Id: <\d{14}\.[0-9A-F]+@mx\.example\.com>\nDate: .*\nFrom: alice@example.com\n\n/,
+  );
+});
+
+test("header_checks see our Received: header, as Postfix's do", async (t) => {
+  const dir = (await import('../harness/index.js')).tempDir(t, 'postroom-rcvd-');
+  writeFileSync(
+    join(dir, 'hc'),
+    '/^Received: by mx\\.example\\.com \\(Postfix, from userid/ WARN local one\n',
+  );
+  const { fx, cfg } = await setup(t, `header_checks = regexp:${dir}/hc`);
+  const r = await submit(cfg, { content: 'Subject: x\n\nbody\n' });
+  assert.equal(r.status, 0);
+  await fx.waitLog(/local one/);
+  assert.match(
+    fx.log(),
+    new RegExp(
+      `${r.queueId}: warning: header Received: by mx.example.com \\(Postfix, from userid 0\\)\\?\\?id ${r.queueId};`,
+    ),
   );
 });
