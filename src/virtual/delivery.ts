@@ -59,6 +59,12 @@ export type DeliveryResult =
       readonly warnings: readonly string[];
     };
 
+/** Parent to child, over the IPC channel. */
+export type ChildMessage =
+  | { readonly type: 'order'; readonly order: DeliveryOrder }
+  | { readonly type: 'end' }
+  | { readonly type: 'abort' };
+
 const CHILD = fileURLToPath(new URL('./delivery_child.js', import.meta.url));
 
 /** Deliver in this process; `warn` receives the delivery's warnings. */
@@ -164,7 +170,10 @@ export async function deliverAs(
       done = true;
     });
   });
-  child.send(order);
+  child.send({ type: 'order', order } satisfies ChildMessage);
+  // The child must not take a cut-off message for a whole one: end of input
+  // counts only after "end"; a read error here sends "abort" instead.
+  let readError: unknown;
   const stdin = child.stdin;
   if (stdin !== null) {
     // A child that failed early closes its input: the rest of the message is not needed.
@@ -174,12 +183,17 @@ export async function deliverAs(
         if (stdin.destroyed) break;
         if (!stdin.write(chunk)) await new Promise<void>((r) => stdin.once('drain', r).once('close', r));
       }
-    } finally {
-      stdin.end();
+    } catch (e) {
+      readError = e;
     }
+    if (child.connected)
+      child.send({ type: readError === undefined ? 'end' : 'abort' } satisfies ChildMessage);
+    stdin.end();
   }
   const result = await answer;
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  if (readError !== undefined && !result.ok)
+    return { ...result, status: '4.3.0', reason: `error reading message: ${strerror(readError)}` };
   return result;
 }
 
