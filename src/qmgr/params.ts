@@ -25,6 +25,8 @@ export interface QmgrParams {
   readonly initialConcurrency: number;
   /** Seconds a transport nobody answers on stays "unavailable". */
   readonly transportRetryTime: number;
+  /** Seconds a delivery request may take ($daemon_timeout). */
+  readonly deliveryTimeout: number;
   readonly doubleBounceSender: string;
   readonly recipientDelimiter: string;
 }
@@ -64,6 +66,7 @@ export function qmgrParams(cfg: MainConfig): QmgrParams {
     recipientLimit,
     initialConcurrency: cfg.int('initial_destination_concurrency', 1),
     transportRetryTime: cfg.time('transport_retry_time', 's', 1),
+    deliveryTimeout: cfg.time('daemon_timeout', 's', 1),
     doubleBounceSender: cfg.get('double_bounce_sender'),
     recipientDelimiter: cfg.get('recipient_delimiter'),
   };

@@ -90,6 +90,9 @@ export class Qmgr {
     readonly cfg: MainConfig,
     readonly layout: QueueLayout,
   ) {
+    // As Postfix's qmgr: a short IPC timeout, so a stuck bounce/defer/trace
+    // service cannot hold the queue manager for an hour.
+    cfg.set('ipc_timeout', String(cfg.time('qmgr_ipc_timeout', 's', 1)));
     this.params = qmgrParams(cfg);
     this.#resolver = new Resolver(cfg);
     this.#scans = [new QueueScan(layout, 'incoming'), new QueueScan(layout, 'deferred')];
@@ -388,6 +391,7 @@ export class Qmgr {
         servicePath(this.cfg, 'private', name),
         transportLimits(this.cfg, name),
         this.params.initialConcurrency,
+        this.params.deliveryTimeout * 1000,
       );
       this.#transports.set(name, t);
     }

@@ -79,8 +79,10 @@ export class Transport {
     readonly path: string,
     readonly limits: TransportLimits,
     readonly initialConcurrency: number,
+    /** How long one delivery may take before qmgr gives up on it ($daemon_timeout). */
+    timeoutMs: number,
   ) {
-    this.client = new RpcClient(path);
+    this.client = new RpcClient(path, { timeoutMs });
   }
 
   get dead(): boolean {
