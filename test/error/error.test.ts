@@ -102,17 +102,6 @@ test('one request for several recipients: each bounced and logged, in order', as
   assert.deepEqual(await h.todo(m), []);
 });
 
-test('discard asks for a success notice when DSN NOTIFY=SUCCESS (trace record)', async (t) => {
-  const h = await agentHarness(t);
-  await h.start('discard');
-  const m = await h.queue('alice@example.com', [{ address: 'n@x.test', dsnNotify: 2 }]);
-  await h.deliver('discard', m, { nexthop: 'x.test' });
-  const trace = h.requests.get('trace') ?? [];
-  assert.equal(trace.length, 1);
-  assert.equal(trace[0]?.action, 'delivered');
-  assert.equal(trace[0]?.reason, 'x.test');
-});
-
 test('soft_bounce turns error bounces into deferrals', async (t) => {
   const h = await agentHarness(t, 'soft_bounce = yes');
   await h.start('error');
