@@ -305,7 +305,7 @@ export const CONFIGS: readonly Config[] = [
       {
         name: 'no bang path swap, no percent hack, dot-mydomain',
         sender: 'canon',
-        recipients: ['host!user', 'user%elsewhere', 'user@host'],
+        recipients: ['host!user', 'user%elsewhere', 'user@host', '@r1:plain', '@r2:u@example.org'],
         headers: ['To: host!user, user%elsewhere, user@host'],
       },
     ],
@@ -434,6 +434,34 @@ export const CONFIGS: readonly Config[] = [
     ],
     tables: FUZZ_CANONICAL.tables,
     cases: FUZZ_CANONICAL.cases,
+  },
+  {
+    name: 'smtp-envelope',
+    smtp: true,
+    context: 'remote',
+    mainCf: [...REMOTE, 'remote_header_rewrite_domain = domain.invalid', 'local_recipient_maps ='],
+    tables: REMOTE_TABLES,
+    cases: [
+      {
+        name: 'odd envelope addresses over SMTP',
+        sender: '"odd sender"@example.org',
+        recipients: [
+          'u%v@example.org',
+          'a!b@example.org',
+          '"a@b"@example.org',
+          '"x y+ext"@example.com',
+          'postmaster',
+          'canon',
+        ],
+        headers: ['To: "x y+ext"@example.com, "a@b"@example.org'],
+      },
+      {
+        name: 'null sender over SMTP',
+        sender: '',
+        recipients: ['canon@example.com'],
+        headers: [],
+      },
+    ],
   },
   {
     name: 'fuzz-remote',

@@ -49,7 +49,7 @@ function setup(t: TestContext, config: Config) {
 
 /** What cleanup would queue for one message, or the first deferral. */
 async function run(m: AddressMapper, c: Case, headersToo: boolean) {
-  const sender = await m.envelopeSender(c.sender);
+  const sender = await m.envelopeSender(unquote822Local(c.sender));
   if (!sender.ok) return sender;
   const pairs: [string, string][] = [];
   const rewritten: string[] = [];

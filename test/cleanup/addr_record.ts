@@ -75,7 +75,8 @@ function record(config: Config): void {
       const text = `${[...c.headers, `X-Case: ${i}`].join('\n')}\n\nbody\n`;
       writeFileSync(join(G, `msg${i}`), text);
       if (!config.smtp) return `sendmail -f ${q(c.sender)} ${c.recipients.map(q).join(' ')} < ${G}/msg${i}`;
-      const py = `import smtplib,sys; s=smtplib.SMTP('127.0.0.1', ${port}); s.sendmail(sys.argv[1], sys.argv[2:], open('${G}/msg${i}','rb').read()); s.quit()`;
+      // Raw MAIL FROM / RCPT TO: the addresses go out exactly as written (quoted where they are).
+      const py = `import smtplib,sys; s=smtplib.SMTP('127.0.0.1', ${port}); s.ehlo(); s.docmd('MAIL FROM:<%s>' % sys.argv[1]); [s.docmd('RCPT TO:<%s>' % r) for r in sys.argv[2:]]; s.data(open('${G}/msg${i}','rb').read()); s.quit()`;
       return `python3 -c ${q(py)} ${q(c.sender)} ${c.recipients.map(q).join(' ')}`;
     });
     // Wait until pickup took every message that cleanup will accept, and
