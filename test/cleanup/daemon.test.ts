@@ -184,6 +184,19 @@ test('REJECT for pickup (bounce flag): bounced to the sender through the bounce 
   );
   assert.match(notice.content, /<bob@example.com>: no thanks/);
   assert.deepEqual(readdirSync(join(fx.queue, 'hold')), []);
+  // PREPEND then a body REJECT: the order of the log lines as Postfix's.
+  const p = await submit(cfg, {
+    content: 'Subject: prepend me\n\nbody\nbad body line\n',
+    flags: PICKUP_FLAGS | CLEANUP_FLAG.BOUNCE,
+  });
+  assert.equal(p.status, 0, p.reason);
+  await fx.waitLog(new RegExp(`${p.queueId}: sender non-delivery notification`));
+  assert.deepEqual(ourLog(fx, p.queueId), goldenLog('daemon1', goldenId('daemon1', 'prepend me')));
+  const notices = await fx.waitFiles('incoming', 2);
+  const second = await readQueueFile(notices.find((f) => f !== files[0]) as string);
+  // The returned copy keeps the prepended header and no line from the rejected one on.
+  assert.match(second.content, /\nX-Tag: tagged\nSubject: prepend me\n/);
+  assert.doesNotMatch(second.content, /bad body line/);
 });
 
 test('hopcount_limit: too many Received: headers refused as "5.4.0 too many hops", with Postfix warning', async (t) => {
