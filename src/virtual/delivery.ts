@@ -82,7 +82,7 @@ export async function deliverHere(
         return {
           ok: false,
           status: '4.2.0',
-          reason: `destination ${order.path} is not owned by recipient`,
+          reason: `delivery failed to mailbox ${order.path}: destination ${order.path} is not owned by recipient`,
           warnings,
         };
       }

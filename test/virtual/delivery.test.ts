@@ -124,7 +124,7 @@ test('as root, files are made by the mailbox owner; a writable mbox of another o
   assert.deepEqual(r, {
     ok: false,
     status: '4.2.0',
-    reason: `destination ${other} is not owned by recipient`,
+    reason: `delivery failed to mailbox ${other}: destination ${other} is not owned by recipient`,
     warnings: ['specify "strict_mailbox_ownership = no" to ignore mailbox ownership mismatch'],
   });
   assert.equal(existsSync(`${other}.lock`), false);

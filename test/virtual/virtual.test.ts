@@ -5,7 +5,16 @@
  * records, recipients marked done, and (as root) file ownership.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { GOLDEN, run } from '../harness/index.js';
@@ -44,7 +53,7 @@ function tmpName(line: string): string {
 function mainCf(vmail: string): string {
   return `virtual_mailbox_base = ${vmail}
 virtual_mailbox_domains = v.test w.test x.test
-virtual_mailbox_maps = inline:{ u@v.test=u/Maildir/, m@v.test=mbox, big@v.test=big, low@v.test=low/, bad@v.test=bad/, zero@v.test=zero/, nouid@x.test=nouid/, gid@x.test=gid/, perm@v.test=perm/Maildir/, own@v.test=own, n@v.test=nbox, @w.test=catch/ }
+virtual_mailbox_maps = inline:{ u@v.test=u/Maildir/, m@v.test=mbox, big@v.test=big, low@v.test=low/, bad@v.test=bad/, zero@v.test=zero/, nouid@x.test=nouid/, gid@x.test=gid/, perm@v.test=perm/Maildir/, own@v.test=own, n@v.test=nbox, own2@v.test=own2, link@v.test=link, @w.test=catch/ }
 virtual_uid_maps = inline:{ @v.test=${NOBODY}, @w.test=${NOBODY}, gid@x.test=${NOBODY}, low@v.test=5, bad@v.test=abc }
 virtual_gid_maps = inline:{ @v.test=${NOBODY}, @w.test=${NOBODY}, zero@v.test=0 }
 recipient_delimiter = +
@@ -75,6 +84,12 @@ test('virtual delivers, bounces and defers as Postfix 3.7 virtual(8)', async (t)
     // Made by root, as in the recording: the mailbox owner may not write there.
     mkdirSync(join(vmail, 'perm'), { mode: 0o700 });
     writeFileSync(join(vmail, 'own'), '');
+    writeFileSync(join(vmail, 'own2'), '');
+    chmodSync(join(vmail, 'own2'), 0o666);
+    const target = join(h0.base, 'target');
+    writeFileSync(target, '');
+    chownSync(target, NOBODY, NOBODY);
+    symlinkSync(target, join(vmail, 'link'));
   }
   await h.start('virtual');
 
@@ -96,6 +111,8 @@ test('virtual delivers, bounces and defers as Postfix 3.7 virtual(8)', async (t)
     cases.push(
       ['perm@v.test', 'Subject: perm\n\nbody\n', 'deferred'],
       ['own@v.test', 'Subject: own\n\nbody\n', 'deferred'],
+      ['own2@v.test', 'Subject: own2\n\nbody\n', 'deferred'],
+      ['link@v.test', 'Subject: link\n\nbody\n', 'deferred'],
     );
   for (const [rcpt, content, outcome] of cases) {
     await t.test(rcpt, async () => {
@@ -197,7 +214,7 @@ print(sorted(m['Subject'] for m in mailbox.Maildir(sys.argv[2], factory=None)))`
   assert.deepEqual(
     addr('defer').map(([a]) => a),
     ['low@v.test', 'bad@v.test', 'zero@v.test', 'nouid@x.test', 'gid@x.test'].concat(
-      ROOT_USER ? ['perm@v.test', 'own@v.test'] : [],
+      ROOT_USER ? ['perm@v.test', 'own@v.test', 'own2@v.test', 'link@v.test'] : [],
     ),
   );
 });

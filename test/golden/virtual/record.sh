@@ -11,7 +11,7 @@ sed -i "/^virtual_/d" "$G/conf/main.cf"
 cat >> "$G/conf/main.cf" <<CF
 virtual_mailbox_base = $G/vmail
 virtual_mailbox_domains = v.test w.test x.test
-virtual_mailbox_maps = inline:{ u@v.test=u/Maildir/, m@v.test=mbox, big@v.test=big, low@v.test=low/, bad@v.test=bad/, zero@v.test=zero/, nouid@x.test=nouid/, gid@x.test=gid/, bigm@v.test=bigm/, perm@v.test=perm/Maildir/, own@v.test=own, n@v.test=nbox, @w.test=catch/ }
+virtual_mailbox_maps = inline:{ u@v.test=u/Maildir/, m@v.test=mbox, big@v.test=big, low@v.test=low/, bad@v.test=bad/, zero@v.test=zero/, nouid@x.test=nouid/, gid@x.test=gid/, bigm@v.test=bigm/, perm@v.test=perm/Maildir/, own@v.test=own, n@v.test=nbox, own2@v.test=own2, link@v.test=link, @w.test=catch/ }
 virtual_uid_maps = inline:{ @v.test=65534, @w.test=65534, gid@x.test=65534, low@v.test=5, bad@v.test=abc }
 virtual_gid_maps = inline:{ @v.test=65534, @w.test=65534, zero@v.test=0 }
 recipient_delimiter = +
@@ -33,6 +33,8 @@ d3@e.test discard:2.1.5 ok then
 d4@e.test discard:5.1.1 odd
 TR
 mkdir -m 700 "$G/vmail/perm"; touch "$G/vmail/own"
+touch "$G/vmail/own2"; chmod 666 "$G/vmail/own2"
+touch "$G/target"; chown 65534:65534 "$G/target"; ln -s "$G/target" "$G/vmail/link"
 head -c 2900 /dev/zero | tr '\0' 'x' | fold -w 70 > "$G/vmail/big"; chown 65534:65534 "$G/vmail/big"
 TZ=UTC timeout 120 unshare -m sh -c "
   mount --bind $G/conf /etc/postfix && postfix start && sleep 2
@@ -52,6 +54,8 @@ TZ=UTC timeout 120 unshare -m sh -c "
   (printf 'Subject: bigm\n\n'; head -c 2395 /dev/zero | tr '\\0' 'y' | fold -w 70) | s -f alice@example.com bigm@v.test
   printf 'Subject: perm\n\nbody\n' | s -f alice@example.com perm@v.test
   printf 'Subject: own\n\nbody\n' | s -f alice@example.com own@v.test
+  printf 'Subject: own2\n\nbody\n' | s -f alice@example.com own2@v.test
+  printf 'Subject: link\n\nbody\n' | s -f alice@example.com link@v.test
   printf 'Subject: null\n\nFrom me\n' | s -f '' n@v.test u@v.test '\"odd user\"@w.test'
   for r in e1 e2 e3 e4 r1 r2 r3 d1 d2 d3 d4; do printf 'Subject: \$r\n\nbody\n' | s -f alice@example.com \$r@e.test; done
   printf 'Subject: two\n\nbody\n' | s -f alice@example.com e1@e.test d1@e.test
