@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { GOLDEN, ROOT } from '../harness/index.js';
+import { GOLDEN, postfixCommand, ROOT, run, tempDir } from '../harness/index.js';
 import { harness } from './fixture.js';
 
 const LINE = /^\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ (postfix\/(?:qmgr|error))\[\d+\]: (.*)$/;
@@ -71,4 +71,21 @@ test('qmgr and retry log lines as Postfix 3.7 writes them (delivered, deferred t
     await h.waitFor(`${id} removed`, () => h.log().some((l) => l.endsWith(`${id}: removed`)));
   }
   assert.deepEqual(normalize(h.log(), ids), expected);
+});
+
+test('live: Postfix 3.7 still logs what the golden file holds (record.sh on a private instance)', async (t) => {
+  const postfix = postfixCommand(t, 'postfix');
+  if (postfix === null) return;
+  if (process.getuid?.() !== 0 || !existsSync('/usr/bin/unshare')) {
+    t.skip('needs root and unshare(1) for a private Postfix instance');
+    return;
+  }
+  const out = tempDir(t);
+  const r = run('sh', [join(GOLDEN, 'qmgr/record.sh'), out], { timeoutMs: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const ids = (lines: string[]) =>
+    lines.flatMap((l) => /postfix\/pickup\[\d+\]: (\w+): uid=/.exec(l)?.[1] ?? []);
+  const live = readFileSync(join(out, 'maillog.txt'), 'utf8').split('\n');
+  const golden = readFileSync(join(GOLDEN, 'qmgr/maillog.txt'), 'utf8').split('\n');
+  assert.deepEqual(normalize(live, ids(live)), normalize(golden, ids(golden)));
 });
