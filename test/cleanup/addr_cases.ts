@@ -464,6 +464,42 @@ export const CONFIGS: readonly Config[] = [
     ],
   },
   {
+    name: 'patterns',
+    mainCf: [
+      ...BASE,
+      'myorigin = example.com',
+      'mydestination = $myhostname, localhost, example.com',
+      'recipient_delimiter = +',
+      'header_address_token_limit = 12',
+      'canonical_maps = regexp:$TABLES/canonical.re',
+      'virtual_alias_maps = pcre:$TABLES/virtual.pcre',
+    ],
+    tables: {
+      'canonical.re': [
+        '/^(.*)@old\\.test$/ $1@new.test',
+        '/^bob$/ wrong@example.org',
+        '/^@pat\\.test$/ wrong2@example.org',
+      ].join('\n'),
+      'virtual.pcre': [
+        '/^x@pat\\.test$/ wrong3@example.org',
+        '/^(.+)\\+(.+)@ext\\.test$/ $2@ext2.test',
+        '/^list@lists\\.test$/ a@example.org, list@lists.test',
+      ].join('\n'),
+    },
+    cases: [
+      {
+        name: 'pattern tables get only the full address',
+        sender: 'someone@old.test',
+        recipients: ['bob@example.com', 'x+y@pat.test', 'z@pat.test', 'u+tag@ext.test', 'list@lists.test'],
+        headers: [
+          'From: someone@old.test',
+          'To: a, b, c, d, e, f, g, h',
+          'Cc: a@old.test, b@old.test, c@old.test',
+        ],
+      },
+    ],
+  },
+  {
     name: 'fuzz-remote',
     smtp: true,
     context: 'remote',
