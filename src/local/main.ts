@@ -13,6 +13,7 @@
 import { runDeliveryAgent } from '../global/deliver_agent.js';
 import { LocalDelivery } from './recipient.js';
 import { localSettings } from './settings.js';
+import { closeUserWorkers } from './user_ops.js';
 
 let agent: LocalDelivery | undefined;
 
@@ -28,5 +29,6 @@ runDeliveryAgent({
   },
   stop() {
     agent?.close();
+    closeUserWorkers();
   },
 });

@@ -3,14 +3,16 @@
  * mbox file, add a Maildir message, read a .forward or :include: file
  *
  * runAs() does it in this process when there is nobody to switch to (not
- * root, or the target is this process's own uid), otherwise in a child
- * process started with the target uid/gid (src/local/user_worker.ts), so
- * the kernel checks every open, create and symlink as it would for the
- * user: a trick in the user's own directories can only hurt that user.
+ * root, or the target is root), otherwise in a child process started with
+ * the target uid/gid (src/local/user_worker.ts), so the kernel checks
+ * every open, create and symlink as it would for the user: a trick in the
+ * user's own directories can only hurt that user. Workers are kept per
+ * uid/gid for a few seconds and reused, one op at a time each, so a burst
+ * of mail to one user does not start a process per message.
  * Failures come back as MailboxError (status decides defer or bounce).
  */
 
-import { spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -80,9 +82,168 @@ async function readSmall(path: string, limit: number): Promise<OpResult> {
 }
 
 const WORKER = fileURLToPath(new URL('./user_worker.js', import.meta.url));
+const IDLE_MS = 10_000;
 
 function needSwitch(p: Privs | undefined): p is Privs {
   return p !== undefined && typeof process.getuid === 'function' && process.getuid() === 0 && p.uid !== 0;
+}
+
+/** Frame types of the worker protocol: op (JSON), content chunk, end of content. */
+export const FRAME = Object.freeze({ OP: 0x4f, CONTENT: 0x43, END: 0x45 });
+
+export function frame(type: number, payload: Uint8Array | string): Buffer {
+  const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  const head = Buffer.alloc(5);
+  head[0] = type;
+  head.writeUInt32BE(body.length, 1);
+  return Buffer.concat([head, body]);
+}
+
+/**
+ * One long-lived worker process running as one uid/gid. It does one op at
+ * a time; the pool keeps it IDLE_MS for the next delivery to that user.
+ */
+class UserWorker {
+  readonly child: ChildProcessWithoutNullStreams;
+  #pending: { resolve(r: OpResult): void; reject(e: Error): void } | undefined;
+  #out = '';
+  #err = '';
+  dead = false;
+  idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly key: string,
+    privs: Privs,
+  ) {
+    this.child = spawn(process.execPath, [WORKER], {
+      uid: privs.uid,
+      gid: privs.gid,
+      cwd: '/',
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { PATH: '/usr/bin:/bin', TZ: process.env.TZ ?? '' },
+    });
+    this.child.stdin.on('error', () => undefined);
+    this.child.stdout.setEncoding('utf8').on('data', (d: string) => this.#onData(d));
+    this.child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      if (this.#err.length < 4096) this.#err += d;
+    });
+    const gone = (why: string) => {
+      this.dead = true;
+      const p = this.#pending;
+      this.#pending = undefined;
+      p?.reject(new MailboxError('4.3.0', `user delivery process failed: ${why}`));
+    };
+    this.child.once('error', (e) => gone(e.message));
+    this.child.once('close', (code, signal) =>
+      gone(`${signal ? `signal ${signal}` : `exit ${code}`} ${this.#err.trim().split('\n')[0] ?? ''}`.trim()),
+    );
+  }
+
+  #onData(d: string): void {
+    this.#out += d;
+    for (let nl = this.#out.indexOf('\n'); nl >= 0; nl = this.#out.indexOf('\n')) {
+      const line = this.#out.slice(0, nl);
+      this.#out = this.#out.slice(nl + 1);
+      const p = this.#pending;
+      this.#pending = undefined;
+      let r: { ok?: boolean; status?: string; reason?: string; result?: OpResult } | undefined;
+      try {
+        r = JSON.parse(line);
+      } catch {
+        r = undefined;
+      }
+      if (r?.ok === true) p?.resolve(r.result ?? {});
+      else p?.reject(new MailboxError(r?.status ?? '4.3.0', r?.reason ?? 'user delivery process: bad reply'));
+    }
+  }
+
+  async #write(b: Buffer): Promise<void> {
+    if (this.dead) return;
+    if (!this.child.stdin.write(b)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.child.off('close', done);
+          resolve();
+        };
+        this.child.stdin.once('drain', done);
+        this.child.once('close', done);
+      });
+    }
+  }
+
+  run(op: UserOp, content?: MessageSource): Promise<OpResult> {
+    const result = new Promise<OpResult>((resolve, reject) => {
+      this.#pending = { resolve, reject };
+    });
+    void (async () => {
+      await this.#write(frame(FRAME.OP, JSON.stringify(op)));
+      if (content !== undefined)
+        for await (const c of chunks(content)) {
+          if (this.dead) break;
+          if (c.length > 0) await this.#write(frame(FRAME.CONTENT, c));
+        }
+      await this.#write(frame(FRAME.END, ''));
+    })().catch((e: unknown) => {
+      const p = this.#pending;
+      this.#pending = undefined;
+      p?.reject(new MailboxError('4.3.0', `error reading message: ${strerror(e)}`));
+      this.child.kill();
+    });
+    return result;
+  }
+
+  close(): void {
+    this.child.stdin.end();
+  }
+}
+
+/** Workers of one uid/gid: at most MAX_PER_USER at once, the rest wait their turn. */
+interface Pool {
+  readonly idle: UserWorker[];
+  busy: number;
+  readonly waiting: (() => void)[];
+}
+
+const MAX_PER_USER = 4;
+const pools = new Map<string, Pool>();
+
+async function takeWorker(privs: Privs): Promise<UserWorker> {
+  const key = `${privs.uid}:${privs.gid}`;
+  let pool = pools.get(key);
+  if (pool === undefined) {
+    pool = { idle: [], busy: 0, waiting: [] };
+    pools.set(key, pool);
+  }
+  for (;;) {
+    for (let w = pool.idle.pop(); w !== undefined; w = pool.idle.pop()) {
+      clearTimeout(w.idleTimer);
+      if (!w.dead) {
+        pool.busy++;
+        return w;
+      }
+    }
+    if (pool.busy < MAX_PER_USER) {
+      pool.busy++;
+      return new UserWorker(key, privs);
+    }
+    await new Promise<void>((resolve) => pool.waiting.push(resolve));
+  }
+}
+
+function giveBack(w: UserWorker): void {
+  const pool = pools.get(w.key);
+  if (pool === undefined) return;
+  pool.busy--;
+  if (!w.dead) {
+    pool.idle.push(w);
+    w.idleTimer = setTimeout(() => {
+      const i = pool.idle.indexOf(w);
+      if (i >= 0) pool.idle.splice(i, 1);
+      w.close();
+    }, IDLE_MS);
+    w.idleTimer.unref();
+  }
+  pool.waiting.shift()?.();
 }
 
 /** Do the op with `privs`' rights (see the header). */
@@ -92,42 +253,15 @@ export async function runAs(
   content?: MessageSource,
 ): Promise<OpResult> {
   if (!needSwitch(privs)) return doOp(op, content);
-  const child = spawn(process.execPath, [WORKER], {
-    uid: privs.uid,
-    gid: privs.gid,
-    cwd: '/',
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: { PATH: '/usr/bin:/bin', TZ: process.env.TZ ?? '' },
-  });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d.length < 1 << 20 ? d : ''));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += err.length < 4096 ? d : ''));
-  child.stdin.on('error', () => undefined);
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('error', () => resolve(-1));
-    child.once('close', (code) => resolve(code));
-  });
-  const feed = (async () => {
-    const write = (b: Uint8Array | string) =>
-      new Promise<void>((resolve) => (child.stdin.write(b) ? resolve() : child.stdin.once('drain', resolve)));
-    await write(`${JSON.stringify(op)}\n`);
-    if (content !== undefined) for await (const c of chunks(content)) await write(c);
-    child.stdin.end();
-  })().catch(() => child.stdin.destroy());
-  const code = await exited;
-  await feed;
-  const line = out.split('\n')[0] ?? '';
-  let r: { ok?: boolean; status?: string; reason?: string; result?: OpResult } | undefined;
+  const w = await takeWorker(privs);
   try {
-    r = JSON.parse(line);
-  } catch {
-    r = undefined;
+    return await w.run(op, content);
+  } finally {
+    giveBack(w);
   }
-  if (r?.ok === true) return r.result ?? {};
-  if (r?.ok === false) throw new MailboxError(r.status ?? '4.3.0', r.reason ?? 'delivery failed');
-  throw new MailboxError(
-    '4.3.0',
-    `user delivery process failed (exit ${code}): ${err.trim().split('\n')[0] ?? ''}`,
-  );
+}
+
+/** End the idle workers (process exit). */
+export function closeUserWorkers(): void {
+  for (const pool of pools.values()) for (const w of pool.idle.splice(0)) w.close();
 }

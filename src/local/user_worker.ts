@@ -1,55 +1,101 @@
 /*
- * user_worker - one file operation with a recipient's rights
+ * user_worker - file operations with a recipient's rights
  *
  * Started by user_ops.runAs() with the recipient's uid and gid (no
- * supplementary groups). Reads one JSON op line from stdin, then the
- * message bytes until end of input; answers one JSON line on stdout:
- * {"ok":true,"result":{...}} or {"ok":false,"status":"5.2.0","reason":"..."}.
- * Files it creates are private to the user (umask 077), as Postfix's are.
+ * supplementary groups) and kept for reuse. Input on stdin is a sequence
+ * of frames (type byte, 32-bit big-endian length, payload): an op (JSON),
+ * its content chunks, an end frame; then the next op. For each op one
+ * JSON line goes to stdout: {"ok":true,"result":{...}} or
+ * {"ok":false,"status":"5.2.0","reason":"..."}. End of input ends the
+ * process. Files it creates are private to the user (umask 077), as
+ * Postfix's are.
  */
 
 import { msg } from '../global/msg.js';
 import { MailboxError } from './mailbox_copy.js';
-import { doOp, type UserOp } from './user_ops.js';
+import { doOp, FRAME, type UserOp } from './user_ops.js';
 
 process.umask(0o077);
 msg.setProgram('postfix/local');
 
-async function* rest(first: Buffer, it: AsyncIterator<unknown>): AsyncGenerator<Uint8Array> {
-  if (first.length > 0) yield first;
-  for (;;) {
-    const n = await it.next();
-    if (n.done) return;
-    yield n.value as Buffer;
+interface Frame {
+  readonly type: number;
+  readonly payload: Buffer;
+}
+
+/** Frames from stdin, one at a time. */
+class FrameReader {
+  #buf: Buffer = Buffer.alloc(0);
+  #ended = false;
+  #wake: (() => void) | undefined;
+
+  constructor() {
+    process.stdin.on('data', (b: Buffer) => {
+      this.#buf = this.#buf.length === 0 ? b : Buffer.concat([this.#buf, b]);
+      this.#wake?.();
+    });
+    process.stdin.on('end', () => {
+      this.#ended = true;
+      this.#wake?.();
+    });
+  }
+
+  async next(): Promise<Frame | null> {
+    for (;;) {
+      if (this.#buf.length >= 5) {
+        const len = this.#buf.readUInt32BE(1);
+        if (this.#buf.length >= 5 + len) {
+          const f = { type: this.#buf[0] as number, payload: this.#buf.subarray(5, 5 + len) };
+          this.#buf = this.#buf.subarray(5 + len);
+          return f;
+        }
+      }
+      if (this.#ended) return null;
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+      this.#wake = undefined;
+    }
   }
 }
 
 async function main(): Promise<void> {
-  let head = Buffer.alloc(0);
-  const it = process.stdin[Symbol.asyncIterator]();
-  let nl = -1;
-  while (nl < 0) {
-    const n = await it.next();
-    if (n.done) break;
-    head = Buffer.concat([head, n.value as Buffer]);
-    nl = head.indexOf(0x0a);
-    if (head.length > 1 << 20) break;
+  const frames = new FrameReader();
+  for (;;) {
+    const f = await frames.next();
+    if (f === null) return;
+    if (f.type !== FRAME.OP) throw new Error('user worker: protocol error');
+    let ended = false;
+    async function* content(): AsyncGenerator<Uint8Array> {
+      for (;;) {
+        const c = await frames.next();
+        if (c === null || c.type === FRAME.END) {
+          ended = true;
+          return;
+        }
+        yield c.payload;
+      }
+    }
+    let reply: string;
+    try {
+      const op = JSON.parse(f.payload.toString('utf8')) as UserOp;
+      const result = await doOp(op, op.op === 'read' ? undefined : content());
+      reply = JSON.stringify({ ok: true, result });
+    } catch (e) {
+      const me =
+        e instanceof MailboxError ? e : new MailboxError('4.3.0', e instanceof Error ? e.message : String(e));
+      reply = JSON.stringify({ ok: false, status: me.status, reason: me.message });
+    }
+    // Whatever the op read, the rest of its content is skipped to the next op.
+    while (!ended) {
+      const c = await frames.next();
+      if (c === null || c.type === FRAME.END) ended = true;
+    }
+    process.stdout.write(`${reply}\n`);
   }
-  if (nl < 0) throw new MailboxError('4.3.0', 'no request');
-  const op = JSON.parse(head.subarray(0, nl).toString('utf8')) as UserOp;
-  const leftover = head.subarray(nl + 1);
-  const needsContent = op.op !== 'read';
-  const result = await doOp(op, needsContent ? rest(leftover, it) : undefined);
-  process.stdout.write(`${JSON.stringify({ ok: true, result })}\n`);
 }
 
 main().then(
   () => process.exit(0),
-  (e: unknown) => {
-    const me =
-      e instanceof MailboxError ? e : new MailboxError('4.3.0', e instanceof Error ? e.message : String(e));
-    process.stdout.write(`${JSON.stringify({ ok: false, status: me.status, reason: me.message })}\n`, () =>
-      process.exit(0),
-    );
-  },
+  () => process.exit(1),
 );

@@ -36,6 +36,8 @@ export interface Resubmitted {
 
 export interface LocalTest {
   readonly q: TestQueue;
+  /** The local process. */
+  readonly pid: number | undefined;
   readonly spool: string;
   readonly files: string;
   readonly logs: RpcMessage[];
@@ -99,7 +101,7 @@ async function startAsUser(
   q: TestQueue,
   servers: Server[],
   user: { uid: number; gid: number },
-): Promise<void> {
+): Promise<number | undefined> {
   for (const s of servers) {
     if (!s.listening) await new Promise((r) => s.once('listening', r));
     chmodSync(s.address() as string, 0o666);
@@ -123,6 +125,7 @@ async function startAsUser(
     await new Promise((r) => setTimeout(r, 25));
   }
   if (!existsSync(path)) throw new Error(`local: no ${path} after 5 s: ${stderr}`);
+  return child.pid;
 }
 
 /** Build an aliases file with our postalias (hash:), owned by root. */
@@ -172,13 +175,15 @@ export async function startLocal(
   t.after(() => {
     for (const s of servers) s.close();
   });
-  if (opts.user) await startAsUser(t, q, servers, opts.user);
-  else await startDaemon(t, q, 'src/local/main.js', ['-n', 'local', '-t', 'unix'], 'private/local');
+  const pid = opts.user
+    ? await startAsUser(t, q, servers, opts.user)
+    : (await startDaemon(t, q, 'src/local/main.js', ['-n', 'local', '-t', 'unix'], 'private/local')).pid;
   const client = new RpcClient(join(q.queueDir, 'private', 'local'), { timeoutMs: 20_000 });
   t.after(() => client.close());
   const layout = queueLayout(q.cfg);
   const lt: LocalTest = {
     q,
+    pid,
     spool,
     files,
     logs,
