@@ -141,7 +141,11 @@ export async function deliverAs(
     uid: ids.uid,
     gid: ids.gid,
     cwd: '/',
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TZ: process.env.TZ ?? '' },
+    // The From line is local time: the child keeps the agent's TZ (none means the system's).
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      ...(process.env.TZ === undefined ? {} : { TZ: process.env.TZ }),
+    },
     stdio: ['pipe', 'ignore', 'pipe', 'ipc'],
     serialization: 'json',
   });

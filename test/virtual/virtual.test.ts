@@ -271,3 +271,28 @@ test('virtual_mailbox_limit below message_size_limit stops the agent with Postfi
     /postfix\/virtual\[\d+\]: fatal: configuration error: virtual_mailbox_limit is smaller than message_size_limit/u,
   );
 });
+
+test("the mbox From line is in the agent's local time zone, as root too", async (t) => {
+  const h0 = await agentHarness(t);
+  const vmail = join(h0.base, 'vmail');
+  mkdirSync(vmail);
+  if (ROOT_USER) {
+    chmodSync(h0.base, 0o755);
+    chownSync(vmail, NOBODY, NOBODY);
+  }
+  const h = await agentHarness(
+    t,
+    `virtual_mailbox_base = ${vmail}\nvirtual_mailbox_maps = inline:{ m@v.test=mbox }\nvirtual_uid_maps = static:${NOBODY}\nvirtual_gid_maps = static:${NOBODY}`,
+  );
+  await h.start('virtual', 'virtual', { TZ: 'Asia/Tokyo' });
+  // Tokyo is UTC+9 all year: the hour written must be that one.
+  const tokyoHour = () => String((new Date().getUTCHours() + 9) % 24).padStart(2, '0');
+  const before = tokyoHour();
+  const m = await h.queue('alice@example.com', ['m@v.test']);
+  await h.deliver('virtual', m);
+  const after = tokyoHour();
+  const hour = /^From alice@example\.com {2}\w{3} \w{3} [ \d]\d (\d\d):/u.exec(
+    readFileSync(join(vmail, 'mbox'), 'latin1'),
+  )?.[1];
+  assert.ok(hour === before || hour === after, `${hour} not ${before}`);
+});
