@@ -5,8 +5,9 @@
  * headers, content), runs with the recipient's uid/gid (when we are root),
  * a reset environment (PATH, export_environment, the message variables
  * below, values cleaned with command_expansion_filter) and a time limit
- * (command_time_limit; the whole process group is killed). /bin/sh (or
- * local_command_shell) runs it when it has shell syntax in it.
+ * (command_time_limit; the whole process group is killed). /bin/sh -c
+ * runs it when it has shell syntax in it; local_command_shell, when set
+ * (a program and its arguments), runs every command.
  *
  * Outcome, as Postfix's: exit 0 delivered; a sysexits.h code gives its
  * status and text (EX_TEMPFAIL and EX_OSERR defer, the others bounce);
@@ -70,8 +71,18 @@ function kind(status: string): 'bounce' | 'defer' {
 }
 
 export function deliverCommand(job: CommandJob): Promise<CommandResult> {
-  const useShell = job.shell !== '' || SHELL_MAGIC.test(job.command);
-  const argv = useShell ? [job.shell || '/bin/sh', '-c', job.command] : job.command.trim().split(/\s+/u);
+  // local_command_shell ("/some/where/smrsh -c") takes every command;
+  // otherwise /bin/sh only when the command needs a shell.
+  const shell = job.shell
+    .trim()
+    .split(/\s+/u)
+    .filter((w) => w !== '');
+  const argv =
+    shell.length > 0
+      ? [...shell, job.command]
+      : SHELL_MAGIC.test(job.command)
+        ? ['/bin/sh', '-c', job.command]
+        : job.command.trim().split(/\s+/u);
   const [file, ...args] = argv as [string, ...string[]];
   return new Promise((resolve) => {
     let output = '';

@@ -119,3 +119,38 @@ test('command_execution_directory that cannot be entered defers', async (t) => {
   );
   assert.match(lt.statusLines(id)[0] ?? '', /dsn=4\.3\.0, status=deferred \(/u);
 });
+
+test('local_command_shell runs every command; allow_mail_to_files and prepend_delivered_header are honoured', async (t) => {
+  const lt = await startLocal(t, (q) => {
+    const maps = aliases(q, `sh: "|echo via $0 > ${q.base}/files/sh.out"\nf: ${q.base}/files/f.mbox\n`);
+    return [
+      `alias_maps = ${maps}`,
+      'local_command_shell = /bin/bash -c',
+      'allow_mail_to_files = forward',
+      'prepend_delivered_header = file',
+    ].join('\n');
+  });
+  const a = await lt.deliver({ recipients: ['sh@host.example'] });
+  assert.deepEqual(
+    a.reply.results.map((r) => r.outcome),
+    ['sent'],
+  );
+  assert.equal(readFileSync(join(lt.files, 'sh.out'), 'utf8'), 'via /bin/bash\n');
+  const b = await lt.deliver({ recipients: ['f@host.example'] });
+  assert.deepEqual(lt.statusLines(b.id), [
+    'to=<f@host.example>, relay=local, dsn=5.7.1, status=bounced (mail to file is restricted)',
+  ]);
+});
+
+test('prepend_delivered_header without "command": no Delivered-To for commands', async (t) => {
+  const lt = await startLocal(t, (q) => {
+    const maps = aliases(q, `c: "|cat > ${q.base}/files/c.out"\n`);
+    return `alias_maps = ${maps}\nprepend_delivered_header = file, forward`;
+  });
+  await lt.deliver({ recipients: ['c@host.example'] });
+  const text = readFileSync(join(lt.files, 'c.out'), 'utf8');
+  assert.match(
+    text,
+    /\nReturn-Path: <sender@example\.com>\nX-Original-To: c@host\.example\nSubject: test\n/u,
+  );
+});
