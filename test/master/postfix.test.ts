@@ -1,0 +1,146 @@
+/*
+ * The postfix command against what Postfix's says (recorded on a terminal
+ * by record_postfix.sh: postfix-script's messages reach stderr only there;
+ * otherwise they go to the log alone).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type TestContext, test } from 'node:test';
+import { isRoot } from '../../src/master/master_user.js';
+import { GOLDEN, ours, ROOT } from '../harness/index.js';
+import { alive, type Instance, logPids, makeInstance, onTerminal, readLog, waitLog } from './instance.js';
+
+const DIR = join(GOLDEN, 'postfix');
+const POSTFIX = join(ROOT, 'bin/postfix');
+
+function golden(name: string): { err: string; status: number } {
+  return {
+    err: readFileSync(join(DIR, `${name}.err`), 'utf8'),
+    status: Number(readFileSync(join(DIR, `${name}.rc`), 'utf8')),
+  };
+}
+
+function terminal(t: TestContext, args: string[]): { out: string; status: number | null } | null {
+  const r = onTerminal(POSTFIX, args);
+  if (r === null) {
+    if (process.env.CI === 'true') throw new Error('script(1) is needed (util-linux)');
+    t.skip('no script(1) to run on a terminal');
+  }
+  return r;
+}
+
+/** Run a case on a terminal; compare with Postfix's, with our config dir named as Postfix's. */
+function expectCase(t: TestContext, inst: Instance, name: string, args: string[], pid?: number): void {
+  const r = terminal(t, ['-c', inst.etc, ...args]);
+  if (r === null) return;
+  const want = golden(name);
+  let out = r.out.replaceAll(inst.etc, '/etc/postfix');
+  if (pid !== undefined) out = out.replace(`PID: ${pid}`, 'PID: <PID>');
+  assert.equal(out, want.err, name);
+  assert.equal(r.status, want.status, `${name} exit status`);
+}
+
+test('postfix start, status, reload, stop: messages and exit codes as Postfix', (t) => {
+  const inst = makeInstance(t, 'echo unix n - n - - echo\n');
+  t.after(() => {
+    for (const pid of logPids(readLog(inst), 'postfix/master')) if (alive(pid)) process.kill(-pid, 'SIGKILL');
+  });
+  expectCase(t, inst, 'status-stopped', ['status']);
+  expectCase(t, inst, 'stop-stopped', ['stop']);
+  expectCase(t, inst, 'abort-stopped', ['abort']);
+  expectCase(t, inst, 'reload-stopped', ['reload']);
+  expectCase(t, inst, 'flush-stopped', ['flush']);
+  expectCase(t, inst, 'no-command', []);
+  expectCase(t, inst, 'bogus-command', ['bogus']);
+  expectCase(t, inst, 'bad-option', ['-x', 'status']);
+  expectCase(t, inst, 'start', ['start']);
+  const pid = Number(readFileSync(join(inst.queue, 'pid/master.pid'), 'utf8'));
+  assert.ok(alive(pid));
+  expectCase(t, inst, 'status-running', ['status'], pid);
+  expectCase(t, inst, 'start-running', ['start']);
+  expectCase(t, inst, 'reload-running', ['reload']);
+  expectCase(t, inst, 'stop-running', ['stop']);
+  // stop returns once master gave up its lock, a moment before its process ends.
+  for (let i = 0; i < 100 && alive(pid); i++)
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  assert.ok(!alive(pid), 'master is gone');
+  expectCase(t, inst, 'status-after-stop', ['status']);
+  const log = readLog(inst);
+  assert.match(log, /postfix\/postfix-script\[\d+\]: starting the Postfix mail system\n/);
+  assert.match(
+    log,
+    new RegExp(`postfix/master\\[${pid}\\]: reload -- version 3\\.7\\.11, configuration ${inst.etc}\n`),
+  );
+  assert.match(log, new RegExp(`postfix/master\\[${pid}\\]: terminating on signal 15\n`));
+});
+
+test('off a terminal, postfix-script messages go to the log only', (t) => {
+  const inst = makeInstance(t, 'echo unix n - n - - echo\n');
+  const r = ours('postfix', ['-c', inst.etc, 'status']);
+  assert.deepEqual(r, { stdout: '', stderr: '', status: 1 });
+  assert.match(
+    readLog(inst),
+    /^\w{3} [ \d]\d \d\d:\d\d:\d\d mx postfix\/postfix-script\[\d+\]: the Postfix mail system is not running\n$/,
+  );
+  const bogus = ours('postfix', ['-c', inst.etc, 'bogus']);
+  assert.equal(bogus.status, 1);
+  assert.match(
+    readLog(inst),
+    /postfix-script\[\d+\]: fatal: unknown command: 'bogus'\. Usage: postfix start/,
+  );
+});
+
+test('postfix check: unimplemented parameters, missing commands, queue problems', async (t) => {
+  const inst = makeInstance(
+    t,
+    'echo unix n - n - - echo\nsmtp inet n - n - - smtpd\n',
+    'frobnicate_limit = 3\n',
+  );
+  const r = ours('postfix', ['-c', inst.etc, 'check']);
+  assert.equal(r.status, 0);
+  assert.equal(r.stderr, '');
+  const log = readLog(inst);
+  assert.match(
+    log,
+    /postfix\/postfix-script\[\d+\]: warning: parameter frobnicate_limit is set but not implemented by Postroom\n/,
+  );
+  assert.match(
+    log,
+    /warning: master\.cf: line 3: service smtp\/inet: command smtpd is not implemented by Postroom -- service disabled\n/,
+  );
+  assert.doesNotMatch(log, /parameter (queue_directory|daemon_directory|maillog_file) is set/);
+  assert.ok(existsSync(join(inst.queue, 'incoming')), 'check creates missing queue directories');
+  writeFileSync(join(inst.queue, 'corrupt/ABC123'), '');
+  const tty = terminal(t, ['-c', inst.etc, 'check']);
+  if (tty === null) return;
+  assert.match(tty.out, /^postfix\/postfix-script: warning: damaged message: corrupt\/ABC123$/m);
+  assert.match(
+    tty.out,
+    /^postfix\/postfix-script: warning: parameter frobnicate_limit is set but not implemented by Postroom$/m,
+  );
+  assert.equal(tty.status, 0);
+  await waitLog(inst, /damaged message/);
+});
+
+test('postfix check without the postlog service while maillog_file is set fails as Postfix', (t) => {
+  const inst = makeInstance(t, '');
+  writeFileSync(join(inst.etc, 'master.cf'), 'echo unix n - n - - echo\n');
+  const r = terminal(t, ['-c', inst.etc, 'check']);
+  if (r === null) return;
+  assert.equal(
+    r.out,
+    "postfix/postfix-script: fatal: missing 'postlog' service in master.cf - run 'postfix upgrade-configuration'\n",
+  );
+  assert.equal(r.status, 1);
+});
+
+test('as root, an unknown mail_owner stops postfix before anything runs', (t) => {
+  if (!isRoot()) {
+    t.skip('mail_owner is only checked as root');
+    return;
+  }
+  const inst = makeInstance(t, 'echo unix n - n - - echo\n', 'mail_owner = nosuchuser\n');
+  expectCase(t, inst, 'check-bad-owner', ['check']);
+  assert.ok(!existsSync(join(inst.queue, 'incoming')));
+});
