@@ -7,9 +7,10 @@
  * Postfix's virtual(8) runs as root and switches its effective uid/gid to
  * the recipient's for each delivery. Node cannot change its own ids per
  * operation, so a delivery as root runs in a short-lived child process
- * started with the looked-up uid and gid (the kernel drops root and the
- * supplementary groups before the child runs a line); the message streams
- * to its standard input. Every file and directory of the delivery is
+ * that, once its code is loaded (as root: the program files need not be
+ * readable by mail users), sets its groups, gid and uid for good to the
+ * looked-up ones and checks they took, before it touches any mailbox
+ * file; the message streams to its standard input. Every file and directory of the delivery is
  * then made by that user, through paths that user may change: a symbolic
  * link planted in a user's mail directory can never make root write
  * elsewhere. Without root (ids null) there is nothing to switch to and
@@ -61,7 +62,7 @@ export type DeliveryResult =
 
 /** Parent to child, over the IPC channel. */
 export type ChildMessage =
-  | { readonly type: 'order'; readonly order: DeliveryOrder }
+  | { readonly type: 'order'; readonly order: DeliveryOrder; readonly ids: UserIds }
   | { readonly type: 'end' }
   | { readonly type: 'abort' };
 
@@ -138,8 +139,6 @@ export async function deliverAs(
 ): Promise<DeliveryResult> {
   if (ids === null) return deliverHere(order, content, []);
   const child = fork(CHILD, [], {
-    uid: ids.uid,
-    gid: ids.gid,
     cwd: '/',
     // The From line is local time: the child keeps the agent's TZ (none means the system's).
     env: {
@@ -174,7 +173,7 @@ export async function deliverAs(
       done = true;
     });
   });
-  child.send({ type: 'order', order } satisfies ChildMessage);
+  child.send({ type: 'order', order, ids } satisfies ChildMessage);
   // The child must not take a cut-off message for a whole one: end of input
   // counts only after "end"; a read error here sends "abort" instead.
   let readError: unknown;

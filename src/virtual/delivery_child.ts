@@ -11,7 +11,22 @@
  */
 
 import { msg } from '../global/msg.js';
-import { type ChildMessage, deliverHere } from './delivery.js';
+import { type ChildMessage, deliverHere, type UserIds } from './delivery.js';
+
+/** Drop root for good: groups, then gid, then uid. Undefined when done, else why not. */
+function becomeUser(ids: UserIds): string | undefined {
+  try {
+    process.setgroups?.([ids.gid]);
+    process.setgid?.(ids.gid);
+    process.setuid?.(ids.uid);
+  } catch (e) {
+    return `cannot switch to uid/gid ${ids.uid}/${ids.gid}: ${(e as Error).message}`;
+  }
+  const now = [process.getuid?.(), process.geteuid?.(), process.getgid?.(), process.getegid?.()];
+  const want = [ids.uid, ids.uid, ids.gid, ids.gid];
+  if (now.some((v, i) => v !== want[i])) return `cannot switch to uid/gid ${ids.uid}/${ids.gid}`;
+  return undefined;
+}
 
 const warnings: string[] = [];
 msg.setSink((level, line) => {
@@ -35,7 +50,11 @@ process.on('message', (m: ChildMessage) => {
   else if (m.type === 'abort') settle(false);
   else if (m.type === 'order') {
     void (async () => {
-      const result = await deliverHere(m.order, content(), warnings);
+      const failed = becomeUser(m.ids);
+      const result =
+        failed === undefined
+          ? await deliverHere(m.order, content(), warnings)
+          : { ok: false as const, status: '4.3.0', reason: 'delivery agent error', warnings: [failed] };
       process.stdin.destroy();
       process.send?.(result, () => process.exit(0));
     })();
