@@ -142,6 +142,7 @@ class CleanupMessage {
   #reason = '';
   /** The mapper's reply text for a temporary failure ("4.6.0 Alias expansion error"). */
   #tempReason: string | undefined;
+  #bodyMark: { readonly offset: number; readonly length: number } | undefined;
   #contentBytes = 0;
   #line: Buffer[] = [];
   #lineLen = 0;
@@ -370,6 +371,8 @@ class CleanupMessage {
         break;
       if (o.kind === 'end') {
         for (const line of rules.primaryEnd()) await this.#writeHeader(line);
+        // Just after the headers: a message refused for its content is returned cut here.
+        this.#bodyMark = this.writer.contentMark();
       } else if (o.kind === 'header') {
         const r = o.cls === 'primary' ? await rules.header(o.text) : { ok: true as const, text: o.text };
         if (!r.ok) this.#mapFailed(r);
@@ -505,6 +508,9 @@ class CleanupMessage {
       return refuse();
     }
     try {
+      // Postfix returns content-refused mail with its headers only (a hop count refusal whole).
+      if (bounce && this.#errs & CLEANUP_STAT.CONT && this.#bodyMark)
+        await this.writer.rewind(this.#bodyMark);
       for (const r of list) await this.writer.recipient(r);
       if (o.filter !== undefined && !bounce) await this.writer.attribute('content_filter', o.filter);
       const hold = o.hold !== undefined || (this.flags & CLEANUP_FLAG.HOLD) !== 0;

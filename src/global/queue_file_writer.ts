@@ -176,6 +176,26 @@ export class QueueFileWriter {
     await this.#maybeFlush();
   }
 
+  /**
+   * Where the content stands now (between lines), for rewind(): cleanup
+   * returns a refused message with its headers only, as Postfix does.
+   */
+  contentMark(): { readonly offset: number; readonly length: number } | undefined {
+    if (this.#state !== 'content' || this.#lineLen > 0) return undefined;
+    return { offset: this.#offset, length: this.#contentLength };
+  }
+
+  /** Forget the content written after `mark` (the file is cut there when committed). */
+  async rewind(mark: { readonly offset: number; readonly length: number }): Promise<void> {
+    this.#expect('content', 'rewind');
+    if (this.#lineLen > 0 || mark.offset > this.#offset)
+      throw new Error(`queue file ${this.tempPath}: bad rewind`);
+    await this.#flush();
+    await this.fh.truncate(mark.offset);
+    this.#offset = mark.offset;
+    this.#contentLength = mark.length;
+  }
+
   /** A named attribute after the content (cleanup: content_filter found by body_checks). */
   async attribute(name: string, value: string): Promise<void> {
     if (this.#state === 'envelope' || this.#state === 'content') this.#endContent();

@@ -194,9 +194,13 @@ test('REJECT for pickup (bounce flag): bounced to the sender through the bounce 
   assert.deepEqual(ourLog(fx, p.queueId), goldenLog('daemon1', goldenId('daemon1', 'prepend me')));
   const notices = await fx.waitFiles('incoming', 2);
   const second = await readQueueFile(notices.find((f) => f !== files[0]) as string);
-  // The returned copy keeps the prepended header and no line from the rejected one on.
-  assert.match(second.content, /\nX-Tag: tagged\nSubject: prepend me\n/);
-  assert.doesNotMatch(second.content, /bad body line/);
+  // The returned copy has the headers only, as Postfix's (daemon1 golden; how many
+  // empty lines the notice puts before its boundary is the bounce service's business).
+  assert.match(
+    second.content,
+    /\nX-Tag: tagged\nSubject: prepend me\nMessage-Id: [^\n]*\nDate: [^\n]*\nFrom: root <alice@example.com>\n\n+--/,
+  );
+  assert.doesNotMatch(second.content, /\nbody\n/);
 });
 
 test('hopcount_limit: too many Received: headers refused as "5.4.0 too many hops", with Postfix warning', async (t) => {
