@@ -23,8 +23,9 @@ export interface MailboxSettings {
 
 export function mailboxSettings(cfg: MainConfig, agent: 'local' | 'virtual'): MailboxSettings {
   const lockParam = agent === 'local' ? 'mailbox_delivery_lock' : 'virtual_mailbox_lock';
-  const limitParam = agent === 'local' ? 'mailbox_size_limit' : 'virtual_mailbox_limit';
-  const parsed = parseMboxLock(cfg.get(lockParam), lockParam);
+  // Literal names, so scripts/gen-params-used.mjs sees them read.
+  const lockValue = agent === 'local' ? cfg.get('mailbox_delivery_lock') : cfg.get('virtual_mailbox_lock');
+  const parsed = parseMboxLock(lockValue, lockParam);
   const lock = typeof parsed === 'string' ? msg.fatal(parsed) : parsed;
   return {
     lock,
@@ -33,6 +34,6 @@ export function mailboxSettings(cfg: MainConfig, agent: 'local' | 'virtual'): Ma
       delay: cfg.time('deliver_lock_delay', 's', 1),
       stale: cfg.time('stale_lock_time', 's', 1),
     },
-    sizeLimit: cfg.long(limitParam, 0),
+    sizeLimit: agent === 'local' ? cfg.long('mailbox_size_limit', 0) : cfg.long('virtual_mailbox_limit', 0),
   };
 }

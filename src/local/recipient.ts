@@ -22,7 +22,7 @@
  */
 
 import { constants } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { lstat, open, stat } from 'node:fs/promises';
 import type { DeliveryJob } from '../global/deliver_agent.js';
 import type { DeliverRecipient, RecipientOutcome } from '../global/deliver_request.js';
 import { msg } from '../global/msg.js';
@@ -610,6 +610,14 @@ export class LocalDelivery {
   }
 
   async #userMailbox(st: RequestState, ctx: Ctx, a: Parts, user: UserAttr): Promise<void> {
+    if (this.s.requireHome) {
+      try {
+        await stat(user.home);
+      } catch (e) {
+        this.#sub(st, ctx, 'defer', '4.3.0', `cannot access home directory ${user.home}: ${strerror(e)}`);
+        return;
+      }
+    }
     const mc = await this.#find('mailbox_command_maps', this.s.mailboxCommandMaps, user.name);
     if (mc === 'retry') {
       this.#sub(st, ctx, 'defer', '4.3.0', 'mailbox_command_maps lookup failure');
@@ -649,6 +657,11 @@ export class LocalDelivery {
       // A spool directory the user may not write to: the mailbox is made
       // here (as root) for the user, as Postfix does, then written as the user.
       if (spool && privs) await createForUser(path, privs);
+      if (privs && !(await this.#ownedBy(path, privs))) {
+        msg.warn('specify "strict_mailbox_ownership = no" to ignore mailbox ownership mismatch');
+        this.#sub(st, ctx, 'defer', '4.2.0', `destination ${path} is not owned by recipient`);
+        return;
+      }
       await runAs(
         privs,
         { op: 'mbox', path, sender: ctx.sender, prefix, lock, retry: lockRetry, sizeLimit },
@@ -662,6 +675,13 @@ export class LocalDelivery {
         : `cannot update mailbox ${path} for user ${user.name}. ${me.message}`;
       this.#sub(st, ctx, me.permanent ? 'bounce' : 'defer', me.status, text);
     }
+  }
+
+  /** strict_mailbox_ownership: an existing mailbox file must belong to the recipient. */
+  async #ownedBy(path: string, u: UserAttr): Promise<boolean> {
+    if (!this.s.strictOwnership) return true;
+    const st = await lstat(path).catch(() => undefined);
+    return st === undefined || !st.isFile() || st.uid === u.uid;
   }
 
   async #unknown(st: RequestState, ctx: Ctx, a: Parts): Promise<void> {

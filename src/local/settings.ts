@@ -44,6 +44,7 @@ export interface LocalSettings {
   readonly originalRecipient: boolean;
   readonly expandOwnerAlias: boolean;
   readonly requireHome: boolean;
+  readonly strictOwnership: boolean;
   readonly queueDirectory: string;
   readonly lineLimit: number;
 }
@@ -59,21 +60,20 @@ function classes<T extends string>(cfg: MainConfig, name: string, allowed: reado
 }
 
 export function localSettings(cfg: MainConfig): LocalSettings {
-  const raw = (n: string) => cfg.rawOrDefault(n) ?? '';
   return {
     cfg,
     mailbox: mailboxSettings(cfg, 'local'),
     aliasMaps: listItems(cfg.get('alias_maps')),
-    forwardPath: raw('forward_path'),
+    forwardPath: cfg.rawOrDefault('forward_path') ?? '',
     mailSpool: cfg.get('mail_spool_directory'),
     homeMailbox: cfg.get('home_mailbox'),
-    mailboxCommand: raw('mailbox_command'),
+    mailboxCommand: cfg.rawOrDefault('mailbox_command') ?? '',
     mailboxCommandMaps: listItems(cfg.get('mailbox_command_maps')),
     mailboxTransport: cfg.get('mailbox_transport'),
     mailboxTransportMaps: listItems(cfg.get('mailbox_transport_maps')),
     fallbackTransport: cfg.get('fallback_transport'),
     fallbackTransportMaps: listItems(cfg.get('fallback_transport_maps')),
-    luserRelay: raw('luser_relay'),
+    luserRelay: cfg.rawOrDefault('luser_relay') ?? '',
     delimiter: cfg.get('recipient_delimiter'),
     allowCommands: classes(cfg, 'allow_mail_to_commands', ['alias', 'forward', 'include']),
     allowFiles: classes(cfg, 'allow_mail_to_files', ['alias', 'forward', 'include']),
@@ -82,7 +82,7 @@ export function localSettings(cfg: MainConfig): LocalSettings {
     commandFilter: cfg.get('command_expansion_filter'),
     forwardFilter: cfg.get('forward_expansion_filter'),
     execDirFilter: cfg.get('execution_directory_expansion_filter'),
-    execDir: raw('command_execution_directory'),
+    execDir: cfg.rawOrDefault('command_execution_directory') ?? '',
     exportEnvironment: cfg.list('export_environment'),
     commandShell: cfg.get('local_command_shell'),
     defaultPrivs: cfg.get('default_privs'),
@@ -91,6 +91,7 @@ export function localSettings(cfg: MainConfig): LocalSettings {
     originalRecipient: cfg.bool('enable_original_recipient'),
     expandOwnerAlias: cfg.bool('expand_owner_alias'),
     requireHome: cfg.bool('require_home_directory'),
+    strictOwnership: cfg.bool('strict_mailbox_ownership'),
     queueDirectory: cfg.get('queue_directory'),
     lineLimit: cfg.int('line_length_limit'),
   };

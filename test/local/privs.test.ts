@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pythonRead } from '../mailbox/helpers.js';
@@ -92,4 +92,36 @@ test("run as an ordinary user, local delivers everything in-process with that us
   );
   const { statSync } = await import('node:fs');
   assert.equal(statSync(join(lt.spool, 'prtest2')).uid, u.uid);
+});
+
+test('strict_mailbox_ownership: a spool mailbox owned by someone else defers; require_home_directory', async (t) => {
+  if (!asRoot) return t.skip('needs root');
+  const u = testUser(t, 'prtest1');
+  const u2 = testUser(t, 'prtest2');
+  if (!u || !u2) return;
+  const lt = await startLocal(t);
+  writeFileSync(join(lt.spool, 'prtest1'), '');
+  chownSync(join(lt.spool, 'prtest1'), u2.uid, u2.gid);
+  const { id, reply } = await lt.deliver({ recipients: ['prtest1@host.example'] });
+  assert.deepEqual(
+    reply.results.map((r) => r.outcome),
+    ['deferred'],
+  );
+  assert.deepEqual(lt.statusLines(id), [
+    `to=<prtest1@host.example>, relay=local, dsn=4.2.0, status=deferred (destination ${lt.spool}/prtest1 is not owned by recipient)`,
+  ]);
+  assert.match(
+    lt.maillog(),
+    /warning: specify "strict_mailbox_ownership = no" to ignore mailbox ownership mismatch/u,
+  );
+  const lt2 = await startLocal(t, 'require_home_directory = yes\nhome_mailbox = Mailbox');
+  const r2 = await lt2.deliver({ recipients: ['nobody@host.example'] });
+  assert.deepEqual(
+    r2.reply.results.map((r) => r.outcome),
+    ['deferred'],
+  );
+  assert.match(
+    lt2.statusLines(r2.id)[0] ?? '',
+    /status=deferred \(cannot access home directory \/nonexistent: No such file or directory\)/u,
+  );
 });
