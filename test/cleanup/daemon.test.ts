@@ -319,8 +319,8 @@ test('SMTP clients: Received: from helo (name [addr]) ... for <rcpt>, as Postfix
   }
 });
 
-test('enable_original_recipient = no: no original recipient records', async (t) => {
-  const { fx, cfg } = await setup(t, 'enable_original_recipient = no');
+test('enable_original_recipient = no: no original recipient records; delay_warning_time sets the warning time', async (t) => {
+  const { fx, cfg } = await setup(t, 'enable_original_recipient = no\ndelay_warning_time = 4h');
   const r = await submit(cfg, { content: 'Subject: o\n\nbody\n' });
   assert.equal(r.status, 0);
   const back = await readQueueFile((await fx.waitFiles('incoming', 1))[0] as string);
@@ -328,6 +328,7 @@ test('enable_original_recipient = no: no original recipient records', async (t) 
     back.file.recipients.map((x) => [x.address, x.orig]),
     [['bob@example.com', undefined]],
   );
+  assert.equal(back.file.warnTime, back.file.envelope.arrival.sec + 4 * 3600);
 });
 
 test('a client that sends garbage or leaves early: warned, no file left, next client served', async (t) => {
