@@ -49,7 +49,7 @@ async function listening(port: number): Promise<boolean> {
   });
 }
 
-function dovecotConf(dir: string, vmail: string, port: number): string {
+function dovecotConf(dir: string, port: number): string {
   return `base_dir = ${dir}/run
 state_dir = ${dir}/state
 log_path = ${dir}/dovecot.log
@@ -58,15 +58,14 @@ listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain
-mail_location = maildir:${vmail}/%d/%n
 first_valid_uid = 1
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u ${dir}/passwd
 }
 userdb {
-  driver = static
-  args = uid=${UID} gid=${GID} home=${vmail}/%d/%n
+  driver = passwd-file
+  args = username_format=%u ${dir}/passwd
 }
 service imap-login {
   inet_listener imap {
@@ -82,7 +81,7 @@ service imap-login {
 
 const FETCH = `import imaplib, json, sys
 m = imaplib.IMAP4('127.0.0.1', int(sys.argv[1]))
-m.login('u@v.test', 'secret')
+m.login(sys.argv[2], 'secret')
 typ, data = m.select('INBOX')
 n = int(data[0])
 typ, msg = m.fetch('1', '(RFC822)')
@@ -96,7 +95,7 @@ const MESSAGE =
   'Subject: over imap\nMessage-Id: <imap-1@mx.example.com>\nFrom: Alice <alice@example.com>\nTo: u@v.test\n\n' +
   'First line\nFrom here, unquoted in a Maildir\n.\nlast line\n';
 
-test('a message virtual(8) delivered is read back over IMAP from Dovecot', async (t) => {
+test('a message virtual(8) delivered is read back over IMAP from Dovecot (Maildir and mbox)', async (t) => {
   if (DOVECOT === undefined) {
     if (process.env.CI === 'true')
       throw new Error('dovecot is not installed (CI must install dovecot-imapd)');
@@ -111,9 +110,14 @@ test('a message virtual(8) delivered is read back over IMAP from Dovecot', async
   chmodSync(probe.base, 0o755);
   chmodSync(dir, 0o755);
   if (ROOT_USER) chownSync(vmail, UID, GID);
-  writeFileSync(join(dir, 'passwd'), 'u@v.test:{PLAIN}secret::::::\n');
+  // u@v.test reads a Maildir, m@v.test an mbox file (Dovecot keeps its indexes beside them).
+  writeFileSync(
+    join(dir, 'passwd'),
+    `u@v.test:{PLAIN}secret:${UID}:${GID}::${vmail}/v.test/u::userdb_mail=maildir:${vmail}/v.test/u\n` +
+      `m@v.test:{PLAIN}secret:${UID}:${GID}::${vmail}/v.test/m::userdb_mail=mbox:${vmail}/v.test/m:INBOX=${vmail}/v.test/m.mbox\n`,
+  );
   const port = await freePort();
-  writeFileSync(join(dir, 'dovecot.conf'), dovecotConf(dir, vmail, port));
+  writeFileSync(join(dir, 'dovecot.conf'), dovecotConf(dir, port));
 
   const dovecot: ChildProcess = spawn(DOVECOT, ['-F', '-c', join(dir, 'dovecot.conf')], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -141,22 +145,30 @@ test('a message virtual(8) delivered is read back over IMAP from Dovecot', async
   const h = await agentHarness(
     t,
     `virtual_mailbox_base = ${vmail}
-virtual_mailbox_maps = inline:{ u@v.test=v.test/u/ }
+virtual_mailbox_maps = inline:{ u@v.test=v.test/u/, m@v.test=v.test/m.mbox }
 virtual_uid_maps = static:${UID}
 virtual_gid_maps = static:${GID}
 virtual_minimum_uid = 1`,
   );
   await h.start('virtual');
-  const m = await h.queue('alice@example.com', [{ address: 'u@v.test', orig: 'U@V.test' }], MESSAGE);
+  const m = await h.queue(
+    'alice@example.com',
+    [{ address: 'u@v.test', orig: 'U@V.test' }, 'm@v.test'],
+    MESSAGE,
+  );
   const reply = await h.deliver('virtual', m);
-  assert.deepEqual(reply.results, [{ offset: m.recipients[0]?.offset, outcome: 'sent' }], h.log().join('\n'));
+  assert.deepEqual(
+    (reply.results as { outcome: string }[]).map((r) => r.outcome),
+    ['sent', 'sent'],
+    h.log().join('\n'),
+  );
   const files = readdirSync(join(vmail, 'v.test/u/new'));
   assert.equal(files.length, 1);
   const delivered = readFileSync(join(vmail, 'v.test/u/new', files[0] as string), 'latin1');
   const headers = 'Return-Path: <alice@example.com>\nX-Original-To: U@V.test\nDelivered-To: u@v.test\n';
   assert.equal(delivered, headers + MESSAGE);
 
-  const r = run('python3', ['-c', FETCH, String(port)], { timeoutMs: 20_000 });
+  const r = run('python3', ['-c', FETCH, String(port), 'u@v.test'], { timeoutMs: 20_000 });
   assert.equal(r.status, 0, `${r.stderr}\n${log()}`);
   const got = JSON.parse(r.stdout) as { count: number; rfc822: string; fields: string };
   assert.equal(got.count, 1);
@@ -165,5 +177,22 @@ virtual_minimum_uid = 1`,
   assert.equal(
     got.fields,
     'Return-Path: <alice@example.com>\r\nX-Original-To: U@V.test\r\nDelivered-To: u@v.test\r\nSubject: over imap\r\n\r\n',
+  );
+
+  // The mbox copy: Dovecot shows the message as stored, "From " line and
+  // end-of-message blank line taken off (">From " quoting stays, as in
+  // every mbox reader that does not guess).
+  const box = readFileSync(join(vmail, 'v.test/m.mbox'), 'latin1');
+  const stored = box.slice(box.indexOf('\n') + 1).replace(/\n\n$/u, '\n');
+  assert.match(stored, /^Return-Path: <alice@example\.com>\nX-Original-To: m@v\.test\n/u);
+  assert.match(stored, /\n>From here, unquoted in a Maildir\n/u);
+  const mb = run('python3', ['-c', FETCH, String(port), 'm@v.test'], { timeoutMs: 20_000 });
+  assert.equal(mb.status, 0, `${mb.stderr}\n${log()}`);
+  const gotMbox = JSON.parse(mb.stdout) as { count: number; rfc822: string; fields: string };
+  assert.equal(gotMbox.count, 1);
+  assert.equal(gotMbox.rfc822, stored.replace(/\n/gu, '\r\n'));
+  assert.equal(
+    gotMbox.fields,
+    'Return-Path: <alice@example.com>\r\nX-Original-To: m@v.test\r\nDelivered-To: m@v.test\r\nSubject: over imap\r\n\r\n',
   );
 });
