@@ -66,6 +66,14 @@ export interface DeliverReply {
   readonly results: readonly { readonly offset: number; readonly outcome: RecipientOutcome }[];
   /** With status 1: why, as "4.3.0 text". */
   readonly reason?: string;
+  /**
+   * The destination itself failed (no server answered, all MX down), not
+   * just these recipients: qmgr slows down deliveries to this nexthop and,
+   * after $<transport>_destination_concurrency_failed_cohort_limit failed
+   * cohorts, suspends it for $minimal_backoff_time ("delivery temporarily
+   * suspended: <reason>"). For smtp/lmtp; local agents leave it out.
+   */
+  readonly destination?: { readonly status: string; readonly reason: string };
 }
 
 /** The MsgStats an agent logs with: the request's times, handed off now. */

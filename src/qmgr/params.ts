@@ -38,6 +38,8 @@ export interface TransportLimits {
   readonly concurrencyLimit: number;
   /** Deliveries in progress for the whole transport; 0 = no limit. */
   readonly processLimit: number;
+  /** Failed cohorts that suspend a destination; 0 = never. */
+  readonly failedCohortLimit: number;
 }
 
 export function qmgrParams(cfg: MainConfig): QmgrParams {
@@ -92,5 +94,6 @@ export function transportLimits(cfg: MainConfig, transport: string): TransportLi
     recipientLimit: perTransport(cfg, transport, 'destination_recipient_limit'),
     concurrencyLimit: perTransport(cfg, transport, 'destination_concurrency_limit'),
     processLimit,
+    failedCohortLimit: perTransport(cfg, transport, 'destination_concurrency_failed_cohort_limit'),
   };
 }

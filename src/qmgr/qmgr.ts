@@ -134,7 +134,10 @@ export class Qmgr {
         deferred = { ...(deferred ?? {}) };
       } else if (c === 'F') {
         deferred = { all: true, dfxp: true };
-        for (const t of this.#transports.values()) t.deadUntil = 0;
+        for (const t of this.#transports.values()) {
+          t.deadUntil = 0;
+          for (const q of t.queues.values()) q.unthrottle();
+        }
       }
     }
     if (incoming) this.#scans[0]?.request();
@@ -332,16 +335,19 @@ export class Qmgr {
   ): Promise<void> {
     let t = this.#transport(transport);
     let hop = nexthop;
-    if (t.dead) {
+    let queue = this.#queueName(t, hop, rcpt.address);
+    const q = t.queues.get(queue);
+    const dsn = t.dead ? t.dsn : q?.dead ? q.dsn : null;
+    if (dsn !== null) {
       const retry = this.#transport('retry');
       if (t === retry || retry.dead) {
-        await this.#record(m, status, 'defer', rcpt, t.dsn);
+        await this.#record(m, status, 'defer', rcpt, dsn);
         return;
       }
-      hop = t.dsn;
+      hop = dsn;
       t = retry;
+      queue = this.#queueName(t, hop, rcpt.address);
     }
-    const queue = this.#queueName(t, hop, rcpt.address);
     const key = `${t.name}\0${queue}`;
     let g = groups.get(key);
     if (g === undefined) {
@@ -480,7 +486,16 @@ export class Qmgr {
       if (o === undefined) missing.push(r);
       else if (o === 'deferred') m.deferred = true;
     }
-    if (reply.status === 0) e.queue.positiveFeedback();
+    const site = reply.destination;
+    if (site !== undefined) {
+      // Postfix's words: the reason the waiting recipients of a dead destination are given.
+      const code = /^4\.\d{1,3}\.\d{1,3}$/.test(site.status) ? site.status : '4.0.0';
+      const dsn = `${code} delivery temporarily suspended: ${site.reason || 'unknown error'}`;
+      if (!e.queue.dead && e.queue.negativeFeedback(dsn, this.params.minBackoff * 1000))
+        await this.#divert(e.queue.transport.drain(e.queue), dsn, null);
+    } else if (reply.status === 0) {
+      e.queue.positiveFeedback();
+    }
     if (missing.length === 0) return;
     const text = reply.reason ?? '4.3.0 delivery agent error';
     await this.#deferStill(m, missing, /^[245]\.\d{1,3}\.\d{1,3} /.test(text) ? text : `4.3.0 ${text}`);
@@ -494,21 +509,31 @@ export class Qmgr {
   async #failed(t: Transport, e: Entry, dsn: string): Promise<boolean> {
     t.deadUntil = Date.now() + this.params.transportRetryTime * 1000;
     t.dsn = dsn;
-    const entries = [e, ...t.drain()];
+    return this.#divert([e, ...t.drain()], dsn, e);
+  }
+
+  /**
+   * Hand entries to retry with `dsn` as its nexthop (Postfix's
+   * qmgr_defer_todo); only recipients still to do go. When retry is down
+   * (or these are retry's own), qmgr defers them itself. `current` is the
+   * entry the caller will release unless it moved: true when it did.
+   */
+  async #divert(entries: readonly Entry[], dsn: string, current: Entry | null): Promise<boolean> {
     const retry = this.#transport('retry');
     let moved = false;
     for (const x of entries) {
       const todo = await this.#stillToDo(x.message, x.recipients);
-      if (t === retry || retry.dead || todo.length === 0) {
+      if (x.queue.transport === retry || retry.dead || todo.length === 0) {
         await this.#deferStill(x.message, todo, dsn);
-        if (x !== e) await this.#release(x.message, x, x.recipients.length);
+        if (x !== current) await this.#release(x.message, x, x.recipients.length);
         continue;
       }
       // The entry moves to retry, its share of the message's refcount with it.
       this.#inCoreRecipients -= x.recipients.length;
       this.#enqueue(x.message, retry, this.#queueName(retry, dsn, ''), dsn, todo);
-      if (x === e) moved = true;
+      if (x === current) moved = true;
     }
+    this.#dispatch();
     return moved;
   }
 

@@ -11,7 +11,10 @@
  * Guarantees: at most `window` deliveries per queue are in progress (the
  * window starts at $initial_destination_concurrency, capped by the
  * destination concurrency limit, and grows by one after as many
- * successful deliveries as it is wide, up to that limit); at most the
+ * successful deliveries as it is wide, up to that limit; a destination
+ * failure narrows it, and $<transport>_destination_concurrency_failed_
+ * cohort_limit failed cohorts suspend the destination for
+ * $minimal_backoff_time, as Postfix's qmgr_queue_throttle); at most the
  * transport's process limit in all; queues take turns (round robin).
  * Every request goes over one persistent rpc connection to
  * private/<transport>; each settles exactly once with the reply, or as
@@ -41,6 +44,10 @@ export class DestQueue {
   readonly todo: Entry[] = [];
   busy = 0;
   #successes = 0;
+  #failCohorts = 0;
+  #deadUntil = 0;
+  /** Why it is suspended: "4.4.1 delivery temporarily suspended: ...". */
+  dsn = '';
 
   constructor(
     readonly transport: Transport,
@@ -49,18 +56,60 @@ export class DestQueue {
     public window: number,
   ) {}
 
+  /** Suspended after failed cohorts; comes back by itself after the backoff time. */
+  get dead(): boolean {
+    if (this.#deadUntil === 0) return false;
+    if (this.#deadUntil > Date.now()) return true;
+    this.unthrottle();
+    return false;
+  }
+
   get ready(): boolean {
-    return this.todo.length > 0 && this.busy < this.window;
+    return this.todo.length > 0 && this.busy < this.window && !this.dead;
   }
 
   /** A delivery went through: widen the window, one step per window's worth. */
   positiveFeedback(): void {
+    this.#failCohorts = 0;
     const limit = this.transport.limits.concurrencyLimit;
     if (limit > 0 && this.window >= limit) return;
     if (++this.#successes >= this.window) {
       this.#successes = 0;
       this.window++;
     }
+  }
+
+  /**
+   * The destination failed (Postfix's qmgr_queue_throttle): a failed
+   * cohort counts 1/window; at the failed cohort limit the queue is
+   * suspended for `backoffMs`, else the window narrows by one. True when
+   * it is now suspended.
+   */
+  negativeFeedback(dsn: string, backoffMs: number): boolean {
+    this.#failCohorts += 1 / this.window;
+    const lim = this.transport.limits.failedCohortLimit;
+    if (lim > 0 && this.#failCohorts >= lim) {
+      this.#deadUntil = Date.now() + backoffMs;
+      this.dsn = dsn;
+      return true;
+    }
+    this.#successes = 0;
+    this.window = Math.max(1, this.window - 1);
+    return false;
+  }
+
+  /** Back in business (time is up, or a flush): the initial window again. */
+  unthrottle(): void {
+    if (this.#deadUntil === 0) return;
+    this.#deadUntil = 0;
+    this.#failCohorts = 0;
+    this.dsn = '';
+    this.window = Math.max(this.busy, this.transport.initialWindow);
+  }
+
+  /** Kept while suspended, so new mail for it is not tried either. */
+  get idle(): boolean {
+    return this.busy === 0 && this.todo.length === 0 && !this.dead;
   }
 }
 
@@ -89,12 +138,16 @@ export class Transport {
     return this.deadUntil > Date.now();
   }
 
+  /** $initial_destination_concurrency, capped by the destination concurrency limit. */
+  get initialWindow(): number {
+    const lim = this.limits.concurrencyLimit;
+    return Math.max(1, lim > 0 ? Math.min(this.initialConcurrency, lim) : this.initialConcurrency);
+  }
+
   queue(name: string, nexthop: string): DestQueue {
     let q = this.queues.get(name);
     if (q === undefined) {
-      const lim = this.limits.concurrencyLimit;
-      const window = Math.max(1, lim > 0 ? Math.min(this.initialConcurrency, lim) : this.initialConcurrency);
-      q = new DestQueue(this, name, nexthop, window);
+      q = new DestQueue(this, name, nexthop, this.initialWindow);
       this.queues.set(name, q);
     }
     return q;
@@ -117,10 +170,10 @@ export class Transport {
     return null;
   }
 
-  /** Entries waiting, taken out of their queues (the transport died). */
-  drain(): Entry[] {
+  /** Entries waiting, taken out of their queues (the transport died), or of one queue. */
+  drain(only?: DestQueue): Entry[] {
     const out: Entry[] = [];
-    for (const q of this.queues.values()) out.push(...q.todo.splice(0));
+    for (const q of this.queues.values()) if (only === undefined || q === only) out.push(...q.todo.splice(0));
     this.#forgetIdle();
     return out;
   }
@@ -144,7 +197,7 @@ export class Transport {
   }
 
   #forgetIdle(): void {
-    for (const [name, q] of this.queues) if (q.busy === 0 && q.todo.length === 0) this.queues.delete(name);
+    for (const [name, q] of this.queues) if (q.idle) this.queues.delete(name);
   }
 
   close(): void {
@@ -169,9 +222,15 @@ function toReply(r: Record<string, unknown>): DeliverReply {
       if (o === 'sent' || o === 'bounced' || o === 'deferred') results.push({ offset: x.offset, outcome: o });
     }
   }
+  const d = r.destination as { status?: unknown; reason?: unknown } | undefined;
+  const destination =
+    typeof d === 'object' && d !== null && typeof d.status === 'string' && typeof d.reason === 'string'
+      ? { status: d.status, reason: d.reason }
+      : undefined;
   return {
     status: r.status === 0 ? 0 : 1,
     results,
     ...(typeof r.reason === 'string' ? { reason: r.reason } : {}),
+    ...(destination === undefined ? {} : { destination }),
   };
 }

@@ -26,7 +26,8 @@ import { type RpcMessage, serveRpc } from '../../src/global/rpc.js';
 import { triggerPath } from '../../src/master/trigger.js';
 import { configDir, ROOT, tempDir } from '../harness/index.js';
 
-export type Decision = 'sent' | 'bounce' | 'defer' | 'hang' | 'drop';
+/** site: deferred, and the reply says the destination failed (smtp's dead site). */
+export type Decision = 'sent' | 'bounce' | 'defer' | 'site' | 'hang' | 'drop';
 
 export interface Harness {
   readonly queueDir: string;
@@ -200,7 +201,7 @@ export async function harness(t: TestContext, mainCf = '', masterCf = ''): Promi
             const stored = opened.file.recipients.find((x) => x.offset === r.offset);
             // The agent breaks off mid-request, after finishing the recipients before.
             if (d === 'drop') throw new Error('agent fell over');
-            if (d === 'defer') {
+            if (d === 'defer' || d === 'site') {
               appendLog('defer', String(req.queue_id), {
                 recipient: r,
                 status: given?.status ?? '4.2.2',
@@ -225,7 +226,15 @@ export async function harness(t: TestContext, mainCf = '', masterCf = ''): Promi
         } finally {
           await opened.file.close();
         }
-        return { status: 0, results };
+        const site = decisions.includes('site')
+          ? {
+              destination: {
+                status: '4.4.1',
+                reason: 'connect to remote.example[192.0.2.1]:25: Connection refused',
+              },
+            }
+          : {};
+        return { status: 0, results, ...site };
       });
     },
     async closeAgent(name) {

@@ -190,6 +190,49 @@ test('a transport nobody listens on: "mail transport unavailable", retried when 
   await h.waitFor('removed', () => h.log().some((l) => removed(id).test(l)));
 });
 
+test('a dead destination: suspended after failed cohorts, its waiting mail to retry, back after F', async (t) => {
+  const h = await harness(
+    t,
+    [
+      'default_transport = fake',
+      'fake_destination_recipient_limit = 2',
+      'fake_destination_concurrency_limit = 1',
+      'minimal_backoff_time = 100s',
+    ].join('\n'),
+  );
+  let down = true;
+  h.agent('fake', (a) => (down && a.endsWith('@remote.example') ? 'site' : 'sent'));
+  h.agent('retry', () => 'defer');
+  await h.startQmgr();
+  const rcpts = ['a', 'b', 'c', 'd', 'e', 'f'].map((u) => `${u}@remote.example`);
+  const id = await h.submit('alice@example.com', [...rcpts, 'z@other.example']);
+  await h.trigger('A');
+  await h.waitFor('deferred', async () => (await h.files('deferred')).includes(id));
+  const fake = h.requests.get('fake') ?? [];
+  const remote = fake.filter((r) => r.nexthop === 'remote.example');
+  assert.equal(remote.length, 1, 'one failed cohort (window 1) suspends the destination');
+  assert.equal(fake.filter((r) => r.nexthop === 'other.example').length, 1, 'other destinations go on');
+  const suspended =
+    '4.4.1 delivery temporarily suspended: connect to remote.example[192.0.2.1]:25: Connection refused';
+  const retry = h.requests.get('retry') ?? [];
+  assert.ok(retry.length > 0 && retry.every((r) => r.nexthop === suspended));
+  assert.deepEqual(
+    retry.flatMap((r) => (r.recipients as { address: string }[]).map((x) => x.address)).sort(),
+    rcpts.slice(2),
+  );
+  // New mail for the suspended destination is not tried either.
+  const id2 = await h.submit('alice@example.com', ['g@remote.example']);
+  await h.trigger('A');
+  await h.waitFor('second deferred', async () => (await h.files('deferred')).includes(id2));
+  assert.equal((h.requests.get('fake') ?? []).filter((r) => r.nexthop === 'remote.example').length, 1);
+  down = false;
+  await h.trigger('F');
+  await h.waitFor(
+    'removed',
+    () => h.log().some((l) => removed(id).test(l)) && h.log().some((l) => removed(id2).test(l)),
+  );
+});
+
 test('an agent that breaks off: only the recipients still to do go to retry', async (t) => {
   const h = await harness(t, 'default_transport = fake\nfake_destination_recipient_limit = 5');
   h.agent('retry', () => 'defer');
