@@ -25,6 +25,8 @@ import { constants } from 'node:fs';
 import { lstat, open, stat } from 'node:fs/promises';
 import type { DeliveryJob } from '../global/deliver_agent.js';
 import type { DeliverRecipient, RecipientOutcome } from '../global/deliver_request.js';
+import { DotLockError, dotLock, type LockRetry } from '../global/dotlock.js';
+import type { LockMethod } from '../global/mbox.js';
 import { msg } from '../global/msg.js';
 import { RpcClient } from '../global/rpc.js';
 import { type Dict, DictOpenError, READ_FLAGS, retry } from '../maps/dict.js';
@@ -662,11 +664,27 @@ export class LocalDelivery {
         this.#sub(st, ctx, 'defer', '4.2.0', `destination ${path} is not owned by recipient`);
         return;
       }
-      await runAs(
-        privs,
-        { op: 'mbox', path, sender: ctx.sender, prefix, lock, retry: lockRetry, sizeLimit },
-        st.job.content(),
-      );
+      // The dot lock in the spool directory is made by root, as Postfix
+      // does: the user may not create files there (/var/mail is 2775 root:mail).
+      const unlock =
+        spool && privs && lock.includes('dotlock') ? await spoolDotLock(path, lock, lockRetry) : undefined;
+      try {
+        await runAs(
+          privs,
+          {
+            op: 'mbox',
+            path,
+            sender: ctx.sender,
+            prefix,
+            lock: unlock ? lock.filter((m) => m !== 'dotlock') : lock,
+            retry: lockRetry,
+            sizeLimit,
+          },
+          st.job.content(),
+        );
+      } finally {
+        await unlock?.();
+      }
       this.#sub(st, ctx, 'sent', '2.0.0', 'delivered to mailbox');
     } catch (e) {
       const me = e instanceof MailboxError ? e : new MailboxError('4.3.0', strerror(e));
@@ -727,6 +745,23 @@ function parts(address: string, delimiter: string): Parts {
   const domain = at < 0 ? '' : address.slice(at + 1);
   const sp = splitExtension(local, delimiter);
   return { local, user: sp.user, ...(sp.extension === undefined ? {} : { extension: sp.extension }), domain };
+}
+
+/** Take the dot lock as root; undefined when it cannot be made but a kernel lock will do (Postfix warns and goes on). */
+async function spoolDotLock(
+  path: string,
+  lock: readonly LockMethod[],
+  retry: LockRetry,
+): Promise<(() => Promise<void>) | undefined> {
+  try {
+    return await dotLock(path, retry);
+  } catch (e) {
+    const code = e instanceof DotLockError ? e.code : undefined;
+    if (code === 'EEXIST') throw new MailboxError('4.2.0', (e as Error).message, code);
+    if (lock.length === 1) throw new MailboxError('5.2.0', (e as Error).message, code);
+    msg.warn((e as Error).message);
+    return undefined;
+  }
 }
 
 async function createForUser(path: string, u: UserAttr): Promise<void> {

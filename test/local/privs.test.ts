@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
-import { chownSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pythonRead } from '../mailbox/helpers.js';
@@ -90,7 +99,6 @@ test("run as an ordinary user, local delivers everything in-process with that us
     ['sent'],
     lt.maillog(),
   );
-  const { statSync } = await import('node:fs');
   assert.equal(statSync(join(lt.spool, 'prtest2')).uid, u.uid);
 });
 
@@ -124,4 +132,26 @@ test('strict_mailbox_ownership: a spool mailbox owned by someone else defers; re
     lt2.statusLines(r2.id)[0] ?? '',
     /status=deferred \(cannot access home directory \/nonexistent: No such file or directory\)/u,
   );
+});
+
+test('as root, the spool dot lock is made by root: a spool directory the user cannot write to works, a busy lock defers', async (t) => {
+  if (!asRoot) return t.skip('needs root');
+  const u = testUser(t, 'prtest1');
+  if (!u) return;
+  const lt = await startLocal(t, 'deliver_lock_attempts = 1\nmailbox_delivery_lock = dotlock');
+  chmodSync(lt.spool, 0o755);
+  const a = await lt.deliver({ recipients: ['prtest1@host.example'] });
+  assert.deepEqual(
+    a.reply.results.map((r) => r.outcome),
+    ['sent'],
+    lt.maillog(),
+  );
+  assert.doesNotMatch(lt.maillog(), /warning/u);
+  assert.equal(statSync(join(lt.spool, 'prtest1')).uid, u.uid);
+  assert.equal(existsSync(join(lt.spool, 'prtest1.lock')), false);
+  writeFileSync(join(lt.spool, 'prtest1.lock'), '');
+  const b = await lt.deliver({ recipients: ['prtest1@host.example'] });
+  assert.deepEqual(lt.statusLines(b.id), [
+    `to=<prtest1@host.example>, relay=local, dsn=4.2.0, status=deferred (cannot update mailbox ${lt.spool}/prtest1 for user prtest1. unable to create lock file ${lt.spool}/prtest1.lock: File exists)`,
+  ]);
 });
