@@ -24,8 +24,12 @@ export function virtualSettings(cfg: MainConfig): VirtualSettings {
   const messageLimit = cfg.long('message_size_limit', 0);
   if (mailbox.sizeLimit > 0 && mailbox.sizeLimit < messageLimit)
     msg.fatal('configuration error: virtual_mailbox_limit is smaller than message_size_limit');
-  const maps: Record<string, string> = {};
-  for (const p of VIRTUAL_MAPS) maps[p] = cfg.get(p);
+  // Literal names: scripts/gen-params-used.mjs finds the parameters the code reads.
+  const maps: Record<(typeof VIRTUAL_MAPS)[number], string> = {
+    virtual_mailbox_maps: cfg.get('virtual_mailbox_maps'),
+    virtual_uid_maps: cfg.get('virtual_uid_maps'),
+    virtual_gid_maps: cfg.get('virtual_gid_maps'),
+  };
   return {
     ...mailbox,
     base,
