@@ -9,22 +9,23 @@
  * Every $queue_run_delay the deferred queue is scanned again; a deferred
  * file is taken only when its time stamp (the next attempt) has come.
  *
- * Messages enter the active queue one at a time, incoming and deferred
- * taking turns, while fewer than $qmgr_message_active_limit messages and
- * $qmgr_message_recipient_limit recipients are in it. Entering: rename to
- * active/, open and check the file (damaged or torn: corrupt/, with a
- * warning, and carry on), log "from=<>, size=, nrcpt= (queue active)",
- * drop the defer log of the previous attempt, resolve each pending
- * recipient (trivial-rewrite's resolver, in-process) and queue it for its
- * transport and destination (transport.ts). What qmgr decides itself it
- * records itself, relay=none, as Postfix's error/retry agents would:
- * resolver failure (defer 4.3.0), bad address syntax (bounce 5.1.3),
- * defer_transports (defer 4.3.2 "deferred transport"), a transport nobody
- * listens on (defer 4.3.0 "mail transport unavailable"), a delivery agent
- * that broke off (defer 4.3.0 "unknown mail transport error", only the
- * recipients still to do in the file), mail to the double-bounce address
- * (sent, discarded). When the last request of a message is settled,
- * done.ts takes over.
+ * Messages enter the active queue while fewer than
+ * $qmgr_message_active_limit messages and $qmgr_message_recipient_limit
+ * recipients are in it, incoming and deferred taking turns. Entering:
+ * rename to active/, open and check the file (damaged or torn: corrupt/,
+ * with a warning, and carry on), log "from=<>, size=, nrcpt= (queue
+ * active)", drop the defer log of the previous attempt, resolve each
+ * pending recipient (trivial-rewrite's resolver, in-process) and queue it
+ * for its transport and destination (transport.ts). As in Postfix, what
+ * qmgr refuses goes to the retry or error agent with the reason as
+ * nexthop: resolver failure (retry, 4.3.0), bad address syntax (error,
+ * 5.1.3), defer_transports (retry, 4.3.2 "deferred transport"), a dead
+ * transport (retry, 4.3.0 "mail transport unavailable" or "unknown mail
+ * transport error": only recipients the file still has to do), a dead
+ * destination (retry, "delivery temporarily suspended: ..."); with retry
+ * itself down, qmgr defers them itself (relay=none). Mail to the
+ * double-bounce address is discarded (sent) by qmgr. When the last
+ * request of a message is settled, done.ts takes over.
  *
  * Guarantees: a recipient gets exactly one outcome per attempt; nothing
  * qmgr does marks a recipient done without its record; a message is in
