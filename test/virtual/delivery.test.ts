@@ -33,7 +33,7 @@ function mailDir(t: import('node:test').TestContext): string {
   return dir;
 }
 
-function order(kind: 'mbox' | 'maildir', path: string): DeliveryOrder {
+function order(kind: 'mbox' | 'maildir', path: string, ids: UserIds | null = NOBODY): DeliveryOrder {
   return {
     kind,
     path,
@@ -42,7 +42,7 @@ function order(kind: 'mbox' | 'maildir', path: string): DeliveryOrder {
     lock: ['dotlock'],
     retry: { attempts: 3, delay: 0.05, stale: 500 },
     sizeLimit: 0,
-    ...(ROOT_USER ? { ownerUid: 65534 } : {}),
+    ...(ids === null ? {} : { ownerUid: ids.uid }),
   };
 }
 
@@ -55,27 +55,32 @@ async function* message(text: string): AsyncGenerator<Uint8Array> {
   yield Buffer.from(text);
 }
 
-test('a message that cannot be read to its end leaves the mbox as it was', async (t) => {
-  const dir = mailDir(t);
-  const box = join(dir, 'mbox');
-  const ok = await deliverAs(NOBODY, order('mbox', box), message('Subject: one\n\nbody\n'));
-  assert.equal(ok.ok, true);
-  const before = readFileSync(box, 'latin1');
-  const r = await deliverAs(NOBODY, order('mbox', box), brokenMessage());
-  assert.equal(r.ok, false);
-  assert.equal(r.ok === false && r.status, '4.3.0');
-  assert.equal(readFileSync(box, 'latin1'), before);
-  if (ROOT_USER) assert.equal(statSync(box).uid, 65534);
-});
+for (const [how, ids] of [
+  ["in the owner's process", NOBODY],
+  ["in the agent's process", null],
+] as const) {
+  test(`a message that cannot be read to its end leaves the mbox as it was (${how})`, async (t) => {
+    const dir = mailDir(t);
+    const box = join(dir, 'mbox');
+    const ok = await deliverAs(ids, order('mbox', box, ids), message('Subject: one\n\nbody\n'));
+    assert.equal(ok.ok, true);
+    const before = readFileSync(box, 'latin1');
+    const r = await deliverAs(ids, order('mbox', box, ids), brokenMessage());
+    assert.equal(r.ok, false);
+    assert.equal(r.ok === false && r.status, '4.3.0');
+    assert.equal(readFileSync(box, 'latin1'), before);
+    if (ROOT_USER && ids !== null) assert.equal(statSync(box).uid, 65534);
+  });
 
-test('a message that cannot be read to its end leaves no Maildir file', async (t) => {
-  const dir = mailDir(t);
-  const md = join(dir, 'u/');
-  const r = await deliverAs(NOBODY, order('maildir', md), brokenMessage());
-  assert.equal(r.ok, false);
-  assert.deepEqual(readdirSync(join(md, 'new')), []);
-  assert.deepEqual(readdirSync(join(md, 'tmp')), []);
-});
+  test(`a message that cannot be read to its end leaves no Maildir file (${how})`, async (t) => {
+    const dir = mailDir(t);
+    const md = join(dir, 'u/');
+    const r = await deliverAs(ids, order('maildir', md, ids), brokenMessage());
+    assert.equal(r.ok, false);
+    assert.deepEqual(readdirSync(join(md, 'new')), []);
+    assert.deepEqual(readdirSync(join(md, 'tmp')), []);
+  });
+}
 
 test('as root, a Maildir symlinked by the user into a root-only directory is not written', async (t) => {
   if (!ROOT_USER) {
