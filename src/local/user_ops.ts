@@ -115,9 +115,9 @@ class UserWorker {
     readonly key: string,
     privs: Privs,
   ) {
-    this.child = spawn(process.execPath, [WORKER], {
-      uid: privs.uid,
-      gid: privs.gid,
+    // The worker starts as root and drops to the user itself once its code
+    // is loaded, so it works even where the user may not read our files.
+    this.child = spawn(process.execPath, [WORKER, String(privs.uid), String(privs.gid)], {
       cwd: '/',
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { PATH: '/usr/bin:/bin', TZ: process.env.TZ ?? '' },

@@ -1,8 +1,9 @@
 /*
  * user_worker - file operations with a recipient's rights
  *
- * Started by user_ops.runAs() with the recipient's uid and gid (no
- * supplementary groups) and kept for reuse. Input on stdin is a sequence
+ * Started by user_ops.runAs() as root with the recipient's uid and gid as
+ * arguments; once its code is loaded it sets groups (none), gid and uid
+ * for good, and refuses to work if that did not take. Kept for reuse. Input on stdin is a sequence
  * of frames (type byte, 32-bit big-endian length, payload): an op (JSON),
  * its content chunks, an end frame; then the next op. For each op one
  * JSON line goes to stdout: {"ok":true,"result":{...}} or
@@ -17,6 +18,24 @@ import { doOp, FRAME, type UserOp } from './user_ops.js';
 
 process.umask(0o077);
 msg.setProgram('postfix/local');
+
+/** Become the user for good (real, effective and saved ids). */
+function dropPrivileges(): void {
+  const uid = Number(process.argv[2]);
+  const gid = Number(process.argv[3]);
+  if (!Number.isSafeInteger(uid) || !Number.isSafeInteger(gid)) throw new Error('user worker: no uid/gid');
+  if (process.getuid?.() === 0) {
+    process.setgroups?.([]);
+    process.setgid?.(gid);
+    process.setuid?.(uid);
+  }
+  if (
+    process.getuid?.() !== uid ||
+    process.getgid?.() !== gid ||
+    (process.getgroups?.() ?? []).some((g) => g !== gid)
+  )
+    throw new Error(`user worker: cannot run as uid ${uid} gid ${gid}`);
+}
 
 interface Frame {
   readonly type: number;
@@ -60,6 +79,7 @@ class FrameReader {
 }
 
 async function main(): Promise<void> {
+  dropPrivileges();
   const frames = new FrameReader();
   for (;;) {
     const f = await frames.next();
@@ -97,5 +117,8 @@ async function main(): Promise<void> {
 
 main().then(
   () => process.exit(0),
-  () => process.exit(1),
+  (e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  },
 );
