@@ -137,7 +137,19 @@ export async function deliverAs(
   order: DeliveryOrder,
   content: AsyncIterable<Uint8Array>,
 ): Promise<DeliveryResult> {
-  if (ids === null) return deliverHere(order, content, []);
+  if (ids === null) {
+    let readError: unknown;
+    const watched = async function* () {
+      try {
+        yield* content;
+      } catch (e) {
+        readError = e;
+        throw e;
+      }
+    };
+    const r = await deliverHere(order, watched(), []);
+    return readError === undefined || r.ok ? r : readFailure(r, readError);
+  }
   const child = fork(CHILD, [], {
     cwd: '/',
     // The From line is local time: the child keeps the agent's TZ (none means the system's).
@@ -195,9 +207,17 @@ export async function deliverAs(
   }
   const result = await answer;
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  if (readError !== undefined && !result.ok)
-    return { ...result, status: '4.3.0', reason: `error reading message: ${strerror(readError)}` };
-  return result;
+  return readError === undefined || result.ok ? result : readFailure(result, readError);
+}
+
+/** The queue file could not be read to its end: that, not the mailbox, is the reason. */
+function readFailure(r: DeliveryResult, e: unknown): DeliveryResult {
+  return {
+    ok: false,
+    warnings: r.warnings,
+    status: '4.3.0',
+    reason: `error reading message: ${strerror(e)}`,
+  };
 }
 
 function failure(text: string, detail = ''): DeliveryResult {

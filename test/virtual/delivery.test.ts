@@ -68,6 +68,7 @@ for (const [how, ids] of [
     const r = await deliverAs(ids, order('mbox', box, ids), brokenMessage());
     assert.equal(r.ok, false);
     assert.equal(r.ok === false && r.status, '4.3.0');
+    assert.equal(r.ok === false && r.reason, 'error reading message: queue file is damaged');
     assert.equal(readFileSync(box, 'latin1'), before);
     if (ROOT_USER && ids !== null) assert.equal(statSync(box).uid, 65534);
   });
