@@ -616,3 +616,24 @@ test("header_checks see our Received: header, as Postfix's do", async (t) => {
     ),
   );
 });
+
+test('a message forwarded by local (internal client): Received: by HOST (Postfix), as Postfix (forward golden)', async (t) => {
+  const { fx, cfg } = await setup(t);
+  const g = goldenBySubject('forward', 'fwd');
+  const text = readFileSync(join(GOLDEN, 'cleanup/forward/postcat.txt'), 'utf8');
+  const raw = text.slice(text.indexOf('Delivered-To:'), text.indexOf('*** HEADER EXTRACTED'));
+  const r = await submit(cfg, {
+    rcpts: [{ address: 'x@remote.test', orig: 'fwd' }],
+    attrs: { rewrite_context: 'local' },
+    content: raw,
+    flags: CLEANUP_FLAG.MAP_OK,
+  });
+  assert.equal(r.status, 0);
+  const back = await readQueueFile((await fx.waitFiles('incoming', 1))[0] as string);
+  // The forwarded copy's own headers are kept as they came (they hold the first message's ID).
+  assert.equal(normalizeContent(back.content, r.queueId), g.content);
+  assert.deepEqual(
+    back.file.recipients.map((x) => [x.address, x.orig]),
+    [['x@remote.test', 'fwd']],
+  );
+});
