@@ -74,6 +74,8 @@ interface Ctx {
   readonly privs?: UserAttr;
   /** A list with an owner- alias: its members are re-submitted. */
   readonly ownerForward: boolean;
+  /** propagate_unmatched_extensions: the extension the lookup did not match, for the results. */
+  readonly unmatched?: string;
 }
 
 interface RequestState {
@@ -274,6 +276,7 @@ export class LocalDelivery {
       aliasName: name,
       chain: [...ctx.chain, name],
       forwardUser: undefined,
+      unmatched: name !== a.local && this.s.propagate.has('alias') ? a.extension : undefined,
       ...(owner ? { privs: owner } : {}),
     };
     for (const d of dests) await this.#destination(st, next, d, a);
@@ -307,17 +310,20 @@ export class LocalDelivery {
     return d === '' || this.s.mydestination.includes(d) || d === this.s.myorigin.toLowerCase();
   }
 
-  async #address(st: RequestState, ctx: Ctx, address: string, bypass: boolean): Promise<void> {
+  async #address(st: RequestState, ctx: Ctx, given: string, bypass: boolean): Promise<void> {
+    const address = bypass ? given : this.#propagate(given, ctx.unmatched);
     const at = address.lastIndexOf('@');
     const full = at < 0 ? `${address}@${this.s.myorigin}` : address;
     const name = (at < 0 ? address : address.slice(0, at)).toLowerCase();
     const domain = full.slice(full.lastIndexOf('@') + 1);
     const local = this.#isLocalDomain(domain);
-    const self = local && (name === ctx.aliasName || name === ctx.forwardUser);
+    const givenAt = given.lastIndexOf('@');
+    const givenName = (givenAt < 0 ? given : given.slice(0, givenAt)).toLowerCase();
+    const self = local && (givenName === ctx.aliasName || givenName === ctx.forwardUser);
     if (bypass || self) {
       // The alias (or .forward) names its own user: deliver to that user.
-      const key = `self ${name}@${domain.toLowerCase()}`;
-      await this.#once(st, ctx, key, () => this.#deliverSelf(st, ctx, name, domain));
+      const key = `self ${givenName}@${domain.toLowerCase()}`;
+      await this.#once(st, ctx, key, () => this.#deliverSelf(st, ctx, givenName, domain));
       return;
     }
     if (ctx.expType === 'forward' || ctx.expType === 'include' || ctx.ownerForward || !local) {
@@ -335,7 +341,7 @@ export class LocalDelivery {
       );
       return;
     }
-    if (ctx.chain.includes(name)) {
+    if (ctx.chain.includes(name) || ctx.chain.includes(splitExtension(name, this.s.delimiter).user)) {
       const alias = ctx.aliasName ?? name;
       msg.warn(`alias database loop for ${alias}`);
       this.#sub(st, ctx, 'bounce', '5.4.6', `alias database loop for ${alias}`);
@@ -370,6 +376,15 @@ export class LocalDelivery {
     await this.#switch(st, next, parts(next.rcpt.address, this.s.delimiter), true);
   }
 
+  /** user@domain -> user+ext@domain, unless the local part has an extension already. */
+  #propagate(address: string, ext: string | undefined): string {
+    if (ext === undefined || this.s.delimiter === '') return address;
+    const at = address.lastIndexOf('@');
+    const local = at < 0 ? address : address.slice(0, at);
+    if ([...this.s.delimiter].some((c) => local.includes(c))) return address;
+    return `${local}${this.s.delimiter[0]}${ext}${at < 0 ? '' : address.slice(at)}`;
+  }
+
   async #include(st: RequestState, ctx: Ctx, path: string, a: Parts): Promise<void> {
     if (!path.startsWith('/')) {
       this.#sub(st, ctx, 'bounce', '5.3.5', `:include:${path} uses a relative path`);
@@ -395,7 +410,12 @@ export class LocalDelivery {
       return;
     }
     const owner = r.uid !== undefined && r.uid !== 0 ? await lookupUid(r.uid) : null;
-    const next: Ctx = { ...ctx, expType: 'include', ...(owner ? { privs: owner } : {}) };
+    const next: Ctx = {
+      ...ctx,
+      expType: 'include',
+      unmatched: this.s.propagate.has('include') ? ctx.unmatched : undefined,
+      ...(owner ? { privs: owner } : {}),
+    };
     for (const d of parseFile(r.text ?? '', this.s.lineLimit)) await this.#destination(st, next, d, a);
   }
 
@@ -556,12 +576,16 @@ export class LocalDelivery {
       }
       const dests = parseFile(r.text ?? '', this.s.lineLimit);
       if (dests.length === 0) return false;
+      // A .forward file name that does not change with the extension did not match it.
+      const generic =
+        localExpand(this.s.cfg, item, { ...attrs, extension: undefined }, this.s.forwardFilter) === path;
       const next: Ctx = {
         ...ctx,
         expType: 'forward',
         forwardUser: user.name,
         aliasName: undefined,
         privs: user,
+        unmatched: generic && this.s.propagate.has('forward') ? a.extension : undefined,
       };
       for (const d of dests) await this.#destination(st, next, d, a);
       return true;

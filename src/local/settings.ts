@@ -45,6 +45,7 @@ export interface LocalSettings {
   readonly expandOwnerAlias: boolean;
   readonly requireHome: boolean;
   readonly strictOwnership: boolean;
+  readonly propagate: ReadonlySet<string>;
   readonly queueDirectory: string;
   readonly lineLimit: number;
 }
@@ -92,6 +93,7 @@ export function localSettings(cfg: MainConfig): LocalSettings {
     expandOwnerAlias: cfg.bool('expand_owner_alias'),
     requireHome: cfg.bool('require_home_directory'),
     strictOwnership: cfg.bool('strict_mailbox_ownership'),
+    propagate: new Set(cfg.list('propagate_unmatched_extensions').map((w) => w.toLowerCase())),
     queueDirectory: cfg.get('queue_directory'),
     lineLimit: cfg.int('line_length_limit'),
   };

@@ -120,3 +120,24 @@ test('home_mailbox: mbox in the home directory, owned by the user', async (t) =>
   assert.match(readFileSync(join(u.home, name), 'utf8'), /^From sender@example\.com {2}/u);
   if (process.getuid?.() === 0) assert.equal(statSync(join(u.home, name)).uid, u.uid);
 });
+
+test('propagate_unmatched_extensions = alias: joe+foo via "joe: prtest1" goes to prtest1+foo; not by default', async (t) => {
+  const u = testUser(t, 'prtest1');
+  if (!u) return;
+  const setup = (extra: string) => (q: import('../harness/daemon.js').TestQueue) =>
+    `alias_maps = ${aliases(q, 'joe: prtest1\nloop1: loop2\nloop2: loop1\n')}\nrecipient_delimiter = +\n${extra}`;
+  const lt = await startLocal(t, setup('propagate_unmatched_extensions = canonical, alias'));
+  const a = await lt.deliver({ recipients: ['joe+foo@host.example'] });
+  assert.deepEqual(lt.statusLines(a.id), [
+    'to=<prtest1+foo@host.example>, orig_to=<joe+foo@host.example>, relay=local, dsn=2.0.0, status=sent (delivered to mailbox)',
+  ]);
+  const b = await lt.deliver({ recipients: ['loop1+x@host.example'] });
+  assert.deepEqual(lt.statusLines(b.id), [
+    'to=<loop2+x@host.example>, orig_to=<loop1+x@host.example>, relay=local, dsn=5.4.6, status=bounced (alias database loop for loop2)',
+  ]);
+  const lt2 = await startLocal(t, setup(''));
+  const c = await lt2.deliver({ recipients: ['joe+foo@host.example'] });
+  assert.deepEqual(lt2.statusLines(c.id), [
+    'to=<prtest1@host.example>, orig_to=<joe+foo@host.example>, relay=local, dsn=2.0.0, status=sent (delivered to mailbox)',
+  ]);
+});
