@@ -206,3 +206,22 @@ test('DSN requests (sendmail -N -R -V) reach the queue file through pickup and c
     [['bob@example.com', 2 | 8]],
   );
 });
+
+test('content edge cases as Postfix: no header, empty, headers only, no empty line, long line, folded headers', async (t) => {
+  const { goldenMessages } = await import('../cleanup/golden_postcat.js');
+  const gold = goldenMessages('daemon6');
+  const cases: [string, string][] = [
+    ['e1@example.com', 'hello world\nsecond\n'],
+    ['e2@example.com', ''],
+    ['e3@example.com', 'Subject: headers only\n'],
+    ['e4@example.com', 'Subject: no blank\nthis is body\n'],
+    ['e5@example.com', `Subject: long\n\n${'x'.repeat(5000)}\n`],
+    ['e6@example.com', 'Subject: folded\n  across lines\nTo: a@example.com,\n\tb@example.com\n\nbody\n'],
+  ];
+  for (const [sender, input] of cases) {
+    const g = gold.find((m) => m.sender === sender);
+    assert.ok(g, sender);
+    const { content } = await submitted(t, '', ['-i', '-F', 'root', '-f', sender, 'bob@example.com'], input);
+    assert.equal(content, asRecorded(g.content), sender);
+  }
+});
