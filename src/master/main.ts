@@ -232,6 +232,8 @@ async function main(): Promise<Master> {
   const lock = acquireMasterLock(paths);
   if (lock.kind === 'running') msg.fatal('the Postfix mail system is already running');
   if (lock.kind === 'error') msg.fatal(lock.text);
+  // As in Postfix, data_directory and its lock belong to mail_owner ("postfix check" says so).
+  if (owners.mailOwner) chownSync(paths.lock, owners.mailOwner.uid, owners.mailOwner.gid);
   const master = new Master(cfg, procEnv(cfg, owners));
   try {
     const defs = buildServices(

@@ -61,7 +61,9 @@ service_throttle_time = 2s
 ${mainExtra}`,
   );
   writeFileSync(join(etc, 'master.cf'), `postlog unix-dgram n - n - 1 postlogd\n${masterCf}`);
-  if (owner) for (const p of [dir, etc, daemons]) chownSync(p, owner.uid, owner.gid);
+  if (owner)
+    for (const p of [dir, etc, daemons, join(etc, 'main.cf'), join(etc, 'master.cf')])
+      chownSync(p, owner.uid, owner.gid);
   return inst;
 }
 
