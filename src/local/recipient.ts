@@ -157,7 +157,8 @@ export class LocalDelivery {
       return;
     }
     const made: Sub[] = [];
-    st.dup.set(key, made);
+    // duplicate_filter_limit: past it, nothing more is remembered (0: no limit).
+    if (this.s.dupLimit === 0 || st.dup.size < this.s.dupLimit) st.dup.set(key, made);
     const from = st.subs.length;
     await work();
     made.push(...st.subs.slice(from));

@@ -48,6 +48,7 @@ export interface LocalSettings {
   readonly propagate: ReadonlySet<string>;
   readonly queueDirectory: string;
   readonly lineLimit: number;
+  readonly dupLimit: number;
 }
 
 function classes<T extends string>(cfg: MainConfig, name: string, allowed: readonly T[]): Set<T> {
@@ -60,7 +61,19 @@ function classes<T extends string>(cfg: MainConfig, name: string, allowed: reado
   return out;
 }
 
+/** Postfix's local refuses to start when a message may be larger than a mailbox. */
+function checkLimits(cfg: MainConfig): void {
+  const mailbox = cfg.long('mailbox_size_limit');
+  const message = cfg.long('message_size_limit');
+  if (mailbox === 0) return;
+  if (message === 0)
+    msg.fatal('configuration error: mailbox_size_limit is limited but message_size_limit is unlimited');
+  if (mailbox < message)
+    msg.fatal('configuration error: mailbox_size_limit is smaller than message_size_limit');
+}
+
 export function localSettings(cfg: MainConfig): LocalSettings {
+  checkLimits(cfg);
   return {
     cfg,
     mailbox: mailboxSettings(cfg, 'local'),
@@ -96,5 +109,6 @@ export function localSettings(cfg: MainConfig): LocalSettings {
     propagate: new Set(cfg.list('propagate_unmatched_extensions').map((w) => w.toLowerCase())),
     queueDirectory: cfg.get('queue_directory'),
     lineLimit: cfg.int('line_length_limit'),
+    dupLimit: cfg.int('duplicate_filter_limit'),
   };
 }
