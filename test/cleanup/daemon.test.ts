@@ -637,3 +637,22 @@ test('a message forwarded by local (internal client): Received: by HOST (Postfix
     [['x@remote.test', 'fwd']],
   );
 });
+
+test('an SMTP client over IPv6: Received: from helo (unknown [IPv6:::1]), as Postfix (ipv6 golden)', async (t) => {
+  const { fx, cfg } = await setup(t);
+  const r = await submit(cfg, {
+    sender: 's@example.net',
+    rcpts: ['one@example.com'],
+    attrs: {
+      rewrite_context: 'local',
+      client_name: 'unknown',
+      client_address: '::1',
+      helo_name: 'v6.example.net',
+      protocol_name: 'ESMTP',
+    },
+    content: 'Subject: v6\n\nbody\n',
+  });
+  assert.equal(r.status, 0);
+  const back = await readQueueFile((await fx.waitFiles('incoming', 1))[0] as string);
+  assert.equal(normalizeContent(back.content, r.queueId), goldenBySubject('ipv6', 'v6').content);
+});
