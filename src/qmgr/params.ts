@@ -74,11 +74,14 @@ export function qmgrParams(cfg: MainConfig): QmgrParams {
   };
 }
 
-/** An integer per-transport parameter, else its default_ counterpart. */
-function perTransport(cfg: MainConfig, transport: string, suffix: string): number {
-  const own = `${transport}_${suffix}`;
-  if (cfg.get(own) !== '') return cfg.int(own, 0);
-  return cfg.int(`default_${suffix}`, 0);
+/**
+ * A per-transport limit: its own value (main.cf, or a built-in default
+ * such as local's) when the parameter has one, else the default_ value.
+ */
+function perTransport(own: string, name: string, fallback: number): number {
+  if (own === '') return fallback;
+  if (!/^[ \t]*\d+[ \t]*$/.test(own)) msg.fatal(`bad numerical configuration: ${name} = ${own}`);
+  return Number(own);
 }
 
 export function transportLimits(cfg: MainConfig, transport: string): TransportLimits {
@@ -90,10 +93,23 @@ export function transportLimits(cfg: MainConfig, transport: string): TransportLi
   } catch {
     // No master.cf (a stand-alone test set-up): the default applies.
   }
+  // Literal names in the reads, so scripts/gen-params-used.mjs sees them.
   return {
-    recipientLimit: perTransport(cfg, transport, 'destination_recipient_limit'),
-    concurrencyLimit: perTransport(cfg, transport, 'destination_concurrency_limit'),
+    recipientLimit: perTransport(
+      cfg.get(`${transport}_destination_recipient_limit`),
+      `${transport}_destination_recipient_limit`,
+      cfg.int('default_destination_recipient_limit', 0),
+    ),
+    concurrencyLimit: perTransport(
+      cfg.get(`${transport}_destination_concurrency_limit`),
+      `${transport}_destination_concurrency_limit`,
+      cfg.int('default_destination_concurrency_limit', 0),
+    ),
     processLimit,
-    failedCohortLimit: perTransport(cfg, transport, 'destination_concurrency_failed_cohort_limit'),
+    failedCohortLimit: perTransport(
+      cfg.get(`${transport}_destination_concurrency_failed_cohort_limit`),
+      `${transport}_destination_concurrency_failed_cohort_limit`,
+      cfg.int('default_destination_concurrency_failed_cohort_limit', 0),
+    ),
   };
 }
