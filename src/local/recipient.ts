@@ -24,7 +24,7 @@
 import { constants } from 'node:fs';
 import { lstat, open, stat } from 'node:fs/promises';
 import type { DeliveryJob } from '../global/deliver_agent.js';
-import type { DeliverRecipient, RecipientOutcome } from '../global/deliver_request.js';
+import { DEL_REQ_FLAG, type DeliverRecipient, type RecipientOutcome } from '../global/deliver_request.js';
 import { DotLockError, dotLock, type LockRetry } from '../global/dotlock.js';
 import type { LockMethod } from '../global/mbox.js';
 import { msg } from '../global/msg.js';
@@ -112,6 +112,16 @@ export class LocalDelivery {
 
   /** Deliver every recipient of the request and record each outcome. */
   async deliver(job: DeliveryJob): Promise<void> {
+    if (((job.req.flags ?? 0) & DEL_REQ_FLAG.VERIFY) !== 0) {
+      // Never deliver a verification probe; reporting "deliverable" is not built yet.
+      const d = {
+        status: '4.3.0',
+        relay: this.#relay(job),
+        reason: 'address verification is not implemented',
+      };
+      for (const r of job.req.recipients) await job.status.defer(r, d);
+      return;
+    }
     const deliveredTo = await readDeliveredTo(job);
     const st: RequestState = { job, deliveredTo, dup: new Map(), forwarder: new Forwarder(), subs: [] };
     for (const r of job.req.recipients) {

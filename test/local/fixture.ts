@@ -54,6 +54,7 @@ export interface Message {
   readonly recipients: readonly (string | { address: string; orig?: string })[];
   readonly content?: string;
   readonly attributes?: Record<string, string>;
+  readonly flags?: number;
 }
 
 let cleanupSeq = 0;
@@ -218,6 +219,7 @@ export async function startLocal(
           ...(r.orig === undefined ? {} : { orig: r.orig }),
         })),
         stats: { incoming: now * 1000, active: now * 1000 },
+        ...(m.flags === undefined ? {} : { flags: m.flags }),
       };
       await file.close();
       const reply = (await client.call(req)) as unknown as DeliverReply;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { DEL_REQ_FLAG } from '../../src/global/deliver_request.js';
 import { goldenLines, startLocal } from './fixture.js';
 import { testUser } from './users.js';
 
@@ -82,4 +83,20 @@ test('a Delivered-To: header naming the recipient is a mail forwarding loop (5.4
   });
   const golden = goldenLines('prtest1').map((l) => l.replaceAll('mx.example.com', 'host.example'));
   assert.deepEqual(lt.statusLines(id), golden);
+});
+
+test('an address verification request is never delivered (deferred until verification exists)', async (t) => {
+  const u = testUser(t, 'prtest1');
+  if (!u) return;
+  const lt = await startLocal(t);
+  const { reply, id } = await lt.deliver({
+    recipients: ['prtest1@host.example'],
+    flags: DEL_REQ_FLAG.VERIFY,
+  });
+  assert.deepEqual(
+    reply.results.map((r) => r.outcome),
+    ['deferred'],
+  );
+  assert.equal(existsSync(join(lt.spool, 'prtest1')), false);
+  assert.match(lt.statusLines(id)[0] ?? '', /status=deferred \(address verification is not implemented\)/u);
 });
