@@ -12,6 +12,7 @@
  *	newline-delimited JSON requests (src/global/rpc.ts; the client is
  *	src/global/bounce_client.ts):
  *	  append  every service: add one recipient record, synced before "status 0"
+ *	          (a trace record's reason says "delivery via <relay>: ...")
  *	  flush   bounce: non-delivery notice, then the log is removed
  *	  warn    defer: delay warning, the log stays
  *	  flush   trace: success notice, then the log is removed
@@ -60,8 +61,13 @@ async function handle(req: RpcMessage): Promise<RpcMessage> {
   const r = parseBounceRequest(req);
   if (typeof r === 'string') throw new Error(r);
   if (r.request === 'append') {
+    // As Postfix's trace records say where the delivery went.
+    const record =
+      kind === 'trace' && r.record.relay !== 'none' && r.record.relay !== ''
+        ? { ...r.record, reason: `delivery via ${r.record.relay}: ${r.record.reason}` }
+        : r.record;
     try {
-      await ctx.store.append(kind, r.queueId, r.record);
+      await ctx.store.append(kind, r.queueId, record);
     } catch (e) {
       const reason = `${r.queueId}: append to ${kind} log: ${strerror(e)}`;
       msg.warn(reason);

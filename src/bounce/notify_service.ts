@@ -62,6 +62,16 @@ const OK: NotifyReply = { status: 0 };
 /** "host mx.example[192.0.2.1] said: 550 5.1.1 ... (in reply to RCPT TO command)" */
 const REMOTE = /^host (\S+?)\[[^\]]*\] said: (.*?)(?: \(in reply to .* command\))?$/s;
 
+/** A remote server's own reply, for a relay "host[addr]:port": [whole, host, reply]. */
+function remoteSuccess(r: LogRecord): string[] | null {
+  const host = /^(\S+?)\[[^\]]*\](?::\d+)?$/.exec(r.relay);
+  if (!host) return null;
+  const reply = r.reason.startsWith(`delivery via ${r.relay}: `)
+    ? r.reason.slice(`delivery via ${r.relay}: `.length)
+    : r.reason;
+  return /^[245]\d\d(?:[ -]|$)/.test(reply) ? [r.reason, host[1] as string, reply] : null;
+}
+
 /** A log record as a notice's recipient. */
 export function noticeRecipient(r: LogRecord): DsnRecipient {
   let original: string | undefined;
@@ -73,7 +83,7 @@ export function noticeRecipient(r: LogRecord): DsnRecipient {
   } else if (r.origRcpt !== '') {
     original = r.origRcpt;
   }
-  const remote = REMOTE.exec(r.reason);
+  const remote = REMOTE.exec(r.reason) ?? remoteSuccess(r);
   return {
     address: r.recipient,
     original,
@@ -146,7 +156,7 @@ async function send(
 async function sendCopy(
   nc: NotifyContext,
   req: NoticeRequestIn,
-  message: DsnMessage,
+  original: () => Promise<DsnMessage>,
   records: readonly LogRecord[],
   copy: CopyKind,
   kind: TemplateKind,
@@ -155,7 +165,7 @@ async function sendCopy(
   const to = postmasterCopyTo(nc.cfg, copy);
   if (to === undefined || to === '') return;
   try {
-    await send(nc, req.queueId, message, records, { kind, line, to, postmaster: true });
+    await send(nc, req.queueId, await original(), records, { kind, line, to, postmaster: true });
   } catch (e) {
     if (!(e instanceof Failed)) throw e;
     msg.warn(e.message);
@@ -179,14 +189,16 @@ async function withLog(
     const records = await nc.store.read(log, req.queueId);
     // No log: an earlier request did the work (its reply may have been lost).
     if (records === null) return OK;
+    let cached: Promise<DsnMessage> | undefined;
+    // Read only when a notice is really sent, and once.
     const original = () =>
-      readOriginal(nc.store.layout, {
+      (cached ??= readOriginal(nc.store.layout, {
         queueName: req.queueName,
         queueId: req.queueId,
         sizeLimit: nc.settings.sizeLimit,
         dsnEnvid: req.dsnEnvid,
         dsnRet: req.dsnRet,
-      });
+      }));
     try {
       await work(latest(records), original);
     } catch (e) {
@@ -217,11 +229,11 @@ export function flushBounce(nc: NotifyContext, req: NoticeRequestIn): Promise<No
         });
       }
     } else {
-      const message = await original();
       const mine = records.filter(wants(DSN_NOTIFY_FAILURE));
       if (mine.length > 0)
-        await send(nc, req.queueId, message, mine, { kind: 'failure', line: 'non-delivery' });
-      if (records.length > 0) await sendCopy(nc, req, message, records, 'failure', 'failure', 'non-delivery');
+        await send(nc, req.queueId, await original(), mine, { kind: 'failure', line: 'non-delivery' });
+      if (records.length > 0)
+        await sendCopy(nc, req, original, records, 'failure', 'failure', 'non-delivery');
     }
     await nc.store.remove('bounce', req.queueId);
   });
@@ -231,10 +243,10 @@ export function warnDelay(nc: NotifyContext, req: NoticeRequestIn): Promise<Noti
   return withLog(nc, 'defer', req, async (records, original) => {
     // Postfix 3.7 warns nobody of a delayed notice, whatever notify_classes says.
     if (records.length === 0 || req.sender === '' || isDoubleBounce(nc, req.sender)) return;
-    const message = await original();
     const mine = records.filter(wants(DSN_NOTIFY_DELAY));
-    if (mine.length > 0) await send(nc, req.queueId, message, mine, { kind: 'delay', line: 'delay' });
-    await sendCopy(nc, req, message, records, 'delay', 'delay', 'delay');
+    if (mine.length > 0)
+      await send(nc, req.queueId, await original(), mine, { kind: 'delay', line: 'delay' });
+    await sendCopy(nc, req, original, records, 'delay', 'delay', 'delay');
   });
 }
 

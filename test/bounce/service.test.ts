@@ -242,7 +242,8 @@ test('NOTIFY: only recipients that want failures are reported; NEVER for all: no
     entry('never@y', 1, { recipient: { address: 'never@y', offset: 1, dsn_notify: DSN_NOTIFY_NEVER } }),
   );
   const before = s.cleanup.connections;
-  await bounceFlush(s.cfg, { queue_name: 'active', queue_id: id2, sender: 'a@virt.example' });
+  // The original is not even needed: "deferred" holds no such file.
+  await bounceFlush(s.cfg, { queue_name: 'deferred', queue_id: id2, sender: 'a@virt.example' });
   assert.equal(s.cleanup.connections, before);
   assert.equal(existsSync(queueFilePath(s.layout, 'bounce', id2)), false);
   assert.doesNotMatch(s.log(), new RegExp(`${id2}: sender non-delivery`));
@@ -376,14 +377,35 @@ test('trace flush: the success notice, then the trace log is removed', async (t)
       relay: 'virtual',
     }),
   );
+  await logAppend(
+    s.cfg,
+    'trace',
+    id,
+    entry('zed@remote.example', 11, {
+      recipient: { address: 'zed@remote.example', offset: 11, dsn_notify: DSN_NOTIFY_SUCCESS },
+      status: '2.0.0',
+      action: 'relayed',
+      reason: '250 2.0.0 Ok: queued as 4XYZ',
+      relay: 'mx.remote.example[192.0.2.7]:25',
+    }),
+  );
   await traceFlush(s.cfg, { queue_name: 'active', queue_id: id, sender: 'alice@virt.example' });
   assert.equal(existsSync(queueFilePath(s.layout, 'trace', id)), false);
   const top = parse(s.cleanup.messages[0]!.content);
   assert.equal(field(top.headers, 'Subject'), DEFAULT_TEMPLATES.success.subject);
-  const alice = top.parts![1]!.blocks![1]!;
-  assert.equal(field(alice, 'Action'), 'delivered');
-  assert.equal(field(alice, 'Status'), '2.0.0');
-  assert.match(top.parts![0]!.text!, /<alice@virt\.example>: delivered to maildir/);
+  const [, alice, zed] = top.parts![1]!.blocks!;
+  assert.equal(field(alice!, 'Action'), 'delivered');
+  assert.equal(field(alice!, 'Status'), '2.0.0');
+  assert.equal(field(alice!, 'Diagnostic-Code'), 'X-Postfix; delivery via virtual: delivered to maildir');
+  // A remote server's reply is reported as such, as Postfix's smtp client reports it.
+  assert.equal(field(zed!, 'Action'), 'relayed');
+  assert.equal(field(zed!, 'Remote-MTA'), 'dns; mx.remote.example');
+  assert.equal(field(zed!, 'Diagnostic-Code'), 'smtp; 250 2.0.0 Ok: queued as 4XYZ');
+  assert.match(top.parts![0]!.text!, /<alice@virt\.example>: delivery via virtual: delivered to maildir\n/);
+  assert.match(
+    top.parts![0]!.text!,
+    /<zed@remote\.example>: delivery via mx\.remote\.example\[192\.0\.2\.7\]:25: 250\n {4}2\.0\.0 Ok: queued as 4XYZ\n/,
+  );
   await s.waitLog(new RegExp(`${id}: sender delivery status notification: C0FFEE`));
 
   // No success notice for a notice (null sender); the log goes all the same.
