@@ -135,11 +135,15 @@ test('virtual delivers, bounces and defers as Postfix 3.7 virtual(8)', async (t)
         (reply.results as { outcome: string }[]).map((r) => r.outcome),
         ['sent', 'sent', 'sent'],
       );
-      const first = LOG.findIndex((l) => l.includes('to=<n@v.test>'));
-      const want = LOG.slice(first, first + 3).map((l) =>
+      const qid = / ([0-9A-F]{10,}): to=<n@v\.test>/u.exec(
+        LOG.find((l) => l.includes('to=<n@v.test>')) ?? '',
+      )?.[1];
+      const want = LOG.filter((l) => qid !== undefined && l.includes(` ${qid}: to=`)).map((l) =>
         normalize(l).replace(/: [0-9A-F]{10,}: /u, ': ID: '),
       );
-      assert.deepEqual(ours(h, before, m.id, vmail), want);
+      assert.equal(want.length, 3);
+      // qmgr, not the agent, decides the order of a request's recipients.
+      assert.deepEqual(ours(h, before, m.id, vmail).sort(), want.sort());
       const fromLine = /^From MAILER-DAEMON {2}\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\n/u;
       const nbox = readFileSync(join(vmail, 'nbox'), 'latin1');
       assert.match(nbox, fromLine);

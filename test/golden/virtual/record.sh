@@ -59,6 +59,7 @@ TZ=UTC timeout 120 unshare -m sh -c "
   printf 'Subject: null\n\nFrom me\n' | s -f '' n@v.test u@v.test '\"odd user\"@w.test'
   for r in e1 e2 e3 e4 r1 r2 r3 d1 d2 d3 d4; do printf 'Subject: \$r\n\nbody\n' | s -f alice@example.com \$r@e.test; done
   printf 'Subject: two\n\nbody\n' | s -f alice@example.com e1@e.test d1@e.test
+  printf 'Subject: verify\n\nbody\n' | s -bv -f alice@example.com u@v.test m@v.test nobody@v.test e1@e.test r1@e.test d1@e.test
   sleep 5
   postconf -e 'virtual_mailbox_maps = tcp:127.0.0.1:9' && postfix reload && sleep 2
   printf 'Subject: tcp\n\nbody\n' | s -f alice@example.com u@v.test
