@@ -9,6 +9,8 @@
  *   \tby <myhostname> (<mail_name>) with <protocol> id <queue id>
  *   \tfor <rcpt>; <arrival date>       (exactly one recipient; else
  *                                       "id <queue id>;" then "\t<date>")
+ *   (with smtpd_sasl_authenticated_header, "\t(Authenticated sender: user)"
+ *   comes after the first line: from Postfix's documentation, not recorded)
  *   Message-Id: <YYYYMMDDhhmmss.<queue id>@<myhostname>>  (UTC time of cleanup)
  *   Date: <arrival date>
  *   From: <full name> <sender> | <sender> | MAILER-DAEMON (null sender)
@@ -31,6 +33,8 @@ export interface ReceivedInfo {
     readonly addr: string;
     readonly helo?: string;
     readonly protocol?: string;
+    /** With smtpd_sasl_authenticated_header = yes: the SASL login name. */
+    readonly saslUser?: string;
   };
   /** The only envelope recipient, for "for <rcpt>". */
   readonly soleRecipient?: string;
@@ -45,15 +49,11 @@ export function receivedHeader(r: ReceivedInfo): string[] {
   }
   const c = r.client;
   const addr = c.addr.includes(':') && !c.addr.startsWith('IPv6:') ? `IPv6:${c.addr}` : c.addr;
-  const lines = [
-    `Received: from ${c.helo || c.name} (${c.name} [${addr}])`,
-    `\tby ${r.myhostname} (${r.mailName}) with ${c.protocol || 'SMTP'} id ${r.queueId}`,
-  ];
-  if (r.soleRecipient !== undefined) lines.push(`\tfor <${r.soleRecipient}>; ${date}`);
-  else {
-    lines[1] += ';';
-    lines.push(`\t${date}`);
-  }
+  const lines = [`Received: from ${c.helo || c.name} (${c.name} [${addr}])`];
+  if (c.saslUser !== undefined) lines.push(`\t(Authenticated sender: ${c.saslUser})`);
+  const by = `\tby ${r.myhostname} (${r.mailName}) with ${c.protocol || 'SMTP'} id ${r.queueId}`;
+  if (r.soleRecipient !== undefined) lines.push(by, `\tfor <${r.soleRecipient}>; ${date}`);
+  else lines.push(`${by};`, `\t${date}`);
   return lines;
 }
 

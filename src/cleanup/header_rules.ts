@@ -66,6 +66,9 @@ export class HeaderRules {
             addr: attrs.client_address,
             ...(attrs.helo_name ? { helo: attrs.helo_name } : {}),
             ...(attrs.protocol_name ? { protocol: attrs.protocol_name } : {}),
+            ...(attrs.sasl_username && cfg.bool('smtpd_sasl_authenticated_header')
+              ? { saslUser: attrs.sasl_username }
+              : {}),
           }
         : undefined;
     const sole = this.init.recipients.length === 1 ? this.init.recipients[0] : undefined;

@@ -656,3 +656,27 @@ test('an SMTP client over IPv6: Received: from helo (unknown [IPv6:::1]), as Pos
   const back = await readQueueFile((await fx.waitFiles('incoming', 1))[0] as string);
   assert.equal(normalizeContent(back.content, r.queueId), goldenBySubject('ipv6', 'v6').content);
 });
+
+test('smtpd_sasl_authenticated_header: the SASL login in Received:, only when asked for', async (t) => {
+  const attrs = {
+    rewrite_context: 'local',
+    client_name: 'c.example.net',
+    client_address: '192.0.2.7',
+    helo_name: 'c.example.net',
+    protocol_name: 'ESMTPSA',
+    sasl_method: 'PLAIN',
+    sasl_username: 'alice',
+  };
+  for (const on of [true, false]) {
+    const { fx, cfg } = await setup(t, `smtpd_sasl_authenticated_header = ${on ? 'yes' : 'no'}`);
+    const r = await submit(cfg, { rcpts: ['one@example.com'], attrs, content: 'Subject: s\n\nbody\n' });
+    assert.equal(r.status, 0);
+    const back = await readQueueFile((await fx.waitFiles('incoming', 1))[0] as string);
+    const head = back.content.split('\n').slice(0, on ? 4 : 3);
+    assert.deepEqual(head.slice(0, on ? 3 : 2), [
+      'Received: from c.example.net (c.example.net [192.0.2.7])',
+      ...(on ? ['\t(Authenticated sender: alice)'] : []),
+      `\tby mx.example.com (Postfix) with ESMTPSA id ${r.queueId}`,
+    ]);
+  }
+});
