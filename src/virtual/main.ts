@@ -18,12 +18,13 @@
  * $virtual_mailbox_lock says and limited to $virtual_mailbox_limit bytes
  * (as is each Maildir file). Run as root, files are written by a process
  * running as the looked-up uid/gid (delivery.ts, docs/virtual.md).
- * Log: "delivered to mailbox", "delivered to maildir", relay=virtual.
+ * Log: "delivered to mailbox", "delivered to maildir", relay=virtual. An
+ * address probe (DEL_REQ_FLAG.VERIFY) writes nothing: "delivers to ...".
  */
 
 import { quote822Local } from '../global/address.js';
 import { type DeliveryJob, runDeliveryAgent } from '../global/deliver_agent.js';
-import type { DeliverRecipient } from '../global/deliver_request.js';
+import { DEL_REQ_FLAG, type DeliverRecipient } from '../global/deliver_request.js';
 import { msg } from '../global/msg.js';
 import { deliveryHeaders } from '../local/mailbox_copy.js';
 import { deliverAs, type UserIds } from './delivery.js';
@@ -81,6 +82,12 @@ async function deliverOne(job: DeliveryJob, r: DeliverRecipient): Promise<void> 
   if (gid === 'failed') return void (await configError());
 
   const kind = mailbox.value.endsWith('/') ? 'maildir' : 'mbox';
+  if (((job.req.flags ?? 0) & DEL_REQ_FLAG.VERIFY) !== 0) {
+    // An address probe (sendmail -bv, address verification): say where mail would go, write nothing.
+    const reason = kind === 'mbox' ? 'delivers to mailbox' : 'delivers to maildir';
+    await job.status.sent(r, { status: '2.0.0', relay: RELAY, reason });
+    return;
+  }
   const path = `${settings.base}/${mailbox.value}`;
   const asRoot = process.getuid?.() === 0;
   const ids: UserIds | null = asRoot ? { uid, gid } : null;

@@ -17,6 +17,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { DEL_REQ_FLAG } from '../../src/global/deliver_request.js';
 import { GOLDEN, run } from '../harness/index.js';
 import { type AgentHarness, agentHarness, normalize } from './fixture.js';
 
@@ -299,4 +300,30 @@ test("the mbox From line is in the agent's local time zone, as root too", async 
     readFileSync(join(vmail, 'mbox'), 'latin1'),
   )?.[1];
   assert.ok(hour === before || hour === after, `${hour} not ${before}`);
+});
+
+test('an address probe (verify flag) looks the recipient up but writes nothing', async (t) => {
+  const h0 = await agentHarness(t);
+  const vmail = join(h0.base, 'vmail');
+  mkdirSync(vmail);
+  const h = await agentHarness(
+    t,
+    `virtual_mailbox_base = ${vmail}\nvirtual_mailbox_maps = inline:{ m@v.test=mbox, u@v.test=u/ }\nvirtual_uid_maps = static:${NOBODY}\nvirtual_gid_maps = static:${NOBODY}`,
+  );
+  await h.start('virtual');
+  const m = await h.queue('alice@example.com', ['u@v.test', 'm@v.test', 'nobody@v.test']);
+  const reply = await h.deliver('virtual', m, { flags: DEL_REQ_FLAG.VERIFY });
+  assert.deepEqual(
+    (reply.results as { outcome: string }[]).map((r) => r.outcome),
+    ['sent', 'sent', 'bounced'],
+  );
+  assert.deepEqual(readdirSync(vmail), []);
+  // Postfix's texts for the probe (sendmail -bv in the recording); the
+  // status word ("deliverable") is deliver_status.ts's to give.
+  const text = (line: string | undefined) => / dsn=(\S+), status=\w+ (\(.*\))$/u.exec(line ?? '')?.slice(1);
+  for (const rcpt of ['u@v.test', 'm@v.test', 'nobody@v.test']) {
+    const theirs = LOG.find((l) => l.includes(`to=<${rcpt}>`) && /status=(un)?deliverable/u.test(l));
+    const mine = h.log().find((l) => l.includes(`to=<${rcpt}>`));
+    assert.deepEqual(text(mine), text(theirs), rcpt);
+  }
 });
