@@ -29,6 +29,7 @@ import type { MainConfig } from '../global/config.js';
 import { pickupLine } from '../global/log_format.js';
 import { msg } from '../global/msg.js';
 import { type QueueLayout, scanQueue } from '../global/queue_dirs.js';
+import { QueueFileError } from '../global/queue_file.js';
 import { openQueueFile, type QueueFileReader } from '../global/queue_file_reader.js';
 
 const MAX_PARALLEL = 4;
@@ -117,7 +118,17 @@ export class Pickup {
     }
     const file = opened.file;
     try {
-      const status = await this.#submit(file, uid);
+      let status: number | null;
+      try {
+        status = await this.#submit(file, uid);
+      } catch (e) {
+        // Damage found past the envelope (the content is read as it is sent).
+        if (!(e instanceof QueueFileError)) throw e;
+        msg.warn(`maildrop/${id}: ${e.message.slice(path.length + 2)}`);
+        msg.warn(`uid=${uid}: unexpected or malformed record type ${e.kind === 'incomplete' ? -1 : -2}`);
+        await this.#remove(path);
+        return 'done';
+      }
       if (status === null) return 'keep';
       if (status === 0 || !(status & TEMP_STAT)) {
         await this.#remove(path);

@@ -76,3 +76,30 @@ test('many files at once: every one queued once, one uid= line each', async (t) 
   assert.equal(fx.log().match(/: uid=\d+ from=<a@example.com>/g)?.length, 12);
   assert.deepEqual(readdirSync(join(fx.queue, 'maildrop')), []);
 });
+
+test('a maildrop file damaged inside its content: reported, removed, nothing queued', async (t) => {
+  const fx = await daemonSetup(t);
+  const { loadMainConfig } = await import('../../src/global/config.js');
+  const { queueLayout } = await import('../../src/global/queue_dirs.js');
+  const { createQueueFile } = await import('../../src/global/queue_file_writer.js');
+  const w = await createQueueFile(queueLayout(loadMainConfig({ configDir: fx.conf })), { queue: 'maildrop' });
+  await w.envelope({
+    arrival: { sec: 1, usec: 0 },
+    sender: 'a@example.com',
+    recipients: [{ address: 'b@example.com' }],
+  });
+  await w.content(Buffer.from('Subject: x\n\nhello\n'));
+  const id = await w.commit();
+  const path = join(fx.queue, 'maildrop', id);
+  const bytes = readFileSync(path);
+  bytes[bytes.indexOf('hello') - 2] = 0x5a; // the N record of "hello" becomes an unknown type
+  writeFileSync(path, bytes);
+  await fx.start('cleanup');
+  await fx.start('pickup');
+  await fx.waitLog(/type -2/);
+  assert.match(fx.log(), new RegExp(`postfix/pickup\\[\\d+\\]: warning: maildrop/${id}: `));
+  assert.match(fx.log(), new RegExp(`warning: uid=${uid}: unexpected or malformed record type -2`));
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(readdirSync(join(fx.queue, 'maildrop')), []);
+  assert.deepEqual(readdirSync(join(fx.queue, 'incoming')), []);
+});
