@@ -11,13 +11,15 @@
  *
  * Outcome, as Postfix's: exit 0 delivered; a sysexits.h code gives its
  * status and text (EX_TEMPFAIL and EX_OSERR defer, the others bounce);
- * another code bounces "Command died with status N: "cmd""; output that
- * starts with an enhanced status code (X.Y.Z) overrides the exit status.
+ * another code bounces "Command died with status N: "cmd""; a signal
+ * defers; the time limit bounces; output that starts with an enhanced
+ * status code (X.Y.Z) overrides the exit status.
  * Some output is kept for the reason text ("... Command output: ...").
  */
 
 import { spawn } from 'node:child_process';
 import { fromLine } from '../global/mbox.js';
+import { msg } from '../global/msg.js';
 import { chunks, type MessageSource } from './mailbox_copy.js';
 import type { Privs } from './user_ops.js';
 
@@ -135,6 +137,7 @@ export function deliverCommand(job: CommandJob): Promise<CommandResult> {
       const out = printable(output);
       const tail = out === '' ? '' : `. Command output: ${out}`;
       if (timedOut) {
+        msg.warn('pipe_command_read: read time limit exceeded');
         resolve({
           kind: 'bounce',
           status: '5.3.0',
@@ -154,8 +157,8 @@ export function deliverCommand(job: CommandJob): Promise<CommandResult> {
       }
       if (signal !== null || code === null) {
         resolve({
-          kind: 'bounce',
-          status: '5.3.0',
+          kind: 'defer',
+          status: '4.3.0',
           reason: `Command died with signal ${signalNumber(signal)}: "${job.command}"${tail}`,
         });
         return;

@@ -396,9 +396,15 @@ export class LocalDelivery {
     return `${local}${this.s.delimiter[0]}${ext}${at < 0 ? '' : address.slice(at)}`;
   }
 
+  /** A broken :include: is the administrator's problem: a warning with the details, the sender sees 5.3.5. */
+  #configError(st: RequestState, ctx: Ctx, warning: string): void {
+    msg.warn(warning);
+    this.#sub(st, ctx, 'bounce', '5.3.5', 'mail system configuration error');
+  }
+
   async #include(st: RequestState, ctx: Ctx, path: string, a: Parts): Promise<void> {
     if (!path.startsWith('/')) {
-      this.#sub(st, ctx, 'bounce', '5.3.5', `:include:${path} uses a relative path`);
+      this.#configError(st, ctx, `:include:${path} uses a relative path`);
       return;
     }
     await this.#once(st, ctx, `include ${path}`, () => this.#includeFile(st, ctx, path, a));
@@ -409,15 +415,17 @@ export class LocalDelivery {
     try {
       r = await runAs(ctx.privs, { op: 'read', path, limit: 1 << 20 });
     } catch (e) {
-      this.#fail(st, ctx, e, `cannot open include file ${path}`);
+      if (e instanceof MailboxError && e.permanent)
+        this.#configError(st, ctx, `:include: file ${path} is not a regular file`);
+      else this.#fail(st, ctx, e, `cannot open include file ${path}`);
       return;
     }
     if (r.missing) {
-      this.#sub(st, ctx, 'bounce', '5.3.0', `cannot open include file ${path}: No such file or directory`);
+      this.#configError(st, ctx, `unable to lookup :include: file ${path}: No such file or directory`);
       return;
     }
     if (((r.mode ?? 0) & 0o002) !== 0) {
-      this.#sub(st, ctx, 'bounce', '5.3.0', `:include: file ${path} is world writable`);
+      this.#configError(st, ctx, `:include: file ${path} is world writable`);
       return;
     }
     const owner = r.uid !== undefined && r.uid !== 0 ? await lookupUid(r.uid) : null;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { chownSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { aliases, goldenLines, type LocalTest, startLocal } from './fixture.js';
 import { testUser } from './users.js';
@@ -31,6 +31,10 @@ async function setup(t: import('node:test').TestContext): Promise<LocalTest | nu
         'loop2: loop1',
         'self: self, prtest1',
         `incl: :include:${q.base}/incl.txt`,
+        'slow: "|sleep 5"',
+        'sig: "|kill -TERM $$"',
+        `inclmissing: :include:${q.base}/missing.txt`,
+        'joe: prtest1',
         '',
       ].join('\n'),
     );
@@ -39,28 +43,43 @@ async function setup(t: import('node:test').TestContext): Promise<LocalTest | nu
       `forward_path = ${q.base}/fwd/\${user}.forward`,
       'recipient_delimiter = +',
       'allow_mail_to_files = alias, forward, include',
+      'command_time_limit = 2s',
+      'propagate_unmatched_extensions = canonical, virtual, alias',
     ].join('\n');
   });
 }
 
 /** Log lines with paths, host names and queue IDs made comparable. */
 function norm(lines: readonly string[], files: string): string[] {
+  const base = dirname(files);
   return lines.map((l) =>
     l
       .replaceAll('mx.example.com', 'host.example')
       .replace(/\/tmp\/pfgold\.\w+\/files/gu, 'FILES')
       .replaceAll(files, 'FILES')
-      .replace(/forwarded as \w+/u, 'forwarded as ID'),
+      .replaceAll(`${base}/`, 'BASE/')
+      .replace(/forwarded as \w+/u, 'forwarded as ID')
+      .replace(/\/tmp\/pfgold\.\w+\//gu, 'BASE/'),
   );
 }
 
 test('alias deliveries log as Postfix 3.7 logged the same aliases (record.sh)', async (t) => {
   const lt = await setup(t);
   if (!lt) return;
-  for (const name of ['tofile', 'tomaildir', 'tocmd', 'exit67', 'exit75', 'exit1', 'loop1', 'self', 'Self']) {
+  const names = ['tofile', 'tomaildir', 'tocmd', 'exit67', 'exit75', 'exit1', 'loop1', 'self', 'Self'];
+  for (const name of [...names, 'slow', 'sig', 'inclmissing', 'joe+foo']) {
     const { id } = await lt.deliver({ recipients: [{ address: `${name}@host.example`, orig: name }] });
     assert.deepEqual(norm(lt.statusLines(id), lt.files), norm(goldenLines(name), lt.files), name);
   }
+  // The warnings too: alias loop, missing :include: file, command time limit.
+  const warnings = (log: string) =>
+    log
+      .split('\n')
+      .filter((l) => / postfix\/local\[\d+\]: warning: /u.test(l))
+      .map((l) => l.replace(/^.*?warning: /u, ''))
+      .sort();
+  const golden = readFileSync(join(import.meta.dirname, '../../../test/golden/local/maillog.txt'), 'utf8');
+  assert.deepEqual(norm(warnings(lt.maillog()), lt.files), norm(warnings(golden), lt.files));
   const box = readFileSync(join(lt.files, 'tofile.mbox'), 'utf8');
   assert.match(
     box,

@@ -21,6 +21,10 @@ loop1: loop2
 loop2: loop1
 self: self, prtest1
 incl: :include:$G/incl.txt
+slow: "|sleep 5"
+sig: "|kill -TERM \$\$"
+inclmissing: :include:$G/missing.txt
+joe: prtest1
 AL
 printf 'prtest2\n' > "$G/incl.txt"
 printf 'prtest1\n' > "$G/fwd/prtest2.forward"
@@ -32,15 +36,17 @@ default_transport = error:no remote mail in this test
 forward_path = $G/fwd/\${user}.forward
 recipient_delimiter = +
 allow_mail_to_files = alias, forward, include
+command_time_limit = 2s
+propagate_unmatched_extensions = canonical, virtual, alias
 CF
 postalias -c "$G/conf" "hash:$G/aliases"
 TZ=UTC timeout 90 unshare -m sh -c "
   mount --bind $G/conf /etc/postfix && postfix start && sleep 2
-  for r in list tofile tomaildir tocmd exit67 exit75 exit1 loop1 self incl prtest1+ext nosuchuser prtest2 Self; do
+  for r in list tofile tomaildir tocmd exit67 exit75 exit1 loop1 self incl prtest1+ext nosuchuser prtest2 Self slow sig inclmissing joe+foo; do
     printf 'Subject: %s\n\nbody\n' \$r | sendmail -f sender@example.com \$r
   done
   printf 'Delivered-To: prtest1@mx.example.com\nSubject: loop\n\nbody\n' | sendmail -f sender@example.com prtest1
-  sleep 6; postfix stop; sleep 1"
+  sleep 9; postfix stop; sleep 1"
 mkdir -p "$OUT"
 cp "$G/maillog" "$OUT/maillog.txt"
 for f in prtest1 prtest2; do cp "$G/spool/$f" "$OUT/spool-$f.txt" 2>/dev/null || true; done
