@@ -11,8 +11,13 @@
  *
  *   cfg.get|bool|int|long|time|list|str|raw|explicit|isSet|entry|rawOrDefault('name' ...)
  *   loadParams(cfg, ['a', 'b', ...])
+ *   const SOMETHING_PARAMS = ['a', 'b', ...]   (lists read in a loop)
+ *   for (const x of ['a', 'b', ...])            (the same, inline)
  *   the same calls with a template `${x}_suffix`: every "<something>_suffix"
  *   parameter (per-transport settings such as local_destination_concurrency_limit)
+ *
+ * Only names in Postfix's parameter table (src/global/params_table.ts)
+ * count: a Map's .get('address') is not a parameter.
  *
  * --check exits 1 when the committed file is out of date (CI).
  */
@@ -28,7 +33,14 @@ const GETTERS = 'get|bool|int|long|time|list|str|raw|explicit|isSet|entry|rawOrD
 const literalCall = new RegExp(`\\.(?:${GETTERS})\\(\\s*'([a-z][a-z0-9_]*)'`, 'g');
 const templateCall = new RegExp(`\\.(?:${GETTERS})\\(\\s*\`\\$\\{[^}\`]+\\}(_[a-z0-9_]+)\``, 'g');
 const loadParamsCall = /loadParams\(\s*[\w.]+\s*,\s*\[([^\]]*)\]/g;
+const paramsArray = /\b[A-Z0-9_]*PARAMS[A-Z0-9_]*\s*(?::[^=]*)?=\s*\[([^\]]*)\]/g;
+const forOfArray = /for\s*\(\s*const\s+\w+\s+of\s+\[([^\]]*)\]/g;
 const quoted = /'([a-z][a-z0-9_]*)'/g;
+const known = new Set(
+  [...readFileSync(join(src, 'global', 'params_table.ts'), 'utf8').matchAll(/^ {2}([a-z][a-z0-9_]*): p\(/gm)].map(
+    (m) => m[1],
+  ),
+);
 
 function* tsFiles(dir) {
   for (const d of readdirSync(dir, { withFileTypes: true })) {
@@ -44,8 +56,10 @@ for (const file of tsFiles(src)) {
   const text = readFileSync(file, 'utf8');
   for (const m of text.matchAll(literalCall)) names.add(m[1]);
   for (const m of text.matchAll(templateCall)) suffixes.add(m[1]);
-  for (const m of text.matchAll(loadParamsCall)) for (const q of m[1].matchAll(quoted)) names.add(q[1]);
+  for (const re of [loadParamsCall, paramsArray, forOfArray])
+    for (const m of text.matchAll(re)) for (const q of m[1].matchAll(quoted)) names.add(q[1]);
 }
+for (const n of names) if (!known.has(n)) names.delete(n);
 
 /** An array literal laid out as biome formats it (lineWidth 110). */
 function arrayLiteral(head, items) {
