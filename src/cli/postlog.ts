@@ -11,11 +11,14 @@
  *	all but info prefix the text with the level ("warning: text"), and
  *	none stops postlog. -t tag replaces "$syslog_name/postlog" as the
  *	ident. -i is accepted (the pid is always logged). Lines are copied to
- *	stderr when it is a terminal; without maillog_file the whole log
- *	line goes there (Postfix would use syslog, which Node cannot reach).
+ *	stderr when it is a terminal. A user who may not append to
+ *	maillog_file logs through postlogd (public/postlog), and to stderr
+ *	when postlogd does not take the line. Without maillog_file the whole
+ *	log line goes to stderr (Postfix would use syslog, which Node cannot
+ *	reach).
  * DIAGNOSTICS
  *	Exit 0 once logged; 1 for a bad option or priority, or a maillog_file
- *	that cannot be used.
+ *	outside maillog_file_prefixes.
  */
 
 import { loadMainConfig } from '../global/config.js';
@@ -59,6 +62,7 @@ async function main(): Promise<void> {
   commandLog(cfg, 'postlog', {
     stderr: 'tty',
     noLogfile: 'logline',
+    viaPostlogd: true,
     ...(tag === undefined ? {} : { ident: tag }),
   });
   if (parsed.operands.length > 0) {

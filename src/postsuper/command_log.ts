@@ -10,15 +10,29 @@
  * anything; each log line is one append (MaillogWriter).
  */
 
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import type { MainConfig } from '../global/config.js';
-import { checkPrefix, formatLogLine, logHostName, MaillogWriter, mailTask } from '../global/maillog.js';
+import {
+  capLine,
+  checkPrefix,
+  formatLogLine,
+  logHostName,
+  MaillogWriter,
+  mailTask,
+} from '../global/maillog.js';
 import { msg } from '../global/msg.js';
+import { postlogPath } from '../postlogd/postlogd.js';
 
 export interface CommandLogOptions {
   /** Copy lines to stderr: always (postsuper, postqueue) or only when it is a terminal (postlog). */
   readonly stderr: 'always' | 'tty';
   /** The log ident; default $syslog_name/<program>. */
   readonly ident?: string;
+  /**
+   * A maillog_file this user may not append to: hand lines to postlogd
+   * (public/postlog) instead of stopping, as Postfix's postlog does.
+   */
+  readonly viaPostlogd?: boolean;
   /**
    * Without maillog_file: stderr gets the plain message (postsuper), or the
    * whole log line, as daemons write it there (postlog: logging is its job).
@@ -39,7 +53,10 @@ export function commandLog(cfg: MainConfig, program: string, opts: CommandLogOpt
     try {
       writer.open();
     } catch (e) {
-      msg.fatal((e as Error).message);
+      if (!opts.viaPostlogd) msg.fatal((e as Error).message);
+      writer = null;
+      viaPostlogd(cfg, ident, toStderr);
+      return;
     }
   }
   const host = logHostName(cfg.get('myhostname'));
@@ -52,5 +69,31 @@ export function commandLog(cfg: MainConfig, program: string, opts: CommandLogOpt
     const prefix = `${msg.program}: `;
     const text = line.startsWith(prefix) ? line.slice(prefix.length) : line;
     log.write(formatLogLine(new Date(), host, ident, process.pid, text));
+  });
+}
+
+/**
+ * Lines through postlogd's FIFO, each one non-blocking write of at most
+ * PIPE_BUF bytes (src/postlogd/client.ts); a line postlogd cannot take
+ * (not running, busy) goes to stderr rather than being lost.
+ */
+function viaPostlogd(cfg: MainConfig, ident: string, toStderr: boolean): void {
+  const fifo = postlogPath(cfg);
+  const host = logHostName(cfg.get('myhostname'));
+  let fd = -1;
+  msg.setSink((_level, line) => {
+    const prefix = `${msg.program}: `;
+    const text = line.startsWith(prefix) ? line.slice(prefix.length) : line;
+    const record = capLine(formatLogLine(new Date(), host, ident, process.pid, text));
+    let sent = false;
+    try {
+      if (fd < 0) fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+      writeSync(fd, record);
+      sent = true;
+    } catch {
+      if (fd >= 0) closeSync(fd);
+      fd = -1;
+    }
+    if (toStderr || !sent) process.stderr.write(`${line}\n`);
   });
 }

@@ -4,8 +4,11 @@
  */
 
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { configDir, ours } from '../harness/index.js';
+import { configDir, ours, ROOT } from '../harness/index.js';
 import { golden, logLines, site } from './fixture.js';
 
 test('postlog logs arguments or stdin lines with priority and tag as Postfix', async (t) => {
@@ -37,4 +40,36 @@ test('without maillog_file the log line goes to stderr', (t) => {
   const r = ours('postlog', ['-c', conf, 'hi there']);
   assert.equal(r.status, 0);
   assert.match(r.stderr, /^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d box postfix\/postlog\[\d+\]: hi there\n$/);
+});
+
+test('a user who may not write maillog_file logs through postlogd, else to stderr', async (t) => {
+  if (process.getuid?.() !== 0) {
+    t.skip('needs root to run as another user');
+    return;
+  }
+  const s = await site(t);
+  writeFileSync(s.maillog, '', { mode: 0o644 });
+  for (const d of [s.dir, s.conf, s.queue, join(s.queue, 'public')]) chmodSync(d, 0o755);
+  const asNobody = (text: string) =>
+    spawnSync(join(ROOT, 'bin', 'postlog'), ['-c', s.conf, text], {
+      uid: 65534,
+      gid: 65534,
+      encoding: 'utf8',
+    });
+  // postlogd not running: the line is not lost, it goes to stderr.
+  const alone = asNobody('no daemon');
+  assert.deepEqual([alone.stderr, alone.status], ['postlog: no daemon\n', 0]);
+  const d = spawn(process.execPath, [join(ROOT, 'dist/src/postlogd/main.js'), '-c', s.conf], {
+    stdio: 'ignore',
+  });
+  t.after(() => {
+    d.kill();
+  });
+  const fifo = join(s.queue, 'public', 'postlog');
+  for (let i = 0; i < 200 && !existsSync(fifo); i++) await new Promise((r) => setTimeout(r, 25));
+  const r = asNobody('through postlogd');
+  assert.deepEqual([r.stderr, r.status], ['', 0]);
+  for (let i = 0; i < 200 && !logLines(s.maillog).includes('through'); i++)
+    await new Promise((res) => setTimeout(res, 25));
+  assert.equal(logLines(s.maillog), 'postfix/postlog: through postlogd\n');
 });
