@@ -134,7 +134,12 @@ runDeliveryAgent({
   program: 'virtual',
   init(ctx) {
     settings = virtualSettings(ctx.cfg);
-    tables = new VirtualTables(settings.maps, settings.recipientDelimiter);
+    tables = new VirtualTables(
+      settings.maps,
+      settings.recipientDelimiter,
+      ctx.cfg.get('mydestination'),
+      ctx.cfg.get('parent_domain_matches_subdomains'),
+    );
   },
   async deliver(job) {
     for (const r of job.req.recipients) await deliverOne(job, r);

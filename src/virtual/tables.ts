@@ -3,8 +3,9 @@
  *
  * Each of virtual_mailbox_maps, virtual_uid_maps and virtual_gid_maps is
  * searched with the recipient address in lower case, in the virtual(5)
- * order (user+ext@domain, user@domain, @domain; partial keys skip
- * regular expression tables). A table that cannot be opened answers
+ * order (user+ext@domain, user@domain, then user+ext and user when the
+ * domain is in $mydestination, then @domain; partial keys skip regular
+ * expression tables). A table that cannot be opened answers
  * "retry" (the mail waits) and is reported once when opened.
  */
 
@@ -13,6 +14,7 @@ import { addressMapKeys, searchKeys } from '../maps/access_search.js';
 import { listItems } from '../maps/braces.js';
 import { type Dict, DictOpenError, READ_FLAGS, retry } from '../maps/dict.js';
 import { openDict } from '../maps/index.js';
+import { DomainList } from '../trivial-rewrite/domain_list.js';
 
 export type TableAnswer =
   | { readonly kind: 'found'; readonly value: string }
@@ -21,16 +23,29 @@ export type TableAnswer =
 
 export class VirtualTables {
   readonly #open = new Map<string, Promise<Dict[]>>();
+  readonly #mydestination: DomainList;
 
   constructor(
     private readonly specs: Readonly<Record<string, string>>,
     private readonly recipientDelimiter: string,
-  ) {}
+    mydestination: string,
+    parentMatches: string,
+  ) {
+    this.#mydestination = new DomainList('mydestination', mydestination, parentMatches, 'string');
+  }
 
   /** Look `user` up in the tables of `param` (e.g. "virtual_uid_maps"). */
   async find(param: string, user: string): Promise<TableAnswer> {
     const maps = await this.#tables(param);
-    const r = await searchKeys(maps, addressMapKeys(user, { recipientDelimiter: this.recipientDelimiter }));
+    // In a domain of $mydestination (local_transport = virtual) the bare user is tried too.
+    const at = user.lastIndexOf('@');
+    const local = at < 0 ? 'nomatch' : await this.#mydestination.match(user.slice(at + 1));
+    if (local === 'retry') return { kind: 'retry' };
+    const keys = addressMapKeys(user, {
+      recipientDelimiter: this.recipientDelimiter,
+      isLocal: () => local === 'match',
+    });
+    const r = await searchKeys(maps, keys);
     if (r.kind === 'found') return { kind: 'found', value: r.value };
     return r.kind === 'retry' ? { kind: 'retry' } : { kind: 'notfound' };
   }
@@ -56,6 +71,7 @@ export class VirtualTables {
   async close(): Promise<void> {
     for (const p of this.#open.values()) for (const d of await p) await d.close();
     this.#open.clear();
+    await this.#mydestination.close();
   }
 }
 

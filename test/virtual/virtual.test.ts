@@ -54,9 +54,9 @@ function tmpName(line: string): string {
 function mainCf(vmail: string): string {
   return `virtual_mailbox_base = ${vmail}
 virtual_mailbox_domains = v.test w.test x.test
-virtual_mailbox_maps = inline:{ u@v.test=u/Maildir/, m@v.test=mbox, big@v.test=big, low@v.test=low/, bad@v.test=bad/, zero@v.test=zero/, nouid@x.test=nouid/, gid@x.test=gid/, perm@v.test=perm/Maildir/, own@v.test=own, n@v.test=nbox, own2@v.test=own2, link@v.test=link, @w.test=catch/ }
-virtual_uid_maps = inline:{ @v.test=${NOBODY}, @w.test=${NOBODY}, gid@x.test=${NOBODY}, low@v.test=5, bad@v.test=abc }
-virtual_gid_maps = inline:{ @v.test=${NOBODY}, @w.test=${NOBODY}, zero@v.test=0 }
+virtual_mailbox_maps = inline:{ u@v.test=u/Maildir/, m@v.test=mbox, big@v.test=big, low@v.test=low/, bad@v.test=bad/, zero@v.test=zero/, nouid@x.test=nouid/, gid@x.test=gid/, perm@v.test=perm/Maildir/, own@v.test=own, n@v.test=nbox, own2@v.test=own2, link@v.test=link, bare=bare/, @w.test=catch/ }
+virtual_uid_maps = inline:{ @v.test=${NOBODY}, @w.test=${NOBODY}, gid@x.test=${NOBODY}, low@v.test=5, bad@v.test=abc, bare=${NOBODY} }
+virtual_gid_maps = inline:{ @v.test=${NOBODY}, @w.test=${NOBODY}, zero@v.test=0, bare=${NOBODY} }
 recipient_delimiter = +
 message_size_limit = 3000
 virtual_mailbox_limit = 3000
@@ -107,6 +107,8 @@ test('virtual delivers, bounces and defers as Postfix 3.7 virtual(8)', async (t)
     ['zero@v.test', 'Subject: zero\n\nbody\n', 'deferred'],
     ['nouid@x.test', 'Subject: nouid\n\nbody\n', 'deferred'],
     ['gid@x.test', 'Subject: gid\n\nbody\n', 'deferred'],
+    // localhost is in $mydestination: the bare user (extension cut off) is a key too.
+    ['bare+x@localhost', 'Subject: bare\n\nbody\n', 'sent'],
   ];
   if (ROOT_USER)
     cases.push(

@@ -11,9 +11,10 @@ sed -i "/^virtual_/d" "$G/conf/main.cf"
 cat >> "$G/conf/main.cf" <<CF
 virtual_mailbox_base = $G/vmail
 virtual_mailbox_domains = v.test w.test x.test
-virtual_mailbox_maps = inline:{ u@v.test=u/Maildir/, m@v.test=mbox, big@v.test=big, low@v.test=low/, bad@v.test=bad/, zero@v.test=zero/, nouid@x.test=nouid/, gid@x.test=gid/, bigm@v.test=bigm/, perm@v.test=perm/Maildir/, own@v.test=own, n@v.test=nbox, own2@v.test=own2, link@v.test=link, @w.test=catch/ }
-virtual_uid_maps = inline:{ @v.test=65534, @w.test=65534, gid@x.test=65534, low@v.test=5, bad@v.test=abc }
-virtual_gid_maps = inline:{ @v.test=65534, @w.test=65534, zero@v.test=0 }
+virtual_mailbox_maps = inline:{ u@v.test=u/Maildir/, m@v.test=mbox, big@v.test=big, low@v.test=low/, bad@v.test=bad/, zero@v.test=zero/, nouid@x.test=nouid/, gid@x.test=gid/, bigm@v.test=bigm/, perm@v.test=perm/Maildir/, own@v.test=own, n@v.test=nbox, own2@v.test=own2, link@v.test=link, bare=bare/, @w.test=catch/ }
+virtual_uid_maps = inline:{ @v.test=65534, @w.test=65534, gid@x.test=65534, low@v.test=5, bad@v.test=abc, bare=65534 }
+virtual_gid_maps = inline:{ @v.test=65534, @w.test=65534, zero@v.test=0, bare=65534 }
+local_transport = virtual
 recipient_delimiter = +
 message_size_limit = 3000
 virtual_mailbox_limit = 3000
@@ -56,6 +57,7 @@ TZ=UTC timeout 120 unshare -m sh -c "
   printf 'Subject: own\n\nbody\n' | s -f alice@example.com own@v.test
   printf 'Subject: own2\n\nbody\n' | s -f alice@example.com own2@v.test
   printf 'Subject: link\n\nbody\n' | s -f alice@example.com link@v.test
+  printf 'Subject: bare\n\nbody\n' | s -f alice@example.com bare+x@localhost
   printf 'Subject: null\n\nFrom me\n' | s -f '' n@v.test u@v.test '\"odd user\"@w.test'
   for r in e1 e2 e3 e4 r1 r2 r3 d1 d2 d3 d4; do printf 'Subject: \$r\n\nbody\n' | s -f alice@example.com \$r@e.test; done
   printf 'Subject: two\n\nbody\n' | s -f alice@example.com e1@e.test d1@e.test
