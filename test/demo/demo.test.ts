@@ -12,15 +12,6 @@ import { test } from 'node:test';
 import { getpwnam, isRoot } from '../../src/master/master_user.js';
 import { ROOT, tempDir } from '../harness/index.js';
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 test('npm run demo starts an instance in one directory; sendmail mail lands in its mailboxes', async (t) => {
   let user = { name: userInfo().username, uid: userInfo().uid, gid: userInfo().gid };
   if (isRoot()) {
@@ -45,18 +36,18 @@ test('npm run demo starts an instance in one directory; sendmail mail lands in i
       env: { ...process.env, MAIL_CONFIG: etc },
       ...(isRoot() ? { uid: user.uid, gid: user.gid } : {}),
     });
-  t.after(() => {
-    try {
-      const pid = Number(readFileSync(join(dir, 'queue/pid/master.pid'), 'utf8'));
-      if (isAlive(pid)) process.kill(-pid, 'SIGKILL');
-    } catch {
-      // Never started.
-    }
-  });
-
   const r = as(process.execPath, [join(ROOT, 'dist/src/cli/demo.js'), dir]);
   assert.equal(r.stderr, '');
   assert.equal(r.status, 0, r.stdout);
+  // Read now: the directory is gone by the time later hooks run.
+  const masterPid = Number(readFileSync(join(dir, 'queue/pid/master.pid'), 'utf8'));
+  t.after(() => {
+    try {
+      process.kill(-masterPid, 'SIGKILL');
+    } catch {
+      // Stopped by the test.
+    }
+  });
   assert.match(r.stdout, /The instance is running/);
   assert.match(r.stdout, new RegExp(`Stop: +${ROOT}/bin/postfix -c ${etc} stop`));
   assert.match(

@@ -151,14 +151,29 @@ export function client(target: string | { host: string; port: number }): Client 
   };
 }
 
-/** True while a process with this pid exists. */
+/** True while a process with this pid runs (a zombie nobody reaps does not count). */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  } catch {
+    return true;
+  }
+}
+
+/** Kill a master's process group (detached: its pid is the group) once the test ends. */
+export function killAfter(t: TestContext, pid: number): void {
+  t.after(() => {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  });
 }
 
 /** The pids that log lines "program[pid]" show for `program`. */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { isRoot } from '../../src/master/master_user.js';
 import { GOLDEN, ours, ROOT } from '../harness/index.js';
-import { alive, type Instance, logPids, makeInstance, onTerminal, readLog, waitLog } from './instance.js';
+import { alive, type Instance, killAfter, makeInstance, onTerminal, readLog, waitLog } from './instance.js';
 
 const DIR = join(GOLDEN, 'postfix');
 const POSTFIX = join(ROOT, 'bin/postfix');
@@ -43,9 +43,6 @@ function expectCase(t: TestContext, inst: Instance, name: string, args: string[]
 
 test('postfix start, status, reload, stop: messages and exit codes as Postfix', (t) => {
   const inst = makeInstance(t, 'echo unix n - n - - echo\n');
-  t.after(() => {
-    for (const pid of logPids(readLog(inst), 'postfix/master')) if (alive(pid)) process.kill(-pid, 'SIGKILL');
-  });
   expectCase(t, inst, 'status-stopped', ['status']);
   expectCase(t, inst, 'stop-stopped', ['stop']);
   expectCase(t, inst, 'abort-stopped', ['abort']);
@@ -56,6 +53,7 @@ test('postfix start, status, reload, stop: messages and exit codes as Postfix', 
   expectCase(t, inst, 'bad-option', ['-x', 'status']);
   expectCase(t, inst, 'start', ['start']);
   const pid = Number(readFileSync(join(inst.queue, 'pid/master.pid'), 'utf8'));
+  killAfter(t, pid);
   assert.ok(alive(pid));
   expectCase(t, inst, 'status-running', ['status'], pid);
   expectCase(t, inst, 'start-running', ['start']);

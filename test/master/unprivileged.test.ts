@@ -4,11 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { getpwnam, isRoot } from '../../src/master/master_user.js';
 import { ROOT } from '../harness/index.js';
-import { alive, client, logPids, makeInstance, readLog, waitLog } from './instance.js';
+import { alive, client, killAfter, logPids, makeInstance, readLog, waitLog } from './instance.js';
 
 test('an ordinary user starts, uses and stops an instance of their own', async (t) => {
   const user = getpwnam('prtestmta');
@@ -25,10 +26,8 @@ test('an ordinary user starts, uses and stops an instance of their own', async (
       encoding: 'utf8',
       timeout: 20_000,
     });
-  t.after(() => {
-    for (const pid of logPids(readLog(inst), 'postfix/master')) if (alive(pid)) process.kill(-pid, 'SIGKILL');
-  });
   assert.equal(postfix('start').status, 0, 'mail_owner is not checked for an ordinary user');
+  killAfter(t, Number(readFileSync(join(inst.queue, 'pid/master.pid'), 'utf8')));
   await waitLog(inst, /daemon started/);
   const c = client(join(inst.queue, 'public/echo'));
   await c.waitLines(1);
