@@ -219,7 +219,7 @@ async function main(cfgNow: MainConfig): Promise<number> {
       return 0;
     case 'set-permissions':
     case 'upgrade-configuration':
-      if (isRoot()) await prepareQueue(cfgNow, owners);
+      if (isRoot()) await prepareQueue(cfgNow, owners, true);
       return 0;
     case 'logrotate':
       // rotateMaillog's errors are postfix-script's.

@@ -7,9 +7,10 @@
  * public/ and private/ belong to $mail_owner (group root, except maildrop/
  * and public/: group $setgid_group) and data_directory to $mail_owner;
  * pid/ stays root's. As an ordinary user everything is that user's. Existing
- * directories keep their contents; the queue files are never touched.
+ * directories keep their contents and, unless asked, their owners ("postfix
+ * check" reports wrong ones); the queue files are never touched.
  */
-import { chmodSync, chownSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MainConfig } from '../global/config.js';
 import { createQueueDirs, QUEUE_NAMES, queueLayout } from '../global/queue_dirs.js';
@@ -17,22 +18,31 @@ import type { Owners } from './master_user.js';
 
 const EXTRA_DIRS: Readonly<Record<string, number>> = { public: 0o710, private: 0o700, pid: 0o755 };
 
-export async function prepareQueue(cfg: MainConfig, owners: Owners): Promise<void> {
+/**
+ * Create what is missing. Owners are given to the directories made now;
+ * `fixExisting` ("postfix set-permissions") gives them to every one.
+ */
+export async function prepareQueue(cfg: MainConfig, owners: Owners, fixExisting = false): Promise<void> {
   const layout = queueLayout(cfg);
+  const dataDir = cfg.get('data_directory');
+  const all = [...QUEUE_NAMES, ...Object.keys(EXTRA_DIRS)].map((n) => join(layout.directory, n));
+  const existed = new Set([...all, dataDir].filter((d) => existsSync(d)));
   await createQueueDirs(layout);
   for (const [name, mode] of Object.entries(EXTRA_DIRS)) {
     const dir = join(layout.directory, name);
     mkdirSync(dir, { recursive: true, mode });
-    chmodSync(dir, mode);
+    if (fixExisting || !existed.has(dir)) chmodSync(dir, mode);
   }
-  const dataDir = cfg.get('data_directory');
   mkdirSync(dataDir, { recursive: true, mode: 0o755 });
   const owner = owners.mailOwner;
   if (!owner) return;
+  const give = (dir: string, uid: number, gid: number) => {
+    if (fixExisting || !existed.has(dir)) chownSync(dir, uid, gid);
+  };
   for (const name of [...QUEUE_NAMES, 'public', 'private']) {
     const gid = name === 'maildrop' || name === 'public' ? (owners.setgidGid ?? 0) : 0;
-    chownSync(join(layout.directory, name), owner.uid, gid);
+    give(join(layout.directory, name), owner.uid, gid);
   }
-  chownSync(join(layout.directory, 'pid'), 0, 0);
-  chownSync(dataDir, owner.uid, 0);
+  give(join(layout.directory, 'pid'), 0, 0);
+  give(dataDir, owner.uid, 0);
 }

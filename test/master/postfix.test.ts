@@ -4,10 +4,10 @@
  * otherwise they go to the log alone).
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
-import { isRoot } from '../../src/master/master_user.js';
+import { getpwnam, isRoot } from '../../src/master/master_user.js';
 import { GOLDEN, ours, ROOT } from '../harness/index.js';
 import { alive, type Instance, killAfter, makeInstance, onTerminal, readLog, waitLog } from './instance.js';
 
@@ -64,6 +64,14 @@ test('postfix start, status, reload, stop: messages and exit codes as Postfix', 
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
   assert.ok(!alive(pid), 'master is gone');
   expectCase(t, inst, 'status-after-stop', ['status']);
+  expectCase(t, inst, 'start-again', ['start']);
+  const pid2 = Number(readFileSync(join(inst.queue, 'pid/master.pid'), 'utf8'));
+  killAfter(t, pid2);
+  expectCase(t, inst, 'abort-running', ['abort']);
+  for (let i = 0; i < 100 && alive(pid2); i++)
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  assert.ok(!alive(pid2), 'abort ends master at once');
+  expectCase(t, inst, 'status-after-abort', ['status']);
   const log = readLog(inst);
   assert.match(log, /postfix\/postfix-script\[\d+\]: starting the Postfix mail system\n/);
   assert.match(
@@ -71,6 +79,7 @@ test('postfix start, status, reload, stop: messages and exit codes as Postfix', 
     new RegExp(`postfix/master\\[${pid}\\]: reload -- version 3\\.7\\.11, configuration ${inst.etc}\n`),
   );
   assert.match(log, new RegExp(`postfix/master\\[${pid}\\]: terminating on signal 15\n`));
+  assert.match(log, new RegExp(`postfix/master\\[${pid2}\\]: terminating on signal 3\n`));
 });
 
 test('off a terminal, postfix-script messages go to the log only', (t) => {
@@ -110,6 +119,8 @@ test('postfix check: unimplemented parameters, missing commands, queue problems'
   assert.doesNotMatch(log, /parameter (queue_directory|daemon_directory|maillog_file) is set/);
   assert.ok(existsSync(join(inst.queue, 'incoming')), 'check creates missing queue directories');
   writeFileSync(join(inst.queue, 'corrupt/ABC123'), '');
+  // As root the queues belong to mail_owner; postfix-script names the stray.
+  if (isRoot()) chownSync(join(inst.queue, 'hold'), 0, 0);
   const tty = terminal(t, ['-c', inst.etc, 'check']);
   if (tty === null) return;
   assert.match(tty.out, /^postfix\/postfix-script: warning: damaged message: corrupt\/ABC123$/m);
@@ -117,8 +128,17 @@ test('postfix check: unimplemented parameters, missing commands, queue problems'
     tty.out,
     /^postfix\/postfix-script: warning: parameter frobnicate_limit is set but not implemented by Postroom$/m,
   );
+  if (isRoot())
+    assert.match(
+      tty.out,
+      new RegExp(`^postfix/postfix-script: warning: not owned by postfix: ${inst.queue}/hold$`, 'm'),
+    );
   assert.equal(tty.status, 0);
   await waitLog(inst, /damaged message/);
+  if (isRoot()) {
+    assert.equal(ours('postfix', ['-c', inst.etc, 'set-permissions']).status, 0);
+    assert.equal(statSync(join(inst.queue, 'hold')).uid, getpwnam('postfix')?.uid);
+  }
 });
 
 test('postfix check without the postlog service while maillog_file is set fails as Postfix', (t) => {

@@ -33,5 +33,10 @@ rec reload-running reload
 sleep 1
 rec stop-running stop
 rec status-after-stop status
+rec start-again start
+sleep 1
+rec abort-running abort
+sleep 1
+rec status-after-abort status
 echo "mail_owner = nosuchuser" >>"$G/conf/main.cf"
 rec check-bad-owner check
