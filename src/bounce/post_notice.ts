@@ -28,13 +28,47 @@ export function doubleBounceAddress(cfg: MainConfig): string {
   return `${cfg.get('double_bounce_sender')}@${cfg.get('myhostname')}`;
 }
 
+/**
+ * Queue `notice` from `sender`; the new queue ID. Gives up after
+ * $ipc_timeout without an answer, so a stuck cleanup cannot hold a log
+ * (and every request waiting on it) forever.
+ */
 export async function postNotice(cfg: MainConfig, sender: string, notice: Notice): Promise<string> {
+  const seconds = cfg.time('ipc_timeout', 's');
+  let client: CleanupClient | undefined;
+  let expired = false;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      expired = true;
+      client?.abort();
+      reject(new NoticeFailed(`cleanup: no answer in ${seconds} s`));
+    }, seconds * 1000);
+  });
+  const opened = (c: CleanupClient) => {
+    client = c;
+    if (expired) c.abort();
+  };
+  try {
+    return await Promise.race([submit(cfg, sender, notice, opened), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function submit(
+  cfg: MainConfig,
+  sender: string,
+  notice: Notice,
+  opened: (c: CleanupClient) => void,
+): Promise<string> {
   let c: CleanupClient;
   try {
     c = await CleanupClient.open(cfg, CLEANUP_FLAG.MAP_OK);
   } catch (e) {
     throw new NoticeFailed((e as Error).message);
   }
+  opened(c);
   try {
     const now = Date.now();
     await c.envelope({

@@ -33,8 +33,11 @@ export interface FakeCleanup {
   readonly messages: Submitted[];
   /** Connections opened (a notice that is cancelled opens none). */
   connections: number;
-  /** What to answer: 0 takes the message; otherwise this status with a reason. */
-  status: number;
+  /**
+   * What to answer: 0 takes the message; > 0 refuses it with this status;
+   * "drop" closes every connection at once; "hang" never answers.
+   */
+  status: number | 'drop' | 'hang';
 }
 
 export interface Setup {
@@ -58,6 +61,16 @@ function fakeCleanup(t: TestContext, path: string): FakeCleanup {
   const server: Server = createServer((sock) => {
     state.connections++;
     sock.on('error', () => {});
+    if (state.status === 'drop') {
+      sock.destroy();
+      return;
+    }
+    if (state.status === 'hang') {
+      sock.resume();
+      t.after(() => sock.destroy());
+      return;
+    }
+    const status = state.status;
     void (async () => {
       const m: Submitted = { flags: -1, sender: '', recipients: [], attributes: [], content: '' };
       const content: Buffer[] = [];
@@ -74,13 +87,9 @@ function fakeCleanup(t: TestContext, path: string): FakeCleanup {
           else if (r.type === REC.CONT || r.type === REC.NORM) content.push(r.data);
           else if (r.type === REC.END) {
             m.content = Buffer.concat(content).toString('utf8');
-            if (state.status === 0) state.messages.push(m);
-            await writeRecord(sock, REC.ATTR, `status=${state.status}`);
-            await writeRecord(
-              sock,
-              REC.ATTR,
-              `reason=${state.status === 0 ? '' : '4.3.0 queue file write error'}`,
-            );
+            if (status === 0) state.messages.push(m);
+            await writeRecord(sock, REC.ATTR, `status=${status}`);
+            await writeRecord(sock, REC.ATTR, `reason=${status === 0 ? '' : '4.3.0 queue file write error'}`);
             await writeRecord(sock, REC.ATTR, `queue_id=${id}`);
             await writeRecord(sock, REC.END, '');
             sock.end();
@@ -150,7 +159,7 @@ export async function setup(t: TestContext, extra = '', host = 'mx.example.org')
       }
       // Let the last of stderr arrive before saying why.
       await Promise.race([once(child, 'close'), sleep(500)]);
-      throw new Error(`${service} did not start: ${stderr}${log()}`);
+      throw new Error(`${service} did not start (exit ${child.exitCode}): ${stderr}${log()}`);
     },
   };
 }

@@ -19,6 +19,7 @@ import {
   traceFlush,
 } from '../../src/global/bounce_client.js';
 import { CLEANUP_FLAG } from '../../src/global/cleanup_client.js';
+import { loadMainConfig } from '../../src/global/config.js';
 import {
   DSN_NOTIFY_FAILURE,
   DSN_NOTIFY_NEVER,
@@ -447,6 +448,13 @@ test('no queue file or no cleanup: status 1 with a reason, the log stays for the
   assert.equal(existsSync(queueFilePath(s.layout, 'bounce', id)), true);
   assert.equal(s.cleanup.messages.length, 0);
 
+  s.cleanup.status = 'drop';
+  await assert.rejects(
+    bounceFlush(s.cfg, { ...target, queue_name: 'active' }),
+    /non-delivery notification: .*cleanup/,
+  );
+  assert.equal(existsSync(queueFilePath(s.layout, 'bounce', id)), true);
+
   s.cleanup.status = 0;
   await bounceFlush(s.cfg, { ...target, queue_name: 'active' });
   assert.equal(existsSync(queueFilePath(s.layout, 'bounce', id)), false);
@@ -488,4 +496,29 @@ test('bad requests get an error reply and a warning; the service keeps serving',
   await logAppend(s.cfg, 'bounce', id, entry('b@y', 1));
   assert.equal(child.exitCode, null);
   assert.equal(existsSync(queueFilePath(s.layout, 'bounce', id)), true);
+});
+
+test('a cleanup that never answers: the request fails after ipc_timeout and the log is usable again', async (t) => {
+  const s = await setup(t, 'ipc_timeout = 1s\n');
+  await s.start('bounce');
+  // The client waits longer than the service, so the service's answer is seen.
+  const cfg = loadMainConfig({ configDir: s.cfg.configDirectory, overrides: ['ipc_timeout=30s'] });
+  const id = await queueMessage(s.layout, {
+    sender: 'a@virt.example',
+    recipients: [{ address: 'b@y' }],
+    content: MESSAGE,
+  });
+  await logAppend(cfg, 'bounce', id, entry('b@y', 1));
+  s.cleanup.status = 'hang';
+  const target = { queue_name: 'active', queue_id: id, sender: 'a@virt.example' };
+  await assert.rejects(bounceFlush(cfg, target), /non-delivery notification: cleanup: no answer in 1 s/);
+  // The log was not left locked: an append still goes through, and the next flush sends both.
+  await logAppend(cfg, 'bounce', id, entry('c@y', 2));
+  s.cleanup.status = 0;
+  await bounceFlush(cfg, target);
+  const report = parse(s.cleanup.messages[0]!.content).parts![1]!;
+  assert.deepEqual(
+    report.blocks!.slice(1).map((b) => field(b, 'Final-Recipient')),
+    ['rfc822; b@y', 'rfc822; c@y'],
+  );
 });
