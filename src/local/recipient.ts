@@ -82,7 +82,7 @@ interface RequestState {
   readonly job: DeliveryJob;
   readonly deliveredTo: ReadonlySet<string>;
   /** The duplicate filter: what each delivery already made in this request logged. */
-  readonly dup: Map<string, Sub[]>;
+  readonly dup: Map<string, { readonly top: number; readonly subs: Sub[] }>;
   forwarder: Forwarder;
   subs: Sub[];
 }
@@ -156,19 +156,26 @@ export class LocalDelivery {
   async #once(st: RequestState, ctx: Ctx, key: string, work: () => Promise<void>): Promise<void> {
     const seen = st.dup.get(key);
     if (seen !== undefined) {
-      if (ctx.top === seen[0]?.rcpt || seen.some((s) => s.rcpt.offset === ctx.top.offset)) return;
-      for (const s of seen) {
-        const same = s.rcpt.address === ctx.rcpt.address;
-        const rcpt = same
-          ? ctx.rcpt
-          : { ...ctx.rcpt, address: s.rcpt.address, orig: ctx.rcpt.orig ?? ctx.rcpt.address };
-        st.subs.push({ ...s, rcpt });
+      if (seen.top === ctx.top.offset) return;
+      // A pass to another transport or a re-submission covers only its own
+      // recipient (and leaves no record here): those are done again.
+      if (seen.subs.length > 0 && !seen.subs.some((s) => s.kind === 'passed')) {
+        for (const s of seen.subs) {
+          const same = s.rcpt.address === ctx.rcpt.address;
+          const rcpt = same
+            ? ctx.rcpt
+            : { ...ctx.rcpt, address: s.rcpt.address, orig: ctx.rcpt.orig ?? ctx.rcpt.address };
+          st.subs.push({ ...s, rcpt });
+        }
+        return;
       }
+      await work();
       return;
     }
     const made: Sub[] = [];
     // duplicate_filter_limit: past it, nothing more is remembered (0: no limit).
-    if (this.s.dupLimit === 0 || st.dup.size < this.s.dupLimit) st.dup.set(key, made);
+    if (this.s.dupLimit === 0 || st.dup.size < this.s.dupLimit)
+      st.dup.set(key, { top: ctx.top.offset, subs: made });
     const from = st.subs.length;
     await work();
     made.push(...st.subs.slice(from));
