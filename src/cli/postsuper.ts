@@ -2,8 +2,9 @@
  * NAME
  *	postsuper - Postroom superintendent
  * SYNOPSIS
- *	postsuper [-psSv] [-c config_dir] [-d queue_id] [-h queue_id]
- *		[-H queue_id] [-r queue_id] [directory ...]
+ *	postsuper [-psSv] [-c config_dir] [-d queue_id] [-e queue_id]
+ *		[-f queue_id] [-h queue_id] [-H queue_id] [-r queue_id]
+ *		[directory ...]
  * DESCRIPTION
  *	Maintenance of the queue, as Postfix 3.7's postsuper:
  *	-d delete a message (and its bounce, defer and trace logs) from
@@ -22,7 +23,10 @@
  *	may be repeated; directory operands limit the queues. Each message
  *	acted on by ID is logged ("ID: removed"), and each operation ends
  *	with a summary ("Deleted: 2 messages"), on stderr and in maillog_file.
- *	-S is accepted as -s. -e and -f (forced expiration) are not supported.
+ *	-e marks a message (hold, incoming, active, deferred) for forced
+ *	   expiration: qmgr returns it to the sender at its next attempt;
+ *	-f does the same and also releases it when it is on hold.
+ *	-S is accepted as -s.
  * DIAGNOSTICS
  *	Exit 0 on success, 1 on a fatal error (bad option, invalid directory
  *	name, no queue directory, not the superuser or the queue's owner).
@@ -58,8 +62,19 @@ const USAGE =
   'usage: postsuper [-c config_dir] [-d queue_id (delete)] [-e queue_id (expire)] [-f queue_id (expire and/or un-hold)] [-h queue_id (hold)] [-H queue_id (un-hold)] [-p (purge temporary files)] [-r queue_id (requeue)] [-s (structure fix)] [-S (redundant structure fix)][-v (verbose)] [queue...]';
 
 /** The order Postfix runs (and reports) the per-message operations in. */
-const ORDER: readonly Operation[] = ['requeue', 'delete', 'hold', 'release'];
-const LETTER: Readonly<Record<string, Operation>> = { d: 'delete', h: 'hold', H: 'release', r: 'requeue' };
+const ORDER: readonly Operation[] = ['requeue', 'delete', 'expire', 'hold', 'release'];
+const LETTER: Readonly<Record<string, readonly Operation[]>> = {
+  d: ['delete'],
+  e: ['expire'],
+  // -f: expire, and release when on hold.
+  f: ['expire', 'release'],
+  h: ['hold'],
+  H: ['release'],
+  r: ['requeue'],
+};
+/** Markers for "-" arguments (never queue IDs: they contain a NUL). */
+const STDIN = '\0stdin';
+const NO_INPUT = '\0eof';
 /** Temporary files younger than this may belong to a writer still at work. */
 const TEMP_MAX_AGE = 24 * 3600;
 
@@ -82,18 +97,24 @@ async function main(): Promise<void> {
   let configDir: string | undefined;
   const wanted = new Map<Operation, string[]>();
   let structure = false;
+  let stdinTaken = false;
   let purge = false;
   for (const o of parsed.opts) {
-    const op = LETTER[o.opt];
-    if (op !== undefined) {
-      const list = wanted.get(op) ?? [];
-      list.push(o.arg ?? '');
-      wanted.set(op, list);
+    const ops = LETTER[o.opt];
+    if (ops !== undefined) {
+      // Standard input is read once: the first "-" gets it, a later one finds its end (as Postfix).
+      let arg = o.arg ?? '';
+      if (arg === '-') arg = stdinTaken ? NO_INPUT : STDIN;
+      if (arg === STDIN) stdinTaken = true;
+      for (const op of ops) {
+        const list = wanted.get(op) ?? [];
+        list.push(arg);
+        wanted.set(op, list);
+      }
     } else if (o.opt === 'c') configDir = o.arg;
     else if (o.opt === 's' || o.opt === 'S') structure = true;
     else if (o.opt === 'p') purge = true;
     else if (o.opt === 'v') msg.setVerbose(msg.verbose + 1);
-    else if (o.opt === 'e' || o.opt === 'f') msg.fatal(`-${o.opt}: forced expiration is not supported`);
   }
   if (wanted.size === 0 && !structure && !purge) {
     structure = true;
@@ -131,8 +152,7 @@ async function main(): Promise<void> {
     if (n > 0) msg.info(`Deleted: ${n} temporary file${n === 1 ? '' : 's'}`);
   }
 
-  // Standard input is read once; a second '-' finds it at its end, as in Postfix.
-  let stdinUsed = false;
+  let stdinIds: string[] | undefined;
   // Postfix reports every operation's count at the end, after all the per-message lines.
   const summaries: string[] = [];
   for (const op of ORDER) {
@@ -147,10 +167,8 @@ async function main(): Promise<void> {
         continue;
       }
       let list = [id];
-      if (id === '-') {
-        list = stdinUsed ? [] : await readStdinIds();
-        stdinUsed = true;
-      }
+      if (id === STDIN) list = stdinIds ??= await readStdinIds();
+      else if (id === NO_INPUT) list = [];
       for (const one of list) {
         if (!queueIdOk(one)) {
           msg.warn(`invalid mail queue id: ${one}`);

@@ -13,7 +13,7 @@
  * times: at-least-once, as everywhere in Postroom.
  */
 
-import { lstat, mkdir, readdir, rename, unlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { msg } from '../global/msg.js';
 import {
@@ -25,7 +25,7 @@ import {
 } from '../global/queue_dirs.js';
 import { isQueueId, parseQueueId } from '../global/queue_id.js';
 
-export type Operation = 'delete' | 'hold' | 'release' | 'requeue';
+export type Operation = 'delete' | 'expire' | 'hold' | 'release' | 'requeue';
 
 /** Queues that hold messages, in the order postsuper visits them. */
 export const MESSAGE_QUEUES: readonly string[] = ['incoming', 'active', 'deferred', 'hold', 'maildrop'];
@@ -37,12 +37,13 @@ export const DIRECTORY_NAMES: readonly string[] = [...MESSAGE_QUEUES, ...LOG_QUE
 /** Where each operation takes messages from (Postfix 3.7's defaults). */
 export const SOURCES: Readonly<Record<Operation, readonly string[]>> = {
   delete: ['incoming', 'active', 'deferred', 'hold', 'maildrop'],
+  expire: ['incoming', 'active', 'deferred', 'hold'],
   hold: ['incoming', 'active', 'deferred'],
   release: ['hold'],
   requeue: ['incoming', 'active', 'deferred', 'hold'],
 };
 
-const TARGET: Readonly<Record<Exclude<Operation, 'delete'>, string>> = {
+const TARGET: Readonly<Record<Exclude<Operation, 'delete' | 'expire'>, string>> = {
   hold: 'hold',
   release: 'deferred',
   requeue: 'maildrop',
@@ -51,6 +52,7 @@ const TARGET: Readonly<Record<Exclude<Operation, 'delete'>, string>> = {
 /** The syslog line for one message, and the summary word. */
 export const WORDS: Readonly<Record<Operation, { line: string; summary: string }>> = {
   delete: { line: 'removed', summary: 'Deleted' },
+  expire: { line: 'expired', summary: 'Force-expired' },
   hold: { line: 'placed on hold', summary: 'Placed on hold' },
   release: { line: 'released from hold', summary: 'Released from hold' },
   requeue: { line: 'requeued', summary: 'Requeued' },
@@ -91,6 +93,8 @@ export async function applyOne(
       if (op === 'delete') {
         if (!(await removeQueueFile(layout, q, id))) continue;
         for (const log of ['bounce', 'defer', 'trace']) await removeQueueFile(layout, log, id);
+      } else if (op === 'expire') {
+        return await markExpired(queueFilePath(layout, q, id));
       } else {
         await moveQueueFile(layout, q, TARGET[op], id);
       }
@@ -102,6 +106,22 @@ export async function applyOne(
     }
   }
   return false;
+}
+
+/**
+ * The forced-expiration mark, as Postfix sets it: the group-execute bit of
+ * the queue file's mode (queue files are created 0600, so the bit means
+ * nothing else). qmgr returns such a message to its sender at its next
+ * delivery attempt; showq lists it with '#' and "forced_expire": true.
+ */
+export const EXPIRE_MODE_BIT = 0o010;
+
+/** Set the mark; false when it was already set (Postfix counts only new ones). */
+async function markExpired(path: string): Promise<boolean> {
+  const st = await lstat(path);
+  if ((st.mode & EXPIRE_MODE_BIT) !== 0) return false;
+  await chmod(path, (st.mode & 0o7777) | EXPIRE_MODE_BIT);
+  return true;
 }
 
 /** Every message ID in these queues (hashed levels included). */

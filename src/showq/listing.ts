@@ -10,8 +10,8 @@
  * them in), sorted by queue ID within a queue so the output is stable.
  *
  * Text layout (recorded from Postfix 3.7, test/golden/showq): a header
- * line; per message a line with the queue ID and its mark ('*' active,
- * '!' hold), the message size, the arrival time and the sender
+ * line; per message a line with the queue ID and its marks ('*' active,
+ * '!' hold, then '#' forced expiration), the message size, the arrival time and the sender
  * (MAILER-DAEMON for the null sender); then each recipient still to
  * deliver, under the sender, after the "(reason)" line of its deferral
  * (right-aligned to column 78); a blank line; finally
@@ -24,7 +24,7 @@
  * damaged, gone meanwhile) are left out, as showq skips them.
  */
 
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { MainConfig } from '../global/config.js';
 import { type QueueLayout, queueFilePath, queueLayout, scanQueue } from '../global/queue_dirs.js';
 import { openQueueFile } from '../global/queue_file_reader.js';
@@ -68,7 +68,8 @@ function senderName(sender: string): string {
 
 function messageText(m: QueuedMessage): string {
   // The mark follows the ID; an 11-character ID with a mark pushes the line right, as in Postfix.
-  const idStatus = m.id + (STATUS[m.queue] ?? '');
+  // A forced expiration (postsuper -e) adds '#' after the queue's mark, as Postfix shows it.
+  const idStatus = m.id + (STATUS[m.queue] ?? '') + (m.forcedExpire ? '#' : '');
   const lines = [
     `${idStatus.padEnd(11, ' ')} ${String(m.size).padStart(7, ' ')} ${showqTime(m.arrival).padEnd(20, ' ')} ${senderName(m.sender)}\n`,
   ];
@@ -167,13 +168,18 @@ export async function* queuedMessages(layout: QueueLayout): AsyncGenerator<Queue
         const env = r.file.envelope;
         // The defer log is found by queue ID, whichever queue the message is in.
         const reasons = await deferReasons(layout, id);
+        // postsuper -e marks forced expiration in the file mode (src/postsuper/ops.ts).
+        const mode = await stat(path).then(
+          (st) => st.mode,
+          () => 0,
+        );
         yield {
           queue,
           id,
           arrival: env.arrival.sec,
           size: r.file.contentLength,
           sender: env.sender,
-          forcedExpire: false,
+          forcedExpire: (mode & 0o010) !== 0,
           recipients: r.file.pending.map((rc) => {
             const reason = reasons.get(rc.address);
             return reason === undefined ? { address: rc.address } : { address: rc.address, reason };

@@ -81,6 +81,44 @@ test('hold, release, requeue and delete move and remove files as Postfix does', 
   assert.equal(normalize(logLines(s.maillog), roles), golden('postsuper-maillog.out'));
 });
 
+test('-e and -f mark forced expiration (and -f releases) as Postfix; mailq shows the mark', async (t) => {
+  const s = await site(t);
+  const roles: Record<string, string> = {
+    EXPD: await message(s.layout, { queue: 'deferred' }),
+    EXPH: await message(s.layout, { queue: 'hold' }),
+  };
+  let out = '';
+  const step = (desc: string, ...args: string[]) => {
+    const r = ours('postsuper', ['-c', s.conf, ...args]);
+    out += `== ${desc}\n${normalize(r.stderr + r.stdout, roles)}-- files\n${layoutOf(s, roles)}`;
+  };
+  step('-e EXPD', '-e', roles.EXPD as string);
+  step('-e EXPD -e EXPH', '-e', roles.EXPD as string, '-e', roles.EXPH as string);
+  step('-f EXPH', '-f', roles.EXPH as string);
+  step('-f ALL', '-f', 'ALL');
+  for (const role of ['EXPD', 'EXPH']) {
+    if ((statSync(queueFilePath(s.layout, 'deferred', roles[role] as string)).mode & 0o010) !== 0)
+      out += `expired: deferred/${role}\n`;
+  }
+  assert.equal(out, golden('postsuper-expire.out'));
+  const listing = ours('postqueue', ['-c', s.conf, '-p']).stdout;
+  for (const id of Object.values(roles)) assert.match(listing, new RegExp(`^${id}# `, 'm'));
+  const json = ours('postqueue', ['-c', s.conf, '-j']).stdout;
+  assert.deepEqual(
+    json
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).forced_expire),
+    [true, true],
+  );
+  // Held and active messages keep their own mark before '#', as Postfix lists them.
+  const act = await message(s.layout, { queue: 'active' });
+  ours('postsuper', ['-c', s.conf, '-e', act, '-h', roles.EXPD as string]);
+  const marks = ours('postqueue', ['-c', s.conf, '-p']).stdout;
+  assert.match(marks, new RegExp(`^${act}\\*# `, 'm'));
+  assert.match(marks, new RegExp(`^${roles.EXPD}!# `, 'm'));
+});
+
 test('a requeued message goes to maildrop as a whole queue file; done recipients stay done', async (t) => {
   const s = await site(t);
   const id = await message(s.layout, {

@@ -8,6 +8,8 @@
 #   maildrop (DROP), incoming (IN), active (ACT), deferred (DEF, with
 #   bounce/defer/trace logs), hold (HOLD): each command's stderr, then the
 #   files left ("queue/ROLE", hashed subdirectories left out).
+#   postsuper-expire.out: the same for -e/-f over EXPD (deferred) and EXPH
+#   (hold), then the files with the forced-expiration mode bit (g+x).
 #   postlog.out: maillog lines without time, host and pid.
 #   qshape-*.out: qshape over Postfix-format files whose ages are given in
 #   qshape-input.txt (minutes, sender, recipients), see mkpf() below.
@@ -89,6 +91,27 @@ step "-h ALL deferred" "" $PS -h ALL deferred
 step "-r ALL" "" $PS -r ALL
 step "-d ALL maildrop" "" $PS -d ALL maildrop
 sed 's/^[A-Z][a-z][a-z] [ 0-9][0-9] [0-9:]* [^ ]* //; s/\[[0-9]*\]:/:/' "$dir/log/maillog" | norm > "$here/postsuper-maillog.out"
+
+# Forced expiration: EXPD (deferred) and EXPH (hold).
+for r in EXPD EXPH; do
+  printf 'Subject: %s\n\nhello\n' $r | /usr/sbin/sendmail -C "$dir/conf" -f "s@example.com" "r@example.com" 2>/dev/null
+  id=$(ls -t "$q/maildrop" | head -1)
+  eval id_$r=$id
+  roles="$roles $r"
+  case $r in
+  EXPD) h=$(echo $id | cut -c1); mkdir -p "$q/deferred/$h"; mv "$q/maildrop/$id" "$q/deferred/$h/" ;;
+  EXPH) mv "$q/maildrop/$id" "$q/hold/" ;;
+  esac
+  sleep 0.01
+done
+chown -R postfix "$q"
+out=$here/postsuper-expire.out
+: > "$out"
+step "-e EXPD" "" $PS -e $id_EXPD
+step "-e EXPD -e EXPH" "" $PS -e $id_EXPD -e $id_EXPH
+step "-f EXPH" "" $PS -f $id_EXPH
+step "-f ALL" "" $PS -f ALL
+(cd "$q" && find deferred hold -type f -perm -g+x) | sed 's|/./|/|' | norm | sort | sed 's/^/expired: /' >> "$out"
 
 # postlog
 : > "$dir/log/maillog"
