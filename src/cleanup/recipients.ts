@@ -8,7 +8,7 @@
  * BCC recipients (always_bcc, sender/recipient_bcc_maps, BCC actions),
  * with DSN NOTIFY=NEVER so their senders hear nothing of them; a REDIRECT
  * action replaces the whole list by its one address. Duplicates (same
- * address, original recipient and DSN attributes) are written once, as
+ * address, original recipient and DSN attributes, case ignored) are written once, as
  * long as fewer than duplicate_filter_limit recipients were seen (0: no
  * limit). A table that answers "try again" makes the outcome a deferral.
  */
@@ -71,7 +71,8 @@ function dedupe(list: readonly QueueRecipient[], limit: number): QueueRecipient[
   const seen = new Set<string>();
   const out: QueueRecipient[] = [];
   for (const r of list) {
-    const key = `${r.dsnOrcpt ?? ''}\n${r.dsnNotify ?? 0}\n${r.orig ?? ''}\n${r.address}`;
+    // Case does not make a different recipient (Postfix folds case here: golden dup/).
+    const key = `${r.dsnOrcpt ?? ''}\n${r.dsnNotify ?? 0}\n${r.orig ?? ''}\n${r.address}`.toLowerCase();
     if (seen.has(key)) continue;
     if (limit === 0 || seen.size < limit) seen.add(key);
     out.push(r);

@@ -4,11 +4,12 @@
  * (test/golden/cleanup/daemon1, daemon2: recorded by record_daemon*.sh).
  */
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { daemonSetup, normalizeLog, readQueueFile } from '../cleanup/daemon_fixture.js';
 import { goldenBySubject, normalizeContent } from '../cleanup/golden_postcat.js';
+import { GOLDEN } from '../harness/index.js';
 
 /** Our message for `input`, submitted with sendmail `args` as in the golden run. */
 async function submitted(t: import('node:test').TestContext, extra: string, args: string[], input: string) {
@@ -38,8 +39,13 @@ test('a plain local submission gets Received, Message-Id, Date, From as in Postf
   const { fx, id, back, content } = await submitted(
     t,
     '',
-    ['-F', 'root', '-f', 'alice@example.com', 'bob@example.com', 'bob@example.com'],
+    ['-F', 'root', '-f', 'alice@example.com', 'bob@example.com', 'bob@example.com', 'BOB@example.com'],
     'Subject: plain\n\nbody\n',
+  );
+  // Case does not count either (test/golden/cleanup/dup: Postfix kept one of four).
+  assert.match(
+    readFileSync(join(GOLDEN, 'cleanup/dup/recipients.txt'), 'utf8'),
+    /^original_recipient: bob@example.com\nrecipient: bob@example.com\n$/,
   );
   assert.equal(content, asRecorded(g.content));
   assert.equal(back.file.envelope.sender, g.sender);
