@@ -14,8 +14,9 @@
  *
  * warnDelay(): the delay warning to the sender (NOTIFY=DELAY or nothing
  * said), with a postmaster copy when "delay" is in notify_classes; none
- * for a notice (null sender), as in Postfix 3.7. The defer log stays: the
- * recipients are still to do.
+ * for a notice (null sender), as in Postfix 3.7, and a warning that a
+ * postmaster notice was discarded for $double_bounce_sender mail. The
+ * defer log stays: the recipients are still to do.
  *
  * flushTrace(): the success notice for every recipient in the trace log
  * (only recipients that asked are recorded there); none for notices.
@@ -242,7 +243,11 @@ export function flushBounce(nc: NotifyContext, req: NoticeRequestIn): Promise<No
 export function warnDelay(nc: NotifyContext, req: NoticeRequestIn): Promise<NotifyReply> {
   return withLog(nc, 'defer', req, async (records, original) => {
     // Postfix 3.7 warns nobody of a delayed notice, whatever notify_classes says.
-    if (records.length === 0 || req.sender === '' || isDoubleBounce(nc, req.sender)) return;
+    if (records.length === 0 || req.sender === '') return;
+    if (isDoubleBounce(nc, req.sender)) {
+      msg.warn(`${req.queueId}: undeliverable postmaster notification discarded`);
+      return;
+    }
     const mine = records.filter(wants(DSN_NOTIFY_DELAY));
     if (mine.length > 0)
       await send(nc, req.queueId, await original(), mine, { kind: 'delay', line: 'delay' });

@@ -37,7 +37,7 @@ interface Scenario {
 const BOB = 'bob@mx.example.com';
 const CAROL = 'carol@mx.example.com';
 const ALICE = 'alice@v.test';
-/** s1..s8 of the README, in order. */
+/** s1..s10 of the README, in order. */
 const SCENARIOS: readonly Scenario[] = [
   { sender: ALICE, rcpt: BOB, log: 'bounce' },
   { sender: '', rcpt: BOB, log: 'bounce' },
@@ -47,6 +47,8 @@ const SCENARIOS: readonly Scenario[] = [
   { sender: `double-bounce@${HOST}`, rcpt: BOB, log: 'bounce' },
   { sender: ALICE, rcpt: CAROL, log: 'defer' },
   { sender: '', rcpt: CAROL, log: 'defer' },
+  { sender: `double-bounce@${HOST}`, rcpt: ALICE, notify: DSN_NOTIFY_SUCCESS, log: 'trace' },
+  { sender: `double-bounce@${HOST}`, rcpt: CAROL, log: 'defer' },
 ];
 
 const OUTCOME: Readonly<Record<PerRecipientLog, Omit<LogEntry, 'recipient'>>> = {

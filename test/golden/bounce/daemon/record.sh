@@ -33,7 +33,9 @@ CF
       printf 'Subject: s5\n\nbody\n' | sendmail -f '' -N success alice@v.test; sleep 1
       printf 'Subject: s6\n\nbody\n' | sendmail -f double-bounce@mx.example.com bob@mx.example.com; sleep 1
       printf 'Subject: s7\n\nbody\n' | sendmail -f alice@v.test carol@mx.example.com; sleep 1
-      printf 'Subject: s8\n\nbody\n' | sendmail -f '' carol@mx.example.com; sleep 2
+      printf 'Subject: s8\n\nbody\n' | sendmail -f '' carol@mx.example.com; sleep 1
+      printf 'Subject: s9\n\nbody\n' | sendmail -f double-bounce@mx.example.com -N success alice@v.test; sleep 1
+      printf 'Subject: s10\n\nbody\n' | sendmail -f double-bounce@mx.example.com carol@mx.example.com; sleep 2
       find $G/q/defer -type f | head -1 | xargs cat > $G/defer-log
       sleep 8; postfix stop; sleep 1"
     mkdir -p "$OUT/$RUN"
