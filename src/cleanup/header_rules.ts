@@ -7,7 +7,7 @@
  *     message refused (CLEANUP_STAT_HOPS), as Postfix 3.7 does
  *     (test/golden/cleanup/hops: 2 Received + ours = 3 hops fail a limit
  *     of 3, with one warning; 3 Received give two);
- *   - Bcc: and Resent-Bcc: are removed;
+ *   - Bcc:, Resent-Bcc:, Return-Path: and Content-Length: are removed;
  *   - Message-ID: and Resent-Message-ID: are logged as found
  *     ("QID: message-id=<...>");
  *   - sender and recipient headers go through the address mapper
@@ -41,6 +41,9 @@ export interface HeaderRulesInit {
   /** A Received: header brought the hop count to hopcount_limit or more (called for each). */
   readonly onHops: () => void;
 }
+
+/** Headers cleanup removes (recorded: test/golden/cleanup/special). */
+const DROPPED = new Set(['bcc', 'resent-bcc', 'return-path', 'content-length']);
 
 export type HeaderResult = { ok: true; text: string | null } | { ok: false; defer: string };
 
@@ -96,7 +99,7 @@ export class HeaderRules {
       msg.info(messageIdLine(this.init.queueId, value.trim(), resent));
       if (!resent) this.#messageIdLogged = true;
     }
-    if (name === 'bcc' || name === 'resent-bcc') return { ok: true, text: null };
+    if (DROPPED.has(name)) return { ok: true, text: null };
     // The mapper knows which headers hold addresses; others come back as they are.
     const r: MapResult<string> = await this.init.mapper.headerValue(rawName, value);
     if (!r.ok) return r;

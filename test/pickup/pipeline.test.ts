@@ -231,3 +231,31 @@ test('content edge cases as Postfix: no header, empty, headers only, no empty li
     assert.equal(content, asRecorded(g.content), sender);
   }
 });
+
+test('headers cleanup removes (Return-Path, Content-Length, bcc) and Message-IDs logged each, as Postfix (special golden)', async (t) => {
+  const input =
+    'Return-Path: <x@example.org>\nContent-Length: 12\nX-Original-To: y\nDelivered-To: z@example.org\nApparently-To: w@example.org\nSubject: special\nMessage-ID: <a@b>\nMessage-ID: <c@d>\nX-Bcc: keep\nbcc: lower@example.org\n\nbody\n';
+  const { fx, id, content } = await submitted(
+    t,
+    '',
+    ['-F', 'root', '-f', 'alice@example.com', 'bob@example.com'],
+    input,
+  );
+  const gold = readFileSync(join(GOLDEN, 'cleanup/special/out.txt'), 'utf8');
+  const gid = /incoming\/([0-9A-F]+) \*\*\*/.exec(gold)?.[1] as string;
+  const body = gold.slice(
+    gold.indexOf('\n', gold.indexOf('MESSAGE CONTENTS')) + 1,
+    gold.indexOf('*** HEADER EXTRACTED'),
+  );
+  assert.equal(content, asRecorded(normalizeContent(body, gid)));
+  await fx.waitLog(/message-id=<c@d>/);
+  const ours = normalizeLog(fx.log(), [id]).filter((l) => l.includes('message-id'));
+  const want = normalizeLog(
+    gold
+      .split('\n')
+      .filter((l) => l.includes('message-id'))
+      .join('\n'),
+    [gid],
+  );
+  assert.deepEqual(ours, want);
+});
