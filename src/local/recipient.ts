@@ -32,6 +32,12 @@ import { RpcClient } from '../global/rpc.js';
 import { type Dict, DictOpenError, READ_FLAGS, retry } from '../maps/dict.js';
 import { openDict, splitDictSpec } from '../maps/index.js';
 import { servicePath } from '../master/trigger.js';
+import {
+  RESOLVE_CLASS_LOCAL,
+  RESOLVE_FLAG_ERROR,
+  RESOLVE_FLAG_FAIL,
+  Resolver,
+} from '../trivial-rewrite/resolve.js';
 import { strerror } from '../util/strerror.js';
 import { deliverCommand } from './command.js';
 import { filterChars, type LocalAttrs, localExpand } from './expand.js';
@@ -107,6 +113,7 @@ export function splitExtension(local: string, delimiters: string): { user: strin
 export class LocalDelivery {
   readonly #maps = new Map<string, Promise<Dict[]>>();
   readonly #clients = new Map<string, RpcClient>();
+  #resolver: Resolver | undefined;
 
   constructor(readonly s: LocalSettings) {}
 
@@ -323,9 +330,23 @@ export class LocalDelivery {
     return this.#address(st, ctx, d.address, d.bypass);
   }
 
-  #isLocalDomain(domain: string): boolean {
-    const d = domain.toLowerCase();
-    return d === '' || this.s.mydestination.includes(d) || d === this.s.myorigin.toLowerCase();
+  /**
+   * Whether an address from an alias goes to this very transport (then it
+   * is delivered here, as Postfix's local does) or must be re-submitted:
+   * trivial-rewrite's resolver, in this process, decides as qmgr would.
+   */
+  async #resolvesHere(st: RequestState, sender: string, address: string): Promise<boolean | 'retry'> {
+    this.#resolver ??= new Resolver(this.s.cfg);
+    try {
+      const r = await this.#resolver.resolve(sender, address);
+      if ((r.flags & RESOLVE_FLAG_FAIL) !== 0) return 'retry';
+      // A malformed address is cleanup's to judge: it is re-submitted.
+      if ((r.flags & RESOLVE_FLAG_ERROR) !== 0) return false;
+      return (r.flags & RESOLVE_CLASS_LOCAL) !== 0 && r.transport === st.job.ctx.service;
+    } catch (e) {
+      msg.warn(`resolve ${address}: ${e instanceof Error ? e.message : String(e)}`);
+      return 'retry';
+    }
   }
 
   async #address(st: RequestState, ctx: Ctx, given: string, bypass: boolean): Promise<void> {
@@ -334,7 +355,11 @@ export class LocalDelivery {
     const full = at < 0 ? `${address}@${this.s.myorigin}` : address;
     const name = (at < 0 ? address : address.slice(0, at)).toLowerCase();
     const domain = full.slice(full.lastIndexOf('@') + 1);
-    const local = this.#isLocalDomain(domain);
+    const local = await this.#resolvesHere(st, ctx.sender, full);
+    if (local === 'retry') {
+      this.#sub(st, ctx, 'defer', '4.3.0', 'address resolver failure');
+      return;
+    }
     const givenAt = given.lastIndexOf('@');
     const givenName = (givenAt < 0 ? given : given.slice(0, givenAt)).toLowerCase();
     const self = local && (givenName === ctx.aliasName || givenName === ctx.forwardUser);

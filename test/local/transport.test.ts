@@ -141,3 +141,27 @@ test('propagate_unmatched_extensions = alias: joe+foo via "joe: prtest1" goes to
     'to=<prtest1@host.example>, orig_to=<joe+foo@host.example>, relay=local, dsn=2.0.0, status=sent (delivered to mailbox)',
   ]);
 });
+
+test('alias members are resolved as qmgr would: local ones delivered here, others (remote, other transport) re-submitted', async (t) => {
+  const u = testUser(t, 'prtest1');
+  const u2 = testUser(t, 'prtest2');
+  if (!u || !u2) return;
+  const lt = await startLocal(
+    t,
+    (q) =>
+      `alias_maps = ${aliases(q, 'r: someone@remote.example, prtest1, prtest2\n')}\n` +
+      'transport_maps = inline:{ prtest2@host.example=lmtp:[127.0.0.1] }',
+  );
+  const { id } = await lt.deliver({ recipients: [{ address: 'r@host.example', orig: 'r' }] });
+  assert.deepEqual(
+    lt.statusLines(id).map((l) => l.replace(/forwarded as \w+/u, 'forwarded as ID')),
+    [
+      'to=<prtest1@host.example>, orig_to=<r>, relay=local, dsn=2.0.0, status=sent (delivered to mailbox)',
+      'to=<r@host.example>, orig_to=<r>, relay=local, dsn=2.0.0, status=sent (forwarded as ID)',
+    ],
+  );
+  assert.deepEqual(lt.resubmitted[0]?.recipients, [
+    { address: 'someone@remote.example', orig: 'r' },
+    { address: 'prtest2@host.example', orig: 'r' },
+  ]);
+});
