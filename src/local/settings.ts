@@ -40,7 +40,6 @@ export interface LocalSettings {
   readonly commandShell: string;
   readonly defaultPrivs: string;
   readonly myorigin: string;
-  readonly mydestination: readonly string[];
   readonly originalRecipient: boolean;
   readonly expandOwnerAlias: boolean;
   readonly requireHome: boolean;
@@ -101,7 +100,6 @@ export function localSettings(cfg: MainConfig): LocalSettings {
     commandShell: cfg.get('local_command_shell'),
     defaultPrivs: cfg.get('default_privs'),
     myorigin: cfg.get('myorigin'),
-    mydestination: cfg.list('mydestination').map((d) => d.toLowerCase()),
     originalRecipient: cfg.bool('enable_original_recipient'),
     expandOwnerAlias: cfg.bool('expand_owner_alias'),
     requireHome: cfg.bool('require_home_directory'),
