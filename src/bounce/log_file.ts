@@ -13,7 +13,8 @@
  * (O_APPEND); append() resolves once the record is on disk (fdatasync).
  * Every operation on one log (append, read, remove) runs alone, in
  * arrival order, so concurrent appends never interleave and a notice
- * never misses a record appended before it was asked for. Values are
+ * never misses a record appended before it was asked for. A record torn
+ * by a crash stays alone: the next one starts after an empty line. Values are
  * kept on one line: CR and LF become spaces.
  */
 
@@ -120,15 +121,22 @@ export class LogStore {
   append(log: LogName, queueId: string, r: LogRecord): Promise<void> {
     return this.exclusive(log, queueId, async () => {
       const path = this.path(log, queueId);
-      const fh = await open(path, 'a', 0o600).catch(async (e: NodeJS.ErrnoException) => {
+      const fh = await open(path, 'a+', 0o600).catch(async (e: NodeJS.ErrnoException) => {
         if (e.code !== 'ENOENT') throw e;
         // A hashed subdirectory is made on first use.
         await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-        return open(path, 'a', 0o600);
+        return open(path, 'a+', 0o600);
       });
       try {
         const st = await fh.stat();
-        await fh.write(formatRecord(r));
+        // After a record torn by a crash, start on a fresh line, in a record of its own.
+        let sep = '';
+        if (st.size > 0) {
+          const tail = Buffer.alloc(Math.min(2, st.size));
+          await fh.read(tail, 0, tail.length, st.size - tail.length);
+          sep = tail.toString('latin1').endsWith('\n\n') ? '' : '\n\n';
+        }
+        await fh.write(sep + formatRecord(r));
         await fh.datasync();
         // A new log's directory entry must survive a crash as well as its data.
         if (st.size === 0) await syncQueueDir(dirname(path));

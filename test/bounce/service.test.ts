@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -69,6 +69,18 @@ test('append: one record per call, synced, mode 0600, in the hashed log showq re
     /^recipient=carol@mx\.example\.org\norig_rcpt=c@mx\.example\.org\noffset=120\ndsn_notify=12\nstatus=4\.2\.2\naction=delayed\nreason=Mailbox full second line\nrelay=local\ntime=\d+\n\n$/,
   );
   assert.deepEqual(parseDeferLog(text), new Map([['carol@mx.example.org', 'Mailbox full second line']]));
+
+  // A record torn by a crash (here: written by hand) does not swallow the next one.
+  appendFileSync(path, 'recipient=torn@y\noffs');
+  await logAppend(
+    s.cfg,
+    'defer',
+    id,
+    entry('dan@y', 7, { status: '4.4.1', action: 'delayed', reason: 'timeout' }),
+  );
+  const after = readFileSync(path, 'utf8');
+  assert.ok(after.startsWith(`${text}recipient=torn@y\noffs\n\nrecipient=dan@y\n`), after);
+  assert.deepEqual([...parseDeferLog(after).keys()], ['carol@mx.example.org', 'dan@y']);
 });
 
 test('concurrent appends to one log never interleave', async (t) => {
