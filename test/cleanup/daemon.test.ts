@@ -680,3 +680,28 @@ test('smtpd_sasl_authenticated_header: the SASL login in Received:, only when as
     ]);
   }
 });
+
+test('a remote client: Return-Path:, Content-Length: and Bcc: removed all the same (remote2 golden)', async (t) => {
+  const { fx, cfg } = await setup(t);
+  const r = await submit(cfg, {
+    sender: 's@example.net',
+    rcpts: ['one@example.com'],
+    attrs: {
+      rewrite_context: 'remote',
+      client_name: 'localhost',
+      client_address: '127.0.0.1',
+      helo_name: 'client.example.net',
+      protocol_name: 'ESMTP',
+    },
+    content: 'Return-Path: <x@y>\nContent-Length: 3\nBcc: hidden@example.org\nSubject: remote2\n\nbody\n',
+  });
+  assert.equal(r.status, 0);
+  const back = await readQueueFile((await fx.waitFiles('incoming', 1))[0] as string);
+  const gold = readFileSync(join(GOLDEN, 'cleanup/remote2/out.txt'), 'utf8');
+  const gid = /incoming\/([0-9A-F]+) \*\*\*/.exec(gold)?.[1] as string;
+  const body = gold.slice(
+    gold.indexOf('\n', gold.indexOf('MESSAGE CONTENTS')) + 1,
+    gold.indexOf('*** HEADER EXTRACTED'),
+  );
+  assert.equal(normalizeContent(back.content, r.queueId), normalizeContent(body, gid));
+});
