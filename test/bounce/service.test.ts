@@ -29,6 +29,7 @@ import {
 import { queueFilePath } from '../../src/global/queue_dirs.js';
 import { rpcCall } from '../../src/global/rpc.js';
 import { parseDeferLog } from '../../src/showq/listing.js';
+import { ROOT, run } from '../harness/index.js';
 import { queueMessage, setup } from './daemon.js';
 import { field, parse } from './dsn_mime.js';
 
@@ -533,4 +534,16 @@ test('a cleanup that never answers: the request fails after ipc_timeout and the 
     report.blocks!.slice(1).map((b) => field(b, 'Final-Recipient')),
     ['rfc822; b@y', 'rfc822; c@y'],
   );
+});
+
+test('a service name that is none of the three, or a bad bounce parameter, is fatal at start-up', async (t) => {
+  const s = await setup(t, 'bounce_size_limit = 0\n');
+  const main = join(ROOT, 'dist/src/bounce/main.js');
+  const env = { MAIL_CONFIG: s.cfg.configDirectory };
+  const bogus = run('node', [main, '-n', 'bogus', '-t', 'unix', '-o', 'bounce_size_limit=1000'], { env });
+  assert.equal(bogus.status, 1);
+  assert.match(s.log(), /postfix\/bounce\[\d+\]: fatal: unknown service name "bogus"/);
+  const bad = run('node', [main, '-n', 'bounce', '-t', 'unix'], { env });
+  assert.equal(bad.status, 1);
+  assert.match(s.log(), /postfix\/bounce\[\d+\]: fatal: invalid bounce_size_limit parameter value 0 < 1/);
 });
