@@ -33,8 +33,11 @@ export function triggerPath(path: string, bytes: string, timeoutMs = 1000): Prom
       resolve(false);
     });
     sock.on('connect', () => {
+      // Once the bytes are written the socket is of no more use: closing it
+      // now means a slow receiver never holds up a short-lived command.
       sock.end(bytes, () => {
         clearTimeout(timer);
+        sock.destroy();
         resolve(true);
       });
     });
