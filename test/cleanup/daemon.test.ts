@@ -705,3 +705,37 @@ test('a remote client: Return-Path:, Content-Length: and Bcc: removed all the sa
   );
   assert.equal(normalizeContent(back.content, r.queueId), normalizeContent(body, gid));
 });
+
+test('header_checks REPLACE, STRIP, INFO, PASS: stored headers and log lines as Postfix (actions2 golden)', async (t) => {
+  const dir = (await import('../harness/index.js')).tempDir(t, 'postroom-act2-');
+  writeFileSync(
+    join(dir, 'hc'),
+    '/^Subject: replace me/ REPLACE Subject: replaced\n/^X-Strip:/ STRIP stripped it\n/^X-Info:/ INFO noted\n/^Subject: pass me/ PASS passing\n/^X-After-Pass:/ REJECT should not fire\n',
+  );
+  const { fx, cfg } = await setup(t, `header_checks = regexp:${dir}/hc`);
+  const gold = readFileSync(join(GOLDEN, 'cleanup/actions2/out.txt'), 'utf8');
+  const parts = gold.split('*** MESSAGE CONTENTS ').slice(1);
+  const inputs = [
+    'Subject: replace me\nX-Strip: a\nX-Info: b\n\nbody\n',
+    'Subject: pass me\nX-After-Pass: yes\n\nbody\n',
+  ];
+  for (const [i, input] of inputs.entries()) {
+    const part = parts[i] as string;
+    const gid = /incoming\/([0-9A-F]+) \*\*\*/.exec(part)?.[1] as string;
+    const body = part.slice(part.indexOf('\n') + 1, part.indexOf('*** HEADER EXTRACTED'));
+    const r = await submit(cfg, { content: input });
+    assert.equal(r.status, 0, r.reason);
+    const path = (await fx.waitFiles('incoming', i + 1)).find((p) => basename(p) === r.queueId) as string;
+    const back = await readQueueFile(path);
+    assert.equal(normalizeContent(back.content, r.queueId), normalizeContent(body, gid));
+    await fx.waitLog(new RegExp(`${r.queueId}: message-id`));
+    const want = normalizeLog(
+      gold
+        .split('\n')
+        .filter((l) => l.includes(`${gid}: `))
+        .join('\n'),
+      [gid],
+    );
+    assert.deepEqual(ourLog(fx, r.queueId), want);
+  }
+});
