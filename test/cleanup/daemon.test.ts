@@ -739,3 +739,31 @@ test('header_checks REPLACE, STRIP, INFO, PASS: stored headers and log lines as 
     assert.deepEqual(ourLog(fx, r.queueId), want);
   }
 });
+
+test('mime_header_checks, nested_header_checks, body_checks on MIME parts: log lines as Postfix (mime_checks golden)', async (t) => {
+  const dir = (await import('../harness/index.js')).tempDir(t, 'postroom-mh-');
+  writeFileSync(join(dir, 'hc'), '/^Subject:/ WARN primary\n');
+  writeFileSync(join(dir, 'mh'), '/^Content-Type: text/ WARN mime\n');
+  writeFileSync(join(dir, 'nh'), '/^Subject: inner/ WARN nested\n');
+  writeFileSync(join(dir, 'bc'), '/^--b$/ WARN boundary\n');
+  const { fx, cfg } = await setup(
+    t,
+    `header_checks = regexp:${dir}/hc\nmime_header_checks = regexp:${dir}/mh\nnested_header_checks = regexp:${dir}/nh\nbody_checks = regexp:${dir}/bc`,
+  );
+  const r = await submit(cfg, {
+    content:
+      'Subject: outer\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: text/plain\n\nx\n--b\nContent-Type: message/rfc822\n\nSubject: inner\n\ny\n--b--\n',
+  });
+  assert.equal(r.status, 0);
+  await fx.waitLog(/nested$/m);
+  const gold = readFileSync(join(GOLDEN, 'cleanup/mime_checks/maillog.txt'), 'utf8');
+  const gid = /: ([0-9A-F]+): message-id/.exec(gold)?.[1] as string;
+  const want = normalizeLog(
+    gold
+      .split('\n')
+      .filter((l) => l.includes(`${gid}: `))
+      .join('\n'),
+    [gid],
+  );
+  assert.deepEqual(ourLog(fx, r.queueId), want);
+});
