@@ -460,6 +460,20 @@ export class Qmgr {
     const m = e.message;
     let moved = false;
     try {
+      moved = await this.#outcome(t, e, res);
+    } finally {
+      // After the feedback, so a destination just suspended is remembered.
+      t.finished(e);
+    }
+    if (moved) this.#pump();
+    else await this.#release(m, e, e.recipients.length);
+  }
+
+  /** What a delivery's result means; true when the entry moved to retry. */
+  async #outcome(t: Transport, e: Entry, res: DeliveryResult): Promise<boolean> {
+    const m = e.message;
+    let moved = false;
+    try {
       if (res.kind === 'reply') {
         await this.#replied(m, e, res.reply);
       } else if (res.kind === 'unavailable') {
@@ -475,8 +489,7 @@ export class Qmgr {
       msg.warn(`${m.id}: ${why(err)}`);
       m.deferred = true;
     }
-    if (moved) this.#pump();
-    else await this.#release(m, e, e.recipients.length);
+    return moved;
   }
 
   async #replied(m: ActiveMessage, e: Entry, reply: DeliverReply): Promise<void> {

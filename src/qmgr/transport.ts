@@ -178,7 +178,7 @@ export class Transport {
     return out;
   }
 
-  /** Send one selected entry; resolves once, never rejects. */
+  /** Send one selected entry; resolves once, never rejects. Call finished() after. */
   async send(e: Entry): Promise<DeliveryResult> {
     try {
       const r = await this.client.call({ ...e.request() });
@@ -189,11 +189,14 @@ export class Transport {
         return { kind: 'unavailable', why: connectError(why) };
       }
       return { kind: 'crash', why };
-    } finally {
-      e.queue.busy--;
-      this.busy--;
-      this.#forgetIdle();
     }
+  }
+
+  /** The caller is done with a sent entry's result (feedback given): its slot is free. */
+  finished(e: Entry): void {
+    e.queue.busy--;
+    this.busy--;
+    this.#forgetIdle();
   }
 
   #forgetIdle(): void {

@@ -233,6 +233,32 @@ test('a dead destination: suspended after failed cohorts, its waiting mail to re
   );
 });
 
+test('a destination suspended by its only delivery stays suspended for the next message', async (t) => {
+  const h = await harness(
+    t,
+    'default_transport = fake\nfake_destination_concurrency_limit = 1\nminimal_backoff_time = 100s',
+  );
+  h.agent('fake', () => 'site');
+  h.agent('retry', () => 'defer');
+  await h.startQmgr();
+  const id = await h.submit('alice@example.com', ['a@remote.example']);
+  await h.trigger('A');
+  await h.waitFor('deferred', async () => (await h.files('deferred')).includes(id));
+  const id2 = await h.submit('alice@example.com', ['b@remote.example']);
+  await h.trigger('A');
+  await h.waitFor('second deferred', async () => (await h.files('deferred')).includes(id2));
+  assert.equal((h.requests.get('fake') ?? []).length, 1);
+  assert.deepEqual(
+    (h.requests.get('retry') ?? []).map((r) => [r.queue_id, r.nexthop]),
+    [
+      [
+        id2,
+        '4.4.1 delivery temporarily suspended: connect to remote.example[192.0.2.1]:25: Connection refused',
+      ],
+    ],
+  );
+});
+
 test('an agent that breaks off: only the recipients still to do go to retry', async (t) => {
   const h = await harness(t, 'default_transport = fake\nfake_destination_recipient_limit = 5');
   h.agent('retry', () => 'defer');
