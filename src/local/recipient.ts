@@ -61,6 +61,8 @@ interface Parts {
   readonly local: string;
   readonly user: string;
   readonly extension?: string;
+  /** The delimiter character found in the local part (none without extension). */
+  readonly delim?: string;
   readonly domain: string;
 }
 
@@ -80,7 +82,7 @@ interface Ctx {
   readonly privs?: UserAttr;
   /** A list with an owner- alias: its members are re-submitted. */
   readonly ownerForward: boolean;
-  /** propagate_unmatched_extensions: the extension the lookup did not match, for the results. */
+  /** propagate_unmatched_extensions: delimiter and extension the lookup did not match ("+foo"). */
   readonly unmatched?: string;
 }
 
@@ -301,7 +303,7 @@ export class LocalDelivery {
       aliasName: name,
       chain: [...ctx.chain, name],
       forwardUser: undefined,
-      unmatched: name !== a.local && this.s.propagate.has('alias') ? a.extension : undefined,
+      unmatched: name !== a.local && this.s.propagate.has('alias') ? unmatched(a) : undefined,
       ...(owner ? { privs: owner } : {}),
     };
     for (const d of dests) await this.#destination(st, next, d, a);
@@ -425,7 +427,7 @@ export class LocalDelivery {
     const at = address.lastIndexOf('@');
     const local = at < 0 ? address : address.slice(0, at);
     if ([...this.s.delimiter].some((c) => local.includes(c))) return address;
-    return `${local}${this.s.delimiter[0]}${ext}${at < 0 ? '' : address.slice(at)}`;
+    return `${local}${ext}${at < 0 ? '' : address.slice(at)}`;
   }
 
   /** A broken :include: is the administrator's problem: a warning with the details, the sender sees 5.3.5. */
@@ -532,7 +534,9 @@ export class LocalDelivery {
       ...(a.extension === undefined ? {} : { extension: a.extension }),
       domain: a.domain,
       local: a.local,
-      recipient_delimiter: this.s.delimiter,
+      // As Postfix: the delimiter the address used, so "$home/.forward${recipient_delimiter}${extension}"
+      // is plain ".forward" without an extension and right with any of several delimiters.
+      ...(a.delim === undefined ? {} : { recipient_delimiter: a.delim }),
     };
   }
 
@@ -629,14 +633,19 @@ export class LocalDelivery {
       if (dests.length === 0) return false;
       // A .forward file name that does not change with the extension did not match it.
       const generic =
-        localExpand(this.s.cfg, item, { ...attrs, extension: undefined }, this.s.forwardFilter) === path;
+        localExpand(
+          this.s.cfg,
+          item,
+          { ...attrs, extension: undefined, recipient_delimiter: undefined },
+          this.s.forwardFilter,
+        ) === path;
       const next: Ctx = {
         ...ctx,
         expType: 'forward',
         forwardUser: user.name,
         aliasName: undefined,
         privs: user,
-        unmatched: generic && this.s.propagate.has('forward') ? a.extension : undefined,
+        unmatched: generic && this.s.propagate.has('forward') ? unmatched(a) : undefined,
       };
       for (const d of dests) await this.#destination(st, next, d, a);
       return true;
@@ -814,12 +823,18 @@ export class LocalDelivery {
   }
 }
 
+/** "+foo": what propagate_unmatched_extensions appends. */
+function unmatched(a: Parts): string | undefined {
+  return a.extension === undefined ? undefined : `${a.delim ?? ''}${a.extension}`;
+}
+
 function parts(address: string, delimiter: string): Parts {
   const at = address.lastIndexOf('@');
   const local = (at < 0 ? address : address.slice(0, at)).toLowerCase();
   const domain = at < 0 ? '' : address.slice(at + 1);
   const sp = splitExtension(local, delimiter);
-  return { local, user: sp.user, ...(sp.extension === undefined ? {} : { extension: sp.extension }), domain };
+  if (sp.extension === undefined) return { local, user: sp.user, domain };
+  return { local, user: sp.user, extension: sp.extension, delim: local[sp.user.length] as string, domain };
 }
 
 /** Take the dot lock as root; undefined when it cannot be made but a kernel lock will do (Postfix warns and goes on). */

@@ -83,10 +83,12 @@ test('.forward with $extension in forward_path, \\user and the duplicate filter'
     chownSync(home, u2.uid, u2.gid);
     writeFileSync(join(home, '.forward+box'), `\\prtest2, ${q.base}/files/fwd.mbox\n`);
     chownSync(join(home, '.forward+box'), u2.uid, u2.gid);
+    writeFileSync(join(home, '.forward-other'), `${q.base}/files/other.mbox\n`);
+    chownSync(join(home, '.forward-other'), u2.uid, u2.gid);
     const maps = aliases(q, 'a: prtest1\nb: prtest1\n');
     return [
       `alias_maps = ${maps}`,
-      'recipient_delimiter = +',
+      'recipient_delimiter = +-',
       `forward_path = ${home}/.forward\${recipient_delimiter}\${extension}, ${home}/.forward`,
       `mail_spool_directory = ${q.base}/spool/`,
     ].join('\n');
@@ -97,6 +99,11 @@ test('.forward with $extension in forward_path, \\user and the duplicate filter'
     `to=<prtest2+box@host.example>, relay=local, dsn=2.0.0, status=sent (delivered to file: ${lt.q.base}/files/fwd.mbox)`,
   ]);
   if (process.getuid?.() === 0) assert.equal(statSync(join(lt.q.base, 'files', 'fwd.mbox')).uid, u2.uid);
+  // ${recipient_delimiter} is the delimiter the address used.
+  const c = await lt.deliver({ recipients: ['prtest2-other@host.example'] });
+  assert.deepEqual(lt.statusLines(c.id), [
+    `to=<prtest2-other@host.example>, relay=local, dsn=2.0.0, status=sent (delivered to file: ${lt.q.base}/files/other.mbox)`,
+  ]);
   // Two aliases to one user in one request: one mailbox delivery, both recipients done.
   const b = await lt.deliver({ recipients: ['a@host.example', 'b@host.example'] });
   assert.deepEqual(lt.statusLines(b.id), [
