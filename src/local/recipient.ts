@@ -655,6 +655,14 @@ export class LocalDelivery {
 
   // --- mailbox
 
+  /** A transport setting that names this very service would hand mail to itself forever. */
+  #isSelf(st: RequestState, channel: string): boolean {
+    const transport = channel.split(':')[0];
+    if (transport !== st.job.ctx.service) return false;
+    msg.warn(`${transport}: transport names this delivery agent itself; ignored`);
+    return true;
+  }
+
   async #pass(st: RequestState, ctx: Ctx, channel: string): Promise<void> {
     const colon = channel.indexOf(':');
     const transport = colon < 0 ? channel : channel.slice(0, colon);
@@ -686,7 +694,7 @@ export class LocalDelivery {
       return true;
     }
     const transport = mt ?? this.s.mailboxTransport;
-    if (transport !== '') {
+    if (transport !== '' && !this.#isSelf(st, transport)) {
       await this.#pass(st, ctx, transport);
       return true;
     }
@@ -793,7 +801,7 @@ export class LocalDelivery {
       return;
     }
     const transport = fb ?? this.s.fallbackTransport;
-    if (transport !== '') {
+    if (transport !== '' && !this.#isSelf(st, transport)) {
       await this.#pass(st, ctx, transport);
       return;
     }
