@@ -172,3 +172,14 @@ test('alias members are resolved as qmgr would: local ones delivered here, other
     { address: 'prtest2@host.example', orig: 'r' },
   ]);
 });
+
+test('mailbox_transport naming local itself is ignored with a warning (no hand-off loop)', async (t) => {
+  const u = testUser(t, 'prtest1');
+  if (!u) return;
+  const lt = await startLocal(t, 'mailbox_transport = local:whatever');
+  const { id } = await lt.deliver({ recipients: ['prtest1@host.example'] });
+  assert.deepEqual(lt.statusLines(id), [
+    'to=<prtest1@host.example>, relay=local, dsn=2.0.0, status=sent (delivered to mailbox)',
+  ]);
+  assert.match(lt.maillog(), /warning: local: transport names this delivery agent itself; ignored/u);
+});
