@@ -154,3 +154,27 @@ test('prepend_delivered_header without "command": no Delivered-To for commands',
     /\nReturn-Path: <sender@example\.com>\nX-Original-To: c@host\.example\nSubject: test\n/u,
   );
 });
+
+test('commands that ignore their input or flood their output are handled: delivered, reason text bounded', async (t) => {
+  const lt = await startLocal(t, (q) => {
+    const maps = aliases(q, 'deaf: "|true"\nloud: "|yes | head -c 5000000; exit 1"\n');
+    return `alias_maps = ${maps}`;
+  });
+  const big = `Subject: big\n\n${'x'.repeat(999)}\n`.repeat(2000);
+  const a = await lt.deliver({ recipients: ['deaf@host.example'], content: big });
+  assert.deepEqual(
+    a.reply.results.map((r) => r.outcome),
+    ['sent'],
+  );
+  const b = await lt.deliver({ recipients: ['loud@host.example'] });
+  assert.deepEqual(
+    b.reply.results.map((r) => r.outcome),
+    ['bounced'],
+  );
+  const line = lt.statusLines(b.id)[0] ?? '';
+  assert.match(
+    line,
+    /status=bounced \(Command died with status 1: "yes \| head -c 5000000; exit 1"\. Command output: y y y /u,
+  );
+  assert.ok(line.length < 3000);
+});
