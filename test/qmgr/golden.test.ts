@@ -56,12 +56,19 @@ test('qmgr and retry log lines as Postfix 3.7 writes them (delivered, deferred t
   h.agent('local', () => 'sent');
   const retry = spawn(process.execPath, [join(ROOT, 'dist/src/error/main.js'), '-n', 'retry', '-t', 'unix'], {
     env: { ...process.env, MAIL_CONFIG: h.config },
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  retry.stderr?.on('data', (b: Buffer) => {
+    stderr += b.toString();
   });
   t.after(() => {
     if (retry.exitCode === null) retry.kill('SIGKILL');
   });
-  await h.waitFor('retry socket', () => existsSync(join(h.queueDir, 'private', 'retry')));
+  await h.waitFor('retry socket', () => {
+    if (retry.exitCode !== null) throw new Error(`error(8) as retry exited ${retry.exitCode}: ${stderr}`);
+    return existsSync(join(h.queueDir, 'private', 'retry'));
+  });
   await h.startQmgr();
   const ids: string[] = [];
   for (const rcpt of ['nobody@mx.example.com', 'u@deferme.test', 'u@nowhere.test']) {
