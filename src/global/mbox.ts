@@ -106,7 +106,8 @@ function unsafe(st: Stats, path: string): string | undefined {
   return undefined;
 }
 
-export async function deliverMbox(req: MboxDelivery): Promise<void> {
+/** Resolves to the offset where the message starts (local's biff notice). */
+export async function deliverMbox(req: MboxDelivery): Promise<number> {
   let unlock: (() => Promise<void>) | undefined;
   if (req.lock.includes('dotlock')) {
     try {
@@ -121,13 +122,13 @@ export async function deliverMbox(req: MboxDelivery): Promise<void> {
     }
   }
   try {
-    await appendLocked(req);
+    return await appendLocked(req);
   } finally {
     await unlock?.();
   }
 }
 
-async function appendLocked(req: MboxDelivery): Promise<void> {
+async function appendLocked(req: MboxDelivery): Promise<number> {
   let before: Stats | undefined;
   try {
     before = await lstat(req.path);
@@ -170,6 +171,7 @@ async function appendLocked(req: MboxDelivery): Promise<void> {
   } catch (e) {
     throw new MailboxError('4.3.0', `error writing message: ${strerror(e)}`);
   }
+  return origSize;
 }
 
 let warned = false;

@@ -39,6 +39,7 @@ import {
   Resolver,
 } from '../trivial-rewrite/resolve.js';
 import { strerror } from '../util/strerror.js';
+import { biffNotify } from './biff.js';
 import { deliverCommand } from './command.js';
 import { filterChars, type LocalAttrs, localExpand } from './expand.js';
 import { Forwarder } from './forward.js';
@@ -760,8 +761,9 @@ export class LocalDelivery {
       // does: the user may not create files there (/var/mail is 2775 root:mail).
       const unlock =
         spool && privs && lock.includes('dotlock') ? await spoolDotLock(path, lock, lockRetry) : undefined;
+      let done: Awaited<ReturnType<typeof runAs>>;
       try {
-        await runAs(
+        done = await runAs(
           privs,
           {
             op: 'mbox',
@@ -777,6 +779,7 @@ export class LocalDelivery {
       } finally {
         await unlock?.();
       }
+      if (this.s.biff && done.offset !== undefined) biffNotify(user.name, done.offset);
       this.#sub(st, ctx, 'sent', '2.0.0', 'delivered to mailbox');
     } catch (e) {
       const me = e instanceof MailboxError ? e : new MailboxError('4.3.0', strerror(e));

@@ -48,6 +48,7 @@ export interface LocalSettings {
   readonly queueDirectory: string;
   readonly lineLimit: number;
   readonly dupLimit: number;
+  readonly biff: boolean;
 }
 
 function classes<T extends string>(cfg: MainConfig, name: string, allowed: readonly T[]): Set<T> {
@@ -108,5 +109,6 @@ export function localSettings(cfg: MainConfig): LocalSettings {
     queueDirectory: cfg.get('queue_directory'),
     lineLimit: cfg.int('line_length_limit'),
     dupLimit: cfg.int('duplicate_filter_limit'),
+    biff: cfg.bool('biff'),
   };
 }

@@ -42,6 +42,8 @@ export interface OpResult {
   readonly mode?: number;
   /** read: the file does not exist. */
   readonly missing?: boolean;
+  /** mbox: where the message starts. */
+  readonly offset?: number;
 }
 
 export interface Privs {
@@ -52,8 +54,7 @@ export interface Privs {
 /** Do the op here, with this process's rights. */
 export async function doOp(op: UserOp, content?: MessageSource): Promise<OpResult> {
   if (op.op === 'mbox') {
-    await deliverMbox({ ...op, content: content ?? '' });
-    return {};
+    return { offset: await deliverMbox({ ...op, content: content ?? '' }) };
   }
   if (op.op === 'maildir') {
     await deliverMaildir({ dir: op.dir, prefix: op.prefix, content: content ?? '', sizeLimit: op.sizeLimit });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -99,4 +100,36 @@ test('an address verification request is never delivered (deferred until verific
   );
   assert.equal(existsSync(join(lt.spool, 'prtest1')), false);
   assert.match(lt.statusLines(id)[0] ?? '', /status=deferred \(address verification is not implemented\)/u);
+});
+
+test('biff = yes: comsat gets "user@offset" for each mbox delivery (not with biff = no)', async (t) => {
+  const u = testUser(t, 'prtest1');
+  if (!u) return;
+  if (process.getuid?.() !== 0) return t.skip('the biff port 512 needs root');
+  const got: string[] = [];
+  const sock = createSocket('udp4');
+  const bound = await new Promise<boolean>((resolve) => {
+    sock.once('error', () => resolve(false));
+    sock.bind(512, '127.0.0.1', () => resolve(true));
+  });
+  if (!bound) return t.skip('UDP 127.0.0.1:512 is in use');
+  t.after(() => sock.close());
+  sock.on('message', (m) => got.push(m.toString('latin1')));
+  // Other tests deliver to prtest1 at the same time: a message of an odd
+  // size makes the second offset ours alone.
+  const odd = `Subject: biff\n\n${'b'.repeat(10_000 + (process.pid % 5000))}\n`;
+  const lt = await startLocal(t);
+  await lt.deliver({ recipients: ['prtest1@host.example'], content: odd });
+  const first = statSync(join(lt.spool, 'prtest1')).size;
+  await lt.deliver({ recipients: ['prtest1@host.example'] });
+  for (let i = 0; i < 100 && !got.includes(`prtest1@${first}\0`); i++)
+    await new Promise((r) => setTimeout(r, 20));
+  assert.ok(got.includes('prtest1@0\0'));
+  assert.ok(got.includes(`prtest1@${first}\0`), JSON.stringify(got));
+  const lt2 = await startLocal(t, 'biff = no');
+  await lt2.deliver({ recipients: ['prtest1@host.example'], content: `${odd}x\n` });
+  const first2 = statSync(join(lt2.spool, 'prtest1')).size;
+  await lt2.deliver({ recipients: ['prtest1@host.example'] });
+  await new Promise((r) => setTimeout(r, 200));
+  assert.ok(!got.includes(`prtest1@${first2}\0`));
 });
