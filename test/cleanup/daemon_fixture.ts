@@ -30,6 +30,8 @@ export interface Fixture {
   kick(): Promise<boolean>;
   /** Wait until `queue` holds `n` files; their paths. */
   waitFiles(queue: string, n: number, timeoutMs?: number): Promise<string[]>;
+  /** Wait until `queue` is empty (pickup removes a maildrop file just after cleanup's reply). */
+  waitEmpty(queue: string, timeoutMs?: number): Promise<void>;
   log(): string;
   waitLog(re: RegExp, timeoutMs?: number): Promise<string>;
 }
@@ -100,6 +102,15 @@ export async function daemonSetup(t: TestContext, extraMainCf = ''): Promise<Fix
         const found: string[] = [];
         for await (const f of scanQueue(layout, q)) found.push(f.path);
         if (found.length >= n || Date.now() > until) return found.sort();
+        await sleep(25);
+      }
+    },
+    async waitEmpty(q, timeoutMs = 10_000) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const found: string[] = [];
+        for await (const f of scanQueue(layout, q)) found.push(f.path);
+        if (found.length === 0 || Date.now() > until) return;
         await sleep(25);
       }
     },

@@ -30,6 +30,7 @@ test('damaged maildrop files: warned as Postfix, removed, pickup carries on', as
   assert.deepEqual(ours.sort(), gold.sort(), log);
   // The damaged file's own line names it, as Postfix's does (the reason is ours: another file format).
   assert.match(fx.log(), /postfix\/pickup\[\d+\]: warning: maildrop\/ABCDE123451: /);
+  await fx.waitEmpty('maildrop');
   assert.deepEqual(readdirSync(md), []);
   // Still serving.
   assert.equal(fx.sendmail(['-f', 'a@example.com', 'b@example.com'], 'Subject: next\n\nx\n').status, 0);
@@ -54,6 +55,7 @@ test('cleanup not running: the maildrop file stays, and goes once cleanup is bac
   assert.equal(files.length, 1);
   const back = await readQueueFile(files[0] as string);
   assert.match(back.content, /\nSubject: wait\n/);
+  await fx.waitEmpty('maildrop');
   assert.deepEqual(readdirSync(join(fx.queue, 'maildrop')), []);
 });
 
@@ -74,6 +76,7 @@ test('many files at once: every one queued once, one uid= line each', async (t) 
   for (const f of files) for (const r of (await readQueueFile(f)).file.recipients) rcpts.add(r.address);
   assert.equal(rcpts.size, 12);
   assert.equal(fx.log().match(/: uid=\d+ from=<a@example.com>/g)?.length, 12);
+  await fx.waitEmpty('maildrop');
   assert.deepEqual(readdirSync(join(fx.queue, 'maildrop')), []);
 });
 
@@ -99,7 +102,12 @@ test('a maildrop file damaged inside its content: reported, removed, nothing que
   await fx.waitLog(/type -2/);
   assert.match(fx.log(), new RegExp(`postfix/pickup\\[\\d+\\]: warning: maildrop/${id}: `));
   assert.match(fx.log(), new RegExp(`warning: uid=${uid}: unexpected or malformed record type -2`));
-  await new Promise((r) => setTimeout(r, 100));
+  await fx.waitEmpty('maildrop');
   assert.deepEqual(readdirSync(join(fx.queue, 'maildrop')), []);
+  // cleanup drops its temporary file once it sees pickup give up.
+  await fx.waitLog(/unexpected EOF from client/);
+  const until = Date.now() + 5000;
+  while (readdirSync(join(fx.queue, 'incoming')).length > 0 && Date.now() < until)
+    await new Promise((r) => setTimeout(r, 20));
   assert.deepEqual(readdirSync(join(fx.queue, 'incoming')), []);
 });
