@@ -151,8 +151,37 @@ export class LocalDelivery {
         st.subs.push({ rcpt: r, kind: 'defer', status: '4.3.0', reason: 'local delivery error' });
       }
       for (const f of await st.forwarder.finish(job)) st.subs.push(f);
-      await flush(job, r, st.subs, this.#relay(job));
+      const subs = this.s.statusFilter.length === 0 ? st.subs : await this.#filterAll(st.subs);
+      await flush(job, r, subs, this.#relay(job));
     }
+  }
+
+  /**
+   * local_delivery_status_filter: the table may replace "X.Y.Z text" with
+   * another code and text; a success stays a success and a failure a
+   * failure (4.X.X and 5.X.X may swap, which turns a defer into a bounce).
+   */
+  async #filterAll(subs: readonly Sub[]): Promise<Sub[]> {
+    const out: Sub[] = [];
+    for (const sub of subs) {
+      if (sub.kind === 'passed') {
+        out.push(sub);
+        continue;
+      }
+      const key = `${sub.status} ${sub.reason}`;
+      const v = await this.#find('local_delivery_status_filter', this.s.statusFilter, key);
+      const m = typeof v === 'string' ? /^([245])\.(\d{1,3})\.(\d{1,3})(?: (.*))?$/su.exec(v) : null;
+      if (typeof v === 'string' && m === null)
+        msg.warn(`local_delivery_status_filter: bad status code in filter result "${v}" for "${key}"`);
+      if (m === null || (m[1] === '2') !== (sub.kind === 'sent')) {
+        out.push(sub);
+        continue;
+      }
+      const status = `${m[1]}.${m[2]}.${m[3]}`;
+      const kind = sub.kind === 'sent' ? 'sent' : status.startsWith('4') ? 'defer' : 'bounce';
+      out.push({ ...sub, kind, status, reason: m[4] ?? '' });
+    }
+    return out;
   }
 
   #relay(job: DeliveryJob): string {

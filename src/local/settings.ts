@@ -49,6 +49,7 @@ export interface LocalSettings {
   readonly lineLimit: number;
   readonly dupLimit: number;
   readonly biff: boolean;
+  readonly statusFilter: readonly string[];
 }
 
 function classes<T extends string>(cfg: MainConfig, name: string, allowed: readonly T[]): Set<T> {
@@ -110,5 +111,6 @@ export function localSettings(cfg: MainConfig): LocalSettings {
     lineLimit: cfg.int('line_length_limit'),
     dupLimit: cfg.int('duplicate_filter_limit'),
     biff: cfg.bool('biff'),
+    statusFilter: listItems(cfg.get('local_delivery_status_filter')),
   };
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { aliases, startLocal } from './fixture.js';
@@ -177,4 +177,32 @@ test('commands that ignore their input or flood their output are handled: delive
     /status=bounced \(Command died with status 1: "yes \| head -c 5000000; exit 1"\. Command output: y y y /u,
   );
   assert.ok(line.length < 3000);
+});
+
+test('local_delivery_status_filter rewrites status text and may turn a defer into a bounce, never a success into a failure', async (t) => {
+  const lt = await startLocal(t, (q) => {
+    writeFileSync(
+      join(q.base, 'filter'),
+      [
+        '/^5\\.1\\.1 unknown user: "(.*)"$/ 5.1.1 no mailbox here for $1',
+        '/^4\\.3\\.0 temporary failure$/ 5.3.0 gave up',
+        '/^2\\.0\\.0 (.*)$/ 5.0.0 nope',
+        '',
+      ].join('\n'),
+    );
+    const maps = aliases(q, 'busy: "|exit 75"\nok: "|true"\n');
+    return `alias_maps = ${maps}\nlocal_delivery_status_filter = regexp:${q.base}/filter`;
+  });
+  const a = await lt.deliver({ recipients: ['ghost@host.example'] });
+  assert.deepEqual(lt.statusLines(a.id), [
+    'to=<ghost@host.example>, relay=local, dsn=5.1.1, status=bounced (no mailbox here for ghost)',
+  ]);
+  const b = await lt.deliver({ recipients: ['busy@host.example'] });
+  assert.deepEqual(lt.statusLines(b.id), [
+    'to=<busy@host.example>, relay=local, dsn=5.3.0, status=bounced (gave up)',
+  ]);
+  const c = await lt.deliver({ recipients: ['ok@host.example'] });
+  assert.deepEqual(lt.statusLines(c.id), [
+    'to=<ok@host.example>, relay=local, dsn=2.0.0, status=sent (delivered to command: true)',
+  ]);
 });
