@@ -14,6 +14,7 @@ async function setup(t: import('node:test').TestContext): Promise<LocalTest | nu
     const files = join(q.base, 'files');
     mkdirSync(join(q.base, 'fwd'));
     writeFileSync(join(q.base, 'incl.txt'), 'prtest2\n');
+    writeFileSync(join(q.base, 'inclcmd.txt'), '"|true"\n');
     writeFileSync(join(q.base, 'fwd', 'prtest2.forward'), 'prtest1\n');
     chownSync(join(q.base, 'fwd', 'prtest2.forward'), u2.uid, u2.gid);
     const maps = aliases(
@@ -35,6 +36,7 @@ async function setup(t: import('node:test').TestContext): Promise<LocalTest | nu
         'sig: "|kill -TERM $$"',
         `inclmissing: :include:${q.base}/missing.txt`,
         'joe: prtest1',
+        `inclcmd: :include:${q.base}/inclcmd.txt`,
         '',
       ].join('\n'),
     );
@@ -67,7 +69,7 @@ test('alias deliveries log as Postfix 3.7 logged the same aliases (record.sh)', 
   const lt = await setup(t);
   if (!lt) return;
   const names = ['tofile', 'tomaildir', 'tocmd', 'exit67', 'exit75', 'exit1', 'loop1', 'self', 'Self'];
-  for (const name of [...names, 'slow', 'sig', 'inclmissing', 'joe+foo']) {
+  for (const name of [...names, 'slow', 'sig', 'inclmissing', 'joe+foo', 'inclcmd']) {
     const { id } = await lt.deliver({ recipients: [{ address: `${name}@host.example`, orig: name }] });
     assert.deepEqual(norm(lt.statusLines(id), lt.files), norm(goldenLines(name), lt.files), name);
   }

@@ -25,8 +25,10 @@ slow: "|sleep 5"
 sig: "|kill -TERM \$\$"
 inclmissing: :include:$G/missing.txt
 joe: prtest1
+inclcmd: :include:$G/inclcmd.txt
 AL
 printf 'prtest2\n' > "$G/incl.txt"
+printf '"|true"\n' > "$G/inclcmd.txt"
 printf 'prtest1\n' > "$G/fwd/prtest2.forward"
 chown prtest2 "$G/fwd/prtest2.forward"
 sed -i '/^alias_maps =/d' "$G/conf/main.cf"
@@ -42,7 +44,7 @@ CF
 postalias -c "$G/conf" "hash:$G/aliases"
 TZ=UTC timeout 90 unshare -m sh -c "
   mount --bind $G/conf /etc/postfix && postfix start && sleep 2
-  for r in list tofile tomaildir tocmd exit67 exit75 exit1 loop1 self incl prtest1+ext nosuchuser prtest2 Self slow sig inclmissing joe+foo; do
+  for r in list tofile tomaildir tocmd exit67 exit75 exit1 loop1 self incl prtest1+ext nosuchuser prtest2 Self slow sig inclmissing joe+foo inclcmd; do
     printf 'Subject: %s\n\nbody\n' \$r | sendmail -f sender@example.com \$r
   done
   printf 'Delivered-To: prtest1@mx.example.com\nSubject: loop\n\nbody\n' | sendmail -f sender@example.com prtest1
