@@ -90,12 +90,13 @@ export async function serveMessage(sock: Socket, env: CleanupEnv): Promise<void>
     sock.end();
     if (result.wakeQmgr) await wakeQmgr(env.cfg);
   } catch (e) {
+    // The temporary file goes first: once the warning is out, nothing is left behind.
+    await m?.abort();
+    sock.destroy();
     const id = m ? `${m.queueId}: ` : '';
     msg.warn(
       `${id}${e instanceof ProtocolError ? '' : 'client stream: '}${(e as Error).message} -- message not accepted`,
     );
-    await m?.abort();
-    sock.destroy();
   }
 }
 
