@@ -2,15 +2,17 @@
  * params - the main.cf and master.cf settings the queue manager works by
  *
  * Read once at start-up (qmgr restarts on reload). Per-transport limits
- * follow Postfix's naming: <transport>_destination_recipient_limit and
- * <transport>_destination_concurrency_limit fall back to the default_
- * parameters; the process limit is the transport's master.cf maxproc
+ * follow Postfix's naming: <transport>_destination_recipient_limit,
+ * _destination_concurrency_limit, _destination_concurrency_failed_cohort_
+ * limit, _destination_rate_delay, _transport_rate_delay fall back to the
+ * default_ parameters, <transport>_initial_destination_concurrency to
+ * initial_destination_concurrency; the process limit is the transport's master.cf maxproc
  * ($default_process_limit for "-" or a transport master.cf does not list).
  * As Postfix's qmgr does at start-up, a bounce_queue_lifetime larger than
  * maximal_queue_lifetime is lowered to it with a warning.
  */
 
-import type { MainConfig } from '../global/config.js';
+import { type MainConfig, parseTime } from '../global/config.js';
 import { msg } from '../global/msg.js';
 import { readMasterCf } from '../master/master_cf.js';
 
@@ -22,7 +24,6 @@ export interface QmgrParams {
   readonly bounceQueueLifetime: number;
   readonly activeLimit: number;
   readonly recipientLimit: number;
-  readonly initialConcurrency: number;
   /** Seconds a transport nobody answers on stays "unavailable". */
   readonly transportRetryTime: number;
   /** Seconds a delivery request may take ($daemon_timeout). */
@@ -40,6 +41,12 @@ export interface TransportLimits {
   readonly processLimit: number;
   /** Failed cohorts that suspend a destination; 0 = never. */
   readonly failedCohortLimit: number;
+  /** The window a destination starts with. */
+  readonly initialConcurrency: number;
+  /** Seconds between deliveries to one destination (then one at a time); 0 = none. */
+  readonly destinationRateDelay: number;
+  /** Seconds between deliveries over the transport, any destination; 0 = none. */
+  readonly transportRateDelay: number;
 }
 
 export function qmgrParams(cfg: MainConfig): QmgrParams {
@@ -66,7 +73,6 @@ export function qmgrParams(cfg: MainConfig): QmgrParams {
     bounceQueueLifetime,
     activeLimit,
     recipientLimit,
-    initialConcurrency: cfg.int('initial_destination_concurrency', 1),
     transportRetryTime: cfg.time('transport_retry_time', 's', 1),
     deliveryTimeout: cfg.time('daemon_timeout', 's', 1),
     doubleBounceSender: cfg.get('double_bounce_sender'),
@@ -84,6 +90,14 @@ function perTransport(own: string, name: string, fallback: number): number {
   return Number(own);
 }
 
+/** A per-transport time in seconds (default unit s), else the default_ value. */
+function perTransportTime(own: string, name: string, fallback: number): number {
+  if (own === '') return fallback;
+  const v = parseTime(own, 's');
+  if (v === undefined) return msg.fatal(`parameter ${name}: bad time value or unit: ${own}`);
+  return v;
+}
+
 export function transportLimits(cfg: MainConfig, transport: string): TransportLimits {
   let processLimit = cfg.int('default_process_limit', 0);
   try {
@@ -93,18 +107,41 @@ export function transportLimits(cfg: MainConfig, transport: string): TransportLi
   } catch {
     // No master.cf (a stand-alone test set-up): the default applies.
   }
+  const destinationRateDelay = perTransportTime(
+    cfg.get(`${transport}_destination_rate_delay`),
+    `${transport}_destination_rate_delay`,
+    cfg.time('default_destination_rate_delay', 's', 0),
+  );
   // Literal names in the reads, so scripts/gen-params-used.mjs sees them.
   return {
+    destinationRateDelay,
+    transportRateDelay: perTransportTime(
+      cfg.get(`${transport}_transport_rate_delay`),
+      `${transport}_transport_rate_delay`,
+      cfg.time('default_transport_rate_delay', 's', 0),
+    ),
+    initialConcurrency: Math.max(
+      1,
+      perTransport(
+        cfg.get(`${transport}_initial_destination_concurrency`),
+        `${transport}_initial_destination_concurrency`,
+        cfg.int('initial_destination_concurrency', 1),
+      ),
+    ),
     recipientLimit: perTransport(
       cfg.get(`${transport}_destination_recipient_limit`),
       `${transport}_destination_recipient_limit`,
       cfg.int('default_destination_recipient_limit', 0),
     ),
-    concurrencyLimit: perTransport(
-      cfg.get(`${transport}_destination_concurrency_limit`),
-      `${transport}_destination_concurrency_limit`,
-      cfg.int('default_destination_concurrency_limit', 0),
-    ),
+    // A rate-limited destination takes one delivery at a time, as in Postfix.
+    concurrencyLimit:
+      destinationRateDelay > 0
+        ? 1
+        : perTransport(
+            cfg.get(`${transport}_destination_concurrency_limit`),
+            `${transport}_destination_concurrency_limit`,
+            cfg.int('default_destination_concurrency_limit', 0),
+          ),
     processLimit,
     failedCohortLimit: perTransport(
       cfg.get(`${transport}_destination_concurrency_failed_cohort_limit`),

@@ -397,8 +397,8 @@ export class Qmgr {
         name,
         servicePath(this.cfg, 'private', name),
         transportLimits(this.cfg, name),
-        this.params.initialConcurrency,
         this.params.deliveryTimeout * 1000,
+        () => this.#dispatch(),
       );
       this.#transports.set(name, t);
     }

@@ -16,6 +16,10 @@
  * cohort_limit failed cohorts suspend the destination for
  * $minimal_backoff_time, as Postfix's qmgr_queue_throttle); at most the
  * transport's process limit in all; queues take turns (round robin).
+ * Rate delays make slow channels: after each delivery a destination rests
+ * $<transport>_destination_rate_delay (and takes one delivery at a time),
+ * and the transport sends at most one request per
+ * $<transport>_transport_rate_delay; a timer wakes the scheduler.
  * Every request goes over one persistent rpc connection to
  * private/<transport>; each settles exactly once with the reply, or as
  * "unavailable" (nobody listens: the transport is throttled for
@@ -64,8 +68,19 @@ export class DestQueue {
     return false;
   }
 
+  #suspendedUntil = 0;
+
   get ready(): boolean {
-    return this.todo.length > 0 && this.busy < this.window && !this.dead;
+    return this.todo.length > 0 && this.busy < this.window && !this.dead && !this.suspended;
+  }
+
+  /** Resting between rate-limited deliveries. */
+  get suspended(): boolean {
+    return this.#suspendedUntil > Date.now();
+  }
+
+  suspend(ms: number): void {
+    this.#suspendedUntil = Date.now() + ms;
   }
 
   /** A delivery went through: widen the window, one step per window's worth. */
@@ -107,9 +122,9 @@ export class DestQueue {
     this.window = Math.max(this.busy, this.transport.initialWindow);
   }
 
-  /** Kept while suspended, so new mail for it is not tried either. */
+  /** Kept while dead or resting, so new mail for it waits too. */
   get idle(): boolean {
-    return this.busy === 0 && this.todo.length === 0 && !this.dead;
+    return this.busy === 0 && this.todo.length === 0 && !this.dead && !this.suspended;
   }
 }
 
@@ -122,16 +137,38 @@ export class Transport {
   /** Why it is dead, "4.3.0 mail transport unavailable": the reason its recipients are deferred with. */
   dsn = '4.3.0 mail transport unavailable';
   #rr = 0;
+  /** $<transport>_transport_rate_delay: no new delivery before this (ms). */
+  #nextSendAt = 0;
+  #wakeTimer: NodeJS.Timeout | undefined;
+  #wakeAt = 0;
 
   constructor(
     readonly name: string,
     readonly path: string,
     readonly limits: TransportLimits,
-    readonly initialConcurrency: number,
     /** How long one delivery may take before qmgr gives up on it ($daemon_timeout). */
     timeoutMs: number,
+    /** Called when a rate delay is over: something may be sent again. */
+    private readonly wake: () => void = () => {},
   ) {
     this.client = new RpcClient(path, { timeoutMs });
+  }
+
+  /** Ask for a wake-up `ms` from now (one timer, the earliest wins). */
+  wakeIn(ms: number): void {
+    const at = Date.now() + Math.max(1, ms);
+    if (this.#wakeTimer !== undefined) {
+      if (this.#wakeAt <= at) return;
+      clearTimeout(this.#wakeTimer);
+    }
+    this.#wakeAt = at;
+    this.#wakeTimer = setTimeout(
+      () => {
+        this.#wakeTimer = undefined;
+        this.wake();
+      },
+      Math.max(1, ms),
+    );
   }
 
   get dead(): boolean {
@@ -141,7 +178,8 @@ export class Transport {
   /** $initial_destination_concurrency, capped by the destination concurrency limit. */
   get initialWindow(): number {
     const lim = this.limits.concurrencyLimit;
-    return Math.max(1, lim > 0 ? Math.min(this.initialConcurrency, lim) : this.initialConcurrency);
+    const init = this.limits.initialConcurrency;
+    return Math.max(1, lim > 0 ? Math.min(init, lim) : init);
   }
 
   queue(name: string, nexthop: string): DestQueue {
@@ -157,16 +195,28 @@ export class Transport {
   select(): Entry | null {
     const lim = this.limits.processLimit;
     if (lim > 0 && this.busy >= lim) return null;
+    const now = Date.now();
     const qs = [...this.queues.values()];
+    let waiting = false;
     for (let i = 0; i < qs.length; i++) {
       const q = qs[(this.#rr + i) % qs.length] as DestQueue;
-      if (!q.ready) continue;
+      if (!q.ready) {
+        if (q.suspended && q.todo.length > 0) waiting = true;
+        continue;
+      }
+      // One timer for the transport's rate delay; the queue stays where it is in the turn.
+      if (now < this.#nextSendAt) {
+        this.wakeIn(this.#nextSendAt - now);
+        return null;
+      }
       this.#rr = (this.#rr + i + 1) % Math.max(1, qs.length);
       const e = q.todo.shift() as Entry;
       q.busy++;
       this.busy++;
+      if (this.limits.transportRateDelay > 0) this.#nextSendAt = now + this.limits.transportRateDelay * 1000;
       return e;
     }
+    if (waiting) this.wakeIn(1000);
     return null;
   }
 
@@ -196,6 +246,12 @@ export class Transport {
   finished(e: Entry): void {
     e.queue.busy--;
     this.busy--;
+    // A rate-limited destination is a slow channel: it rests after each delivery.
+    const delay = this.limits.destinationRateDelay * 1000;
+    if (delay > 0) {
+      e.queue.suspend(delay);
+      if (e.queue.todo.length > 0) this.wakeIn(delay);
+    }
     this.#forgetIdle();
   }
 
@@ -204,6 +260,7 @@ export class Transport {
   }
 
   close(): void {
+    if (this.#wakeTimer !== undefined) clearTimeout(this.#wakeTimer);
     this.client.close();
   }
 }

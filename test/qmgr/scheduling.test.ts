@@ -124,6 +124,43 @@ test('incoming and deferred take turns; a full active queue prefers incoming', a
   assert.deepEqual(order, ['IIDD']);
 });
 
+test('destination and transport rate delays space the deliveries', async (t) => {
+  const h = await harness(t, 'default_transport = fake\nfake_destination_rate_delay = 1s');
+  const at = new Map<string, number[]>();
+  h.agent('fake', (_a, req) => {
+    const list = at.get(String(req.nexthop)) ?? [];
+    list.push(Date.now());
+    at.set(String(req.nexthop), list);
+    return 'sent' as const;
+  });
+  await h.startQmgr();
+  await h.submit('alice@example.com', ['a@remote.example', 'x@other.example']);
+  await h.submit('alice@example.com', ['b@remote.example']);
+  await h.submit('alice@example.com', ['c@remote.example']);
+  await h.trigger('A');
+  await h.waitFor('three to remote', () => (at.get('remote.example') ?? []).length === 3, 10_000);
+  const r = at.get('remote.example') ?? [];
+  for (let i = 1; i < r.length; i++)
+    assert.ok(
+      (r[i] as number) - (r[i - 1] as number) >= 900,
+      `gap ${i}: ${(r[i] as number) - (r[i - 1] as number)} ms`,
+    );
+  const o = at.get('other.example') ?? [];
+  assert.ok((o[0] as number) - (r[0] as number) < 900, 'another destination is not held up');
+
+  const h2 = await harness(t, 'default_transport = fake\nfake_transport_rate_delay = 1s');
+  const times: number[] = [];
+  h2.agent('fake', () => {
+    times.push(Date.now());
+    return 'sent' as const;
+  });
+  await h2.startQmgr();
+  await h2.submit('alice@example.com', ['a@one.example', 'b@two.example']);
+  await h2.trigger('A');
+  await h2.waitFor('two deliveries', () => times.length === 2, 10_000);
+  assert.ok((times[1] as number) - (times[0] as number) >= 900, 'one delivery per second over the transport');
+});
+
 test('defer_transports: handed to retry ("4.3.2 deferred transport"), delivered after F', async (t) => {
   const h = await harness(t, 'defer_transports = local');
   h.agent('local', () => 'sent');
