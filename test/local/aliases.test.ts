@@ -129,3 +129,28 @@ test(':include: members and .forward addresses are re-submitted with the origina
   assert.deepEqual(lt.resubmitted[1]?.recipients, [{ address: 'prtest1@host.example', orig: 'prtest2' }]);
   assert.equal(lt.resubmitted[1]?.content.startsWith('Delivered-To: prtest2@host.example\n'), true);
 });
+
+test('luser_relay, \\user in .forward and mailbox_command_maps log as Postfix did (record.sh, second run)', async (t) => {
+  const u1 = testUser(t, 'prtest1');
+  const u2 = testUser(t, 'prtest2');
+  if (!u1 || !u2) return;
+  const lt = await startLocal(t, (q) => {
+    mkdirSync(join(q.base, 'fwd'));
+    writeFileSync(join(q.base, 'fwd', 'prtest2.forward'), `\\prtest2, ${q.base}/files/fwd2.mbox\n`);
+    chownSync(join(q.base, 'fwd', 'prtest2.forward'), u2.uid, u2.gid);
+    return [
+      `forward_path = ${q.base}/fwd/\${user}.forward`,
+      'recipient_delimiter = +',
+      'luser_relay = prtest2+$user',
+      'mailbox_command_maps = inline:{ prtest1=/bin/false }',
+    ].join('\n');
+  });
+  for (const name of ['ghost', 'prtest1', 'prtest2']) {
+    const { id } = await lt.deliver({ recipients: [{ address: `${name}@host.example`, orig: name }] });
+    assert.deepEqual(
+      norm(lt.statusLines(id), lt.files),
+      norm(goldenLines(name, 'maillog-2.txt'), lt.files),
+      name,
+    );
+  }
+});

@@ -253,8 +253,8 @@ export async function startLocal(
 }
 
 /** The Postfix golden status lines (to=..., relay, dsn, status) for one recipient of record.sh. */
-export function goldenLines(to: string): string[] {
-  const text = readFileSync(join(import.meta.dirname, '../../../test/golden/local/maillog.txt'), 'utf8');
+export function goldenLines(to: string, file = 'maillog.txt'): string[] {
+  const text = readFileSync(join(import.meta.dirname, '../../../test/golden/local', file), 'utf8');
   const ids = new Set<string>();
   for (const l of text.split('\n')) {
     const m = / postfix\/local\[\d+\]: ([0-9A-F]+): to=<([^>]*)>, orig_to=<([^>]*)>/u.exec(l);

@@ -51,6 +51,20 @@ TZ=UTC timeout 90 unshare -m sh -c "
   sleep 9; postfix stop; sleep 1"
 mkdir -p "$OUT"
 cp "$G/maillog" "$OUT/maillog.txt"
+# A second run: luser_relay, mailbox_command_maps, \user in .forward.
+: > "$G/maillog"
+printf '\\prtest2, %s\n' "$G/files/fwd2.mbox" > "$G/fwd/prtest2.forward"
+cat >> "$G/conf/main.cf" <<CF
+luser_relay = prtest2+\$user
+mailbox_command_maps = inline:{ prtest1=/bin/false }
+CF
+TZ=UTC timeout 90 unshare -m sh -c "
+  mount --bind $G/conf /etc/postfix && postfix start && sleep 2
+  for r in ghost prtest1 prtest2; do
+    printf 'Subject: %s\n\nbody\n' \$r | sendmail -f sender@example.com \$r
+  done
+  sleep 4; postfix stop; sleep 1"
+cp "$G/maillog" "$OUT/maillog-2.txt"
 for f in prtest1 prtest2; do cp "$G/spool/$f" "$OUT/spool-$f.txt" 2>/dev/null || true; done
 cp "$G/files/tofile.mbox" "$OUT/tofile.txt" 2>/dev/null || true
 cp "$G/files/cmd.out" "$OUT/cmd.txt" 2>/dev/null || true
