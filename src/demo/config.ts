@@ -55,11 +55,16 @@ smtpd_recipient_restrictions =
 `;
 }
 
-export function demoMasterCf(): string {
+/**
+ * `root`: pickup keeps root's privileges, because Postroom's sendmail run
+ * by root leaves maildrop files only root can read (Postfix's are
+ * readable by mail_owner); to be removed when that is fixed.
+ */
+export function demoMasterCf(root = false): string {
   return `# Postroom demo master.cf: SMTP on 127.0.0.1:${DEMO_SMTP_PORT}
 # service type  private unpriv  chroot  wakeup  maxproc command + args
 127.0.0.1:${DEMO_SMTP_PORT} inet n - n - - smtpd
-pickup    unix  n       -       n       60      1       pickup
+pickup    unix  n       ${root ? 'n' : '-'}       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
 rewrite   unix  -       -       n       -       -       trivial-rewrite
