@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -11,6 +12,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { ROOT } from '../harness/index.js';
 import { pythonRead } from '../mailbox/helpers.js';
 import { aliases, startLocal } from './fixture.js';
 import { testUser } from './users.js';
@@ -79,6 +81,12 @@ test("run as an ordinary user, local delivers everything in-process with that us
   const u = testUser(t, 'prtest1');
   const u2 = testUser(t, 'prtest2');
   if (!u || !u2) return;
+  const main = join(ROOT, 'dist/src/local/main.js');
+  const readable = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(main)})`], {
+    uid: u.uid,
+    gid: u.gid,
+  });
+  if (readable.status !== 0) return t.skip(`${u.name} cannot read ${main} (checkout not world-readable)`);
   const lt = await startLocal(
     t,
     (q) => `alias_maps = ${aliases(q, `who: "|id -u > ${q.base}/files/who"\n`)}`,
