@@ -19,10 +19,12 @@
  * synced; a failure leaves nothing behind.
  */
 
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { QueueLayout } from '../global/queue_dirs.js';
 import type { QueueRecipient } from '../global/queue_file.js';
 import { createQueueFile } from '../global/queue_file_writer.js';
+import { triggerPath } from '../master/trigger.js';
 import { extractRecipients, isBcc, splitHeader } from './headers.js';
 
 export type FixEndings = 'always' | 'strict' | 'never';
@@ -111,7 +113,9 @@ export async function writeMaildrop(layout: QueueLayout, m: MaildropMessage): Pr
     }
     if (m.lines.length === 0) await w.content(Buffer.alloc(0));
     for (const r of m.extracted) await w.recipient(r);
-    return await w.commit();
+    const id = await w.commit();
+    await wakePickup(layout);
+    return id;
   } catch (e) {
     await w.abort();
     throw e;
@@ -178,7 +182,9 @@ export async function submitMessage(
       return { ok: false, noRecipients: true };
     }
     for (const a of extracted) await w.recipient(extract.recipient(a));
-    return { ok: true, id: await w.commit() };
+    const id = await w.commit();
+    await wakePickup(layout);
+    return { ok: true, id };
   } catch (e) {
     await w.abort();
     throw e;
@@ -191,4 +197,12 @@ function isHeaderLine(line: string, continuationOk: boolean): boolean {
     /^[\x21-\x39\x3b-\x7e]+[ \t]*:/.test(line) ||
     (continuationOk && /^[ \t]/.test(line) && line.trim() !== '')
   );
+}
+
+/**
+ * Tell pickup there is mail, as Postfix's postdrop does. Only a hint: when
+ * pickup is not running the file waits for its next scan.
+ */
+function wakePickup(layout: QueueLayout): Promise<boolean> {
+  return triggerPath(join(layout.directory, 'public', 'pickup'), 'W');
 }
