@@ -2,7 +2,7 @@
  * master as a user runs it: real processes, real sockets, the log file.
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { getpwnam, isRoot } from '../../src/master/master_user.js';
@@ -189,4 +189,25 @@ test('as root, unprivileged services run as mail_owner and privileged ones as ro
   assert.match(log, new RegExp(`echo ready as unpriv uid ${owner.uid}\n`));
   assert.match(log, /echo ready as priv uid 0\n/);
   assert.equal(statSync(join(inst.queue, 'incoming')).uid, owner.uid);
+});
+
+test('stop lets a connection in hand finish; a broken master.cf at reload keeps the running set-up', async (t) => {
+  const inst = makeInstance(t, 'echo unix n - n - - echo\n');
+  const master = startMaster(t, inst);
+  await waitLog(inst, STARTED);
+  writeFileSync(join(inst.etc, 'master.cf'), 'echo unix n - n - -\n');
+  master.kill('SIGHUP');
+  await waitLog(inst, /warning: reload failed, keeping the running configuration: .*bad field count\n/);
+  const a = client(join(inst.queue, 'public/echo'));
+  await a.waitLines(1);
+  master.kill('SIGTERM');
+  await waitLog(inst, /terminating on signal 15/);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(master.exitCode, null, 'master waits for the connection in hand');
+  a.send('still here\n');
+  await a.waitLines(2);
+  assert.equal(a.lines[1], 'still here');
+  a.close();
+  assert.deepEqual(await exited(master), { code: 0, signal: null });
+  assert.doesNotMatch(readLog(inst), /killed by signal/);
 });

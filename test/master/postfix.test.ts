@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { chownSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { getpwnam, isRoot } from '../../src/master/master_user.js';
@@ -161,4 +162,22 @@ test('as root, an unknown mail_owner stops postfix before anything runs', (t) =>
   const inst = makeInstance(t, 'echo unix n - n - - echo\n', 'mail_owner = nosuchuser\n');
   expectCase(t, inst, 'check-bad-owner', ['check']);
   assert.ok(!existsSync(join(inst.queue, 'incoming')));
+});
+
+test('postfix start reports a master that cannot start', async (t) => {
+  const busy = createServer();
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+  t.after(() => busy.close());
+  const port = (busy.address() as AddressInfo).port;
+  const inst = makeInstance(t, `127.0.0.1:${port} inet n - n - - echo\n`);
+  const r = terminal(t, ['-c', inst.etc, 'start']);
+  if (r === null) return;
+  assert.equal(
+    r.out,
+    'postfix/postfix-script: starting the Postfix mail system\n' +
+      `postfix/master: fatal: bind 127.0.0.1 port ${port}: Address already in use\n` +
+      'postfix/postfix-script: fatal: mail system startup failed\n',
+  );
+  assert.equal(r.status, 1);
+  assert.equal(ours('postfix', ['-c', inst.etc, 'status']).status, 1, 'no lock left behind');
 });
