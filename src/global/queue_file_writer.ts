@@ -56,8 +56,11 @@ export async function createQueueFile(
   const queue = opts.queue ?? 'incoming';
   const tmpDir = join(layout.directory, queue);
   const tmpPath = join(tmpDir, `t${process.pid}.${++tempSeq}.${randomBytes(4).toString('hex')}`);
-  const fh = await open(tmpPath, 'wx', 0o600);
+  // maildrop files are readable by all: pickup, running as mail_owner, reads what any user submitted.
+  const mode = queue === 'maildrop' ? 0o644 : 0o600;
+  const fh = await open(tmpPath, 'wx', mode);
   try {
+    if (mode !== 0o600) await fh.chmod(mode);
     const st = await fh.stat({ bigint: true });
     const w = new QueueFileWriter(layout, queue, fh, tmpPath, st.ino, opts);
     await w.start();
