@@ -26,6 +26,7 @@ import { loadMainConfig, loadParams } from '../global/config.js';
 import { FatalError, msg } from '../global/msg.js';
 import { queueLayout } from '../global/queue_dirs.js';
 import type { QueueRecipient } from '../global/queue_file.js';
+import { sendTrigger } from '../master/trigger.js';
 import { configDirOf } from '../sendmail/config_dir.js';
 import { gecosName } from '../sendmail/gecos.js';
 import { parseAddressList } from '../sendmail/headers.js';
@@ -102,6 +103,8 @@ async function main(): Promise<void> {
   }
   if (!result.ok) return msg.fatal(`${who}: No recipient addresses found in message header`, EX_TEMPFAIL);
   msg.debug(`queued as ${result.id} in ${layout.directory}/maildrop`);
+  // As Postfix's postdrop does, wake pickup; when the mail system is down the file simply waits.
+  await sendTrigger(cfg, 'public', 'pickup', 'W');
 }
 
 // Every fatal error of Postfix's sendmail exits EX_TEMPFAIL unless it says otherwise,

@@ -1,0 +1,216 @@
+/*
+ * instance - a throw-away mail system for the benchmarks: Postroom or Postfix
+ *
+ * Both systems get the same main.cf and the same master.cf (only the
+ * services the job needs, none chrooted), under one temporary directory
+ * each: configuration, queue, data directory, log, and a virtual mailbox
+ * domain "bench.test" whose users u0..u<k> receive into
+ * <dir>/vmail/uN/Maildir/ as uid/gid 65534: through virtual(8) (virtual
+ * mailbox domain), or through local(8) (aliases naming a Maildir path,
+ * delivered as default_privs). Both are what the two systems do
+ * identically without touching real accounts or home directories.
+ *
+ * Postfix runs as a private instance: `postfix -c <dir>/conf start` as
+ * root, with the support files (postfix-files, postfix-script, ...) copied
+ * next to its main.cf. Root may name any configuration directory, so the
+ * machine's /etc/postfix and any running instance are never touched.
+ * Every process of an instance is started inside its own control group
+ * (see cpu.ts), which both measures it and lets stop() kill what is left,
+ * pid by pid.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CpuGroup, treeCpu } from './cpu.js';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const POSTFIX_BIN = '/usr/sbin/postfix';
+export const POSTFIX_SENDMAIL = '/usr/sbin/sendmail';
+const POSTFIX_SUPPORT = [
+  'postfix-files',
+  'postfix-files.d',
+  'postfix-script',
+  'post-install',
+  'dynamicmaps.cf',
+  'dynamicmaps.cf.d',
+  'makedefs.out',
+];
+const MAILBOX_UID = 65534;
+
+export type SystemName = 'postroom' | 'postfix';
+
+export const MASTER_CF = `pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+local     unix  -       n       n       -       -       local
+virtual   unix  -       n       n       -       -       virtual
+postlog   unix-dgram n  -       n       -       1       postlogd
+`;
+
+/** How mail reaches the Maildirs: virtual(8) mailboxes, or local(8) aliases to a Maildir path. */
+export type MailboxMode = 'virtual' | 'local';
+
+function mainCf(dir: string, users: number, mode: MailboxMode): string {
+  const common = `queue_directory = ${dir}/q
+data_directory = ${dir}/data
+maillog_file = ${dir}/maillog
+maillog_file_prefixes = ${dir}
+myhostname = mx.example.com
+mydomain = example.com
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+alias_database =
+local_recipient_maps =
+compatibility_level = 3.6
+`;
+  const each = (f: (i: number) => string) => Array.from({ length: users }, (_, i) => f(i)).join(', ');
+  if (mode === 'local')
+    // Alias deliveries to a file run as default_privs (nobody), the mailboxes' owner.
+    return `${common}mydestination = $myhostname, localhost, bench.test
+alias_maps = inline:{ ${each((i) => `u${i}=${dir}/vmail/u${i}/Maildir/`)} }
+`;
+  return `${common}mydestination = $myhostname, localhost
+alias_maps =
+virtual_mailbox_domains = bench.test
+virtual_mailbox_base = ${dir}/vmail
+virtual_mailbox_maps = inline:{ ${each((i) => `u${i}@bench.test=u${i}/Maildir/`)} }
+virtual_uid_maps = static:${MAILBOX_UID}
+virtual_gid_maps = static:${MAILBOX_UID}
+`;
+}
+
+export interface Instance {
+  readonly system: SystemName;
+  readonly dir: string;
+  readonly conf: string;
+  readonly vmail: string;
+  readonly users: number;
+  /** The sendmail command and the arguments before the recipients. */
+  readonly sendmail: readonly string[];
+  /** CPU seconds used by the instance's processes so far. */
+  cpu(): number;
+  /** How CPU is measured: "cgroup" or "/proc tree". */
+  readonly cpuMethod: string;
+  stop(): Promise<void>;
+}
+
+export function postfixInstalled(): boolean {
+  return existsSync(POSTFIX_BIN) && existsSync(POSTFIX_SENDMAIL);
+}
+
+function run(argv: readonly string[], what: string): Promise<void> {
+  return new Promise((res, rej) => {
+    const [cmd, ...args] = argv as [string, ...string[]];
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (b: Buffer) => {
+      err += b.toString();
+    });
+    child.on('error', rej);
+    child.on('exit', (code) =>
+      code === 0 ? res() : rej(new Error(`${what} failed (${code}): ${err.trim()}`)),
+    );
+  });
+}
+
+async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Make and start an instance of `system` with `users` mailboxes. */
+export async function startInstance(system: SystemName, users: number, mode: MailboxMode): Promise<Instance> {
+  const dir = mkdtempSync(join(tmpdir(), `bench-${system}-`));
+  // Unprivileged daemons (mail_owner) and the mailbox owner must reach inside.
+  chmodSync(dir, 0o755);
+  const conf = join(dir, 'conf');
+  const vmail = join(dir, 'vmail');
+  for (const d of [conf, join(dir, 'data'), join(dir, 'q'), vmail]) mkdirSync(d);
+  const root = process.getuid?.() === 0;
+  if (root) {
+    chownSync(vmail, MAILBOX_UID, MAILBOX_UID);
+    const pf = spawnSync('id', ['-u', 'postfix'], { encoding: 'utf8' });
+    if (pf.status === 0) chownSync(join(dir, 'data'), Number(pf.stdout.trim()), -1);
+  }
+  let main = mainCf(dir, users, mode);
+  let postfixCmd: [string, ...string[]];
+  let sendmail: string[];
+  if (system === 'postfix') {
+    for (const f of POSTFIX_SUPPORT)
+      if (existsSync(join('/etc/postfix', f)))
+        cpSync(join('/etc/postfix', f), join(conf, f), { recursive: true });
+    postfixCmd = [POSTFIX_BIN, '-c', conf];
+    sendmail = [POSTFIX_SENDMAIL, '-C', conf];
+  } else {
+    main += `daemon_directory = ${ROOT}/dist/src\n`;
+    postfixCmd = [join(ROOT, 'bin/postfix'), '-c', conf];
+    sendmail = [join(ROOT, 'bin/sendmail'), '-C', conf];
+  }
+  writeFileSync(join(conf, 'main.cf'), main);
+  writeFileSync(join(conf, 'master.cf'), MASTER_CF);
+
+  const group = CpuGroup.create(`postroom-bench-${system}-${process.pid}`);
+  const [cmd, ...args] = postfixCmd;
+  args.push('start');
+  const pidFile = join(dir, 'q/pid/master.pid');
+  try {
+    await run(group ? group.wrap(cmd, args) : [cmd, ...args], `${system} start`);
+    await waitFor(() => existsSync(pidFile), 10_000, `${pidFile}`);
+  } catch (e) {
+    await group?.destroy();
+    const log = existsSync(join(dir, 'maillog')) ? readFileSync(join(dir, 'maillog'), 'utf8') : '';
+    if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
+    throw new Error(`${(e as Error).message}\n${log}`);
+  }
+  const masterPid = Number.parseInt(readFileSync(pidFile, 'utf8').trim(), 10);
+  let stopped = false;
+  return {
+    system,
+    dir,
+    conf,
+    vmail,
+    users,
+    sendmail,
+    cpuMethod: group ? 'cgroup' : '/proc tree',
+    cpu: () => (group ? group.seconds() : treeCpu(masterPid)),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      const [c, ...a] = postfixCmd;
+      a.push('stop');
+      spawnSync(c, a, { stdio: 'ignore', timeout: 20_000 });
+      if (group) await group.destroy();
+      else {
+        try {
+          process.kill(masterPid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+      if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
