@@ -34,6 +34,7 @@ export const PARAMS_USED: readonly string[] = [
   'default_destination_concurrency_limit',
   'default_destination_rate_delay',
   'default_destination_recipient_limit',
+  'default_filter_nexthop',
   'default_privs',
   'default_process_limit',
   'default_transport',

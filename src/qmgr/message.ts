@@ -8,7 +8,7 @@
  * updates it; the delivery agents open their own.
  */
 
-import type { DeliverRecipient } from '../global/deliver_request.js';
+import { DEL_REQ_FLAG, type DeliverRecipient } from '../global/deliver_request.js';
 import type { MsgStats } from '../global/log_format.js';
 import type { StoredRecipient } from '../global/queue_file_reader.js';
 import type { ScanFlags } from './scan.js';
@@ -47,6 +47,17 @@ export class ActiveMessage {
   get traceFlags(): number {
     const v = this.attributes.trace_flags;
     return v !== undefined && /^\d{1,9}$/.test(v) ? Number(v) : 0;
+  }
+
+  /**
+   * "transport:nexthop" of a content filter (cleanup's content_filter
+   * attribute: header/body_checks FILTER, $content_filter), null when
+   * none or when the message is an address probe (never filtered).
+   */
+  get contentFilter(): string | null {
+    const f = this.attributes.content_filter;
+    if (f === undefined || f.trim() === '' || (this.traceFlags & DEL_REQ_FLAG.VERIFY) !== 0) return null;
+    return f.trim();
   }
 
   get stats(): MsgStats {

@@ -283,10 +283,14 @@ export class Qmgr {
   async #assign(m: ActiveMessage, file: QueueFileReader): Promise<void> {
     const status = new RecipientStatus(this.cfg, { queue_id: m.id }, file, m.stats);
     const groups = new Map<string, Group>();
+    const filter = m.contentFilter;
     for (const r of file.pending) {
       let res: Resolved;
       try {
-        res = await this.#resolver.resolve(m.sender, r.address);
+        res =
+          filter === null
+            ? await this.#resolver.resolve(m.sender, r.address)
+            : this.#filtered(filter, r.address);
       } catch (e) {
         msg.warn(`${m.id}: resolve ${r.address}: ${why(e)}`);
         res = { transport: '', nexthop: '', recipient: r.address, flags: RESOLVE_FLAG_FAIL, defer: false };
@@ -368,6 +372,25 @@ export class Qmgr {
     });
     m.recipients += rcpts.length;
     this.#inCoreRecipients += rcpts.length;
+  }
+
+  /**
+   * A content filter (FILTER action, content_filter) overrides the
+   * resolver, as in Postfix: its transport, its nexthop, else
+   * $default_filter_nexthop, else the recipient's domain, else
+   * $myhostname; the recipient stays as it is.
+   */
+  #filtered(filter: string, recipient: string): Resolved {
+    const colon = filter.indexOf(':');
+    const transport = colon < 0 ? filter : filter.slice(0, colon);
+    let nexthop = colon < 0 ? '' : filter.slice(colon + 1);
+    if (nexthop === '') nexthop = this.cfg.get('default_filter_nexthop');
+    if (nexthop === '') {
+      const at = recipient.lastIndexOf('@');
+      nexthop = at >= 0 && at < recipient.length - 1 ? recipient.slice(at + 1) : this.cfg.get('myhostname');
+    }
+    const defer = this.cfg.list('defer_transports').includes(transport);
+    return { transport, nexthop, recipient, flags: 0, defer };
   }
 
   #isDoubleBounce(recipient: string): boolean {

@@ -296,6 +296,30 @@ test('a destination suspended by its only delivery stays suspended for the next 
   );
 });
 
+test('a content filter overrides the resolver: its transport and nexthop, recipients unchanged', async (t) => {
+  const h = await harness(t);
+  h.agent('filter', () => 'sent');
+  h.agent('local', () => 'sent');
+  await h.startQmgr();
+  const a = await h.submit('alice@example.com', ['bob@example.com'], {
+    attributes: { content_filter: 'filter:[127.0.0.1]:10025' },
+  });
+  const b = await h.submit('alice@example.com', ['carol@remote.example'], {
+    attributes: { content_filter: 'filter' },
+  });
+  await h.trigger('A');
+  for (const id of [a, b]) await h.waitFor(`${id} removed`, () => h.log().some((l) => removed(id).test(l)));
+  const reqs = h.requests.get('filter') ?? [];
+  const by = new Map(reqs.map((r) => [r.queue_id, r]));
+  assert.equal(by.get(a)?.nexthop, '[127.0.0.1]:10025');
+  assert.equal(by.get(b)?.nexthop, 'remote.example', 'no nexthop: the recipient domain');
+  assert.deepEqual(
+    ((by.get(a)?.recipients ?? []) as { address: string }[]).map((x) => x.address),
+    ['bob@example.com'],
+  );
+  assert.equal((h.requests.get('local') ?? []).length, 0);
+});
+
 test('an agent that breaks off: only the recipients still to do go to retry', async (t) => {
   const h = await harness(t, 'default_transport = fake\nfake_destination_recipient_limit = 5');
   h.agent('retry', () => 'defer');
