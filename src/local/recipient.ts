@@ -21,16 +21,12 @@
  * twice to the same mailbox, file, command or address.
  */
 
-import { constants } from 'node:fs';
-import { lstat, open, stat } from 'node:fs/promises';
+import { lstat, stat } from 'node:fs/promises';
 import type { DeliveryJob } from '../global/deliver_agent.js';
 import { DEL_REQ_FLAG, type DeliverRecipient, type RecipientOutcome } from '../global/deliver_request.js';
-import { DotLockError, dotLock, type LockRetry } from '../global/dotlock.js';
-import type { LockMethod } from '../global/mbox.js';
 import { msg } from '../global/msg.js';
 import { RpcClient } from '../global/rpc.js';
-import { type Dict, DictOpenError, READ_FLAGS, retry } from '../maps/dict.js';
-import { openDict, splitDictSpec } from '../maps/index.js';
+import { splitDictSpec } from '../maps/index.js';
 import { servicePath } from '../master/trigger.js';
 import {
   RESOLVE_CLASS_LOCAL,
@@ -44,28 +40,14 @@ import { deliverCommand } from './command.js';
 import { filterChars, type LocalAttrs, localExpand } from './expand.js';
 import { Forwarder } from './forward.js';
 import { deliveryHeaders, MailboxError } from './mailbox_copy.js';
+import { filterStatus, flush, type Sub } from './outcome.js';
+import { type Parts, parts, readDeliveredTo, splitExtension, unmatched } from './recipient_parts.js';
 import type { ExpansionType, LocalSettings } from './settings.js';
+import { createForUser, spoolDotLock } from './spool.js';
+import { Tables } from './tables.js';
 import { type Destination, parseFile, parseList } from './tokens.js';
 import { runAs } from './user_ops.js';
 import { lookupUid, lookupUser, type UserAttr } from './users.js';
-
-export interface Sub {
-  readonly rcpt: DeliverRecipient;
-  readonly kind: 'sent' | 'bounce' | 'defer' | 'passed';
-  readonly status: string;
-  readonly reason: string;
-  readonly outcome?: RecipientOutcome;
-}
-
-/** The recipient address taken apart (Postfix's msg_attr). */
-interface Parts {
-  readonly local: string;
-  readonly user: string;
-  readonly extension?: string;
-  /** The delimiter character found in the local part (none without extension). */
-  readonly delim?: string;
-  readonly domain: string;
-}
 
 interface Ctx {
   readonly top: DeliverRecipient;
@@ -99,22 +81,8 @@ interface RequestState {
 const MAX_LEVEL = 100;
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
 
-/** Split a local part at the recipient delimiter, as Postfix's split_addr. */
-export function splitExtension(local: string, delimiters: string): { user: string; extension?: string } {
-  if (delimiters === '' || local === 'postmaster' || local === 'mailer-daemon') return { user: local };
-  if (
-    delimiters.includes('-') &&
-    (local.startsWith('owner-') || (local.length > 8 && local.endsWith('-request')))
-  )
-    return { user: local };
-  let i = 0;
-  while (i < local.length && !delimiters.includes(local[i] as string)) i++;
-  if (i >= local.length || i === 0) return { user: local };
-  return { user: local.slice(0, i), extension: local.slice(i + 1) };
-}
-
 export class LocalDelivery {
-  readonly #maps = new Map<string, Promise<Dict[]>>();
+  readonly #t = new Tables();
   readonly #clients = new Map<string, RpcClient>();
   #resolver: Resolver | undefined;
 
@@ -151,37 +119,14 @@ export class LocalDelivery {
         st.subs.push({ rcpt: r, kind: 'defer', status: '4.3.0', reason: 'local delivery error' });
       }
       for (const f of await st.forwarder.finish(job)) st.subs.push(f);
-      const subs = this.s.statusFilter.length === 0 ? st.subs : await this.#filterAll(st.subs);
+      const subs =
+        this.s.statusFilter.length === 0
+          ? st.subs
+          : await filterStatus(st.subs, (k) =>
+              this.#t.find('local_delivery_status_filter', this.s.statusFilter, k),
+            );
       await flush(job, r, subs, this.#relay(job));
     }
-  }
-
-  /**
-   * local_delivery_status_filter: the table may replace "X.Y.Z text" with
-   * another code and text; a success stays a success and a failure a
-   * failure (4.X.X and 5.X.X may swap, which turns a defer into a bounce).
-   */
-  async #filterAll(subs: readonly Sub[]): Promise<Sub[]> {
-    const out: Sub[] = [];
-    for (const sub of subs) {
-      if (sub.kind === 'passed') {
-        out.push(sub);
-        continue;
-      }
-      const key = `${sub.status} ${sub.reason}`;
-      const v = await this.#find('local_delivery_status_filter', this.s.statusFilter, key);
-      const m = typeof v === 'string' ? /^([245])\.(\d{1,3})\.(\d{1,3})(?: (.*))?$/su.exec(v) : null;
-      if (typeof v === 'string' && m === null)
-        msg.warn(`local_delivery_status_filter: bad status code in filter result "${v}" for "${key}"`);
-      if (m === null || (m[1] === '2') !== (sub.kind === 'sent')) {
-        out.push(sub);
-        continue;
-      }
-      const status = `${m[1]}.${m[2]}.${m[3]}`;
-      const kind = sub.kind === 'sent' ? 'sent' : status.startsWith('4') ? 'defer' : 'bounce';
-      out.push({ ...sub, kind, status, reason: m[4] ?? '' });
-    }
-    return out;
   }
 
   #relay(job: DeliveryJob): string {
@@ -250,51 +195,13 @@ export class LocalDelivery {
     await this.#unknown(st, ctx, a);
   }
 
-  // --- tables
-
-  async #tables(param: string, specs: readonly string[]): Promise<Dict[]> {
-    let p = this.#maps.get(param);
-    if (p === undefined) {
-      p = Promise.all(
-        specs.map((spec) =>
-          openDict(spec, { ...READ_FLAGS, title: param }).catch((e: unknown): Dict => {
-            if (!(e instanceof DictOpenError)) throw e;
-            msg.warn(`${param}: ${e.message}`);
-            return {
-              type: 'surrogate',
-              name: spec,
-              lookup: async () => retry(e.message),
-              close: async () => {},
-            };
-          }),
-        ),
-      );
-      this.#maps.set(param, p);
-    }
-    return p;
-  }
-
-  /** First answer of a maps parameter: the value, null when not found, 'retry' when a table failed. */
-  async #find(param: string, specs: readonly string[], key: string): Promise<string | null | 'retry'> {
-    if (specs.length === 0) return null;
-    for (const d of await this.#tables(param, specs)) {
-      const r = await d.lookup(key);
-      if (r.kind === 'found') return r.value;
-      if (r.kind === 'retry') {
-        msg.warn(`${param} lookup error for "${key}"`);
-        return 'retry';
-      }
-    }
-    return null;
-  }
-
   // --- aliases
 
   async #alias(st: RequestState, ctx: Ctx, name: string, a: Parts): Promise<boolean> {
     if (this.s.aliasMaps.length === 0) return false;
     let value: string | undefined;
     let owner: UserAttr | undefined;
-    for (const [i, d] of (await this.#tables('alias_maps', this.s.aliasMaps)).entries()) {
+    for (const [i, d] of (await this.#t.tables('alias_maps', this.s.aliasMaps)).entries()) {
       const r = await d.lookup(name);
       if (r.kind === 'retry') {
         this.#sub(st, ctx, 'defer', '4.3.0', 'alias database unavailable');
@@ -310,7 +217,7 @@ export class LocalDelivery {
     let sender = ctx.sender;
     let ownerForward = ctx.ownerForward;
     if (!name.startsWith('owner-')) {
-      const o = await this.#find('alias_maps', this.s.aliasMaps, `owner-${name}`);
+      const o = await this.#t.find('alias_maps', this.s.aliasMaps, `owner-${name}`);
       if (o === 'retry') {
         this.#sub(st, ctx, 'defer', '4.3.0', 'alias database unavailable');
         return true;
@@ -718,7 +625,7 @@ export class LocalDelivery {
   }
 
   async #mailbox(st: RequestState, ctx: Ctx, a: Parts, user: UserAttr | null): Promise<boolean> {
-    const mt = await this.#find('mailbox_transport_maps', this.s.mailboxTransportMaps, a.user);
+    const mt = await this.#t.find('mailbox_transport_maps', this.s.mailboxTransportMaps, a.user);
     if (mt === 'retry') {
       this.#sub(st, ctx, 'defer', '4.3.0', 'mailbox_transport_maps lookup failure');
       return true;
@@ -742,7 +649,7 @@ export class LocalDelivery {
         return;
       }
     }
-    const mc = await this.#find('mailbox_command_maps', this.s.mailboxCommandMaps, user.name);
+    const mc = await this.#t.find('mailbox_command_maps', this.s.mailboxCommandMaps, user.name);
     if (mc === 'retry') {
       this.#sub(st, ctx, 'defer', '4.3.0', 'mailbox_command_maps lookup failure');
       return;
@@ -827,7 +734,7 @@ export class LocalDelivery {
   }
 
   async #unknown(st: RequestState, ctx: Ctx, a: Parts): Promise<void> {
-    const fb = await this.#find('fallback_transport_maps', this.s.fallbackTransportMaps, a.user);
+    const fb = await this.#t.find('fallback_transport_maps', this.s.fallbackTransportMaps, a.user);
     if (fb === 'retry') {
       this.#sub(st, ctx, 'defer', '4.3.0', 'fallback_transport_maps lookup failure');
       return;
@@ -860,96 +767,6 @@ export class LocalDelivery {
 
   close(): void {
     for (const c of this.#clients.values()) c.close();
+    void this.#t.close();
   }
-}
-
-/** "+foo": what propagate_unmatched_extensions appends. */
-function unmatched(a: Parts): string | undefined {
-  return a.extension === undefined ? undefined : `${a.delim ?? ''}${a.extension}`;
-}
-
-function parts(address: string, delimiter: string): Parts {
-  const at = address.lastIndexOf('@');
-  const local = (at < 0 ? address : address.slice(0, at)).toLowerCase();
-  const domain = at < 0 ? '' : address.slice(at + 1);
-  const sp = splitExtension(local, delimiter);
-  if (sp.extension === undefined) return { local, user: sp.user, domain };
-  return { local, user: sp.user, extension: sp.extension, delim: local[sp.user.length] as string, domain };
-}
-
-/** Take the dot lock as root; undefined when it cannot be made but a kernel lock will do (Postfix warns and goes on). */
-async function spoolDotLock(
-  path: string,
-  lock: readonly LockMethod[],
-  retry: LockRetry,
-): Promise<(() => Promise<void>) | undefined> {
-  try {
-    return await dotLock(path, retry);
-  } catch (e) {
-    const code = e instanceof DotLockError ? e.code : undefined;
-    if (code === 'EEXIST') throw new MailboxError('4.2.0', (e as Error).message, code);
-    if (lock.length === 1) throw new MailboxError('5.2.0', (e as Error).message, code);
-    msg.warn((e as Error).message);
-    return undefined;
-  }
-}
-
-async function createForUser(path: string, u: UserAttr): Promise<void> {
-  let fh: import('node:fs/promises').FileHandle;
-  try {
-    fh = await open(
-      path,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-      0o600,
-    );
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return;
-    throw new MailboxError('5.2.0', `cannot open file: ${strerror(e)}`);
-  }
-  try {
-    await fh.chown(u.uid, u.gid);
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Delivered-To: values in the message header, lower case (loop detection). */
-async function readDeliveredTo(job: DeliveryJob): Promise<Set<string>> {
-  const out = new Set<string>();
-  let text = '';
-  for await (const c of job.content()) {
-    text += c.toString('latin1');
-    if (/(^|\n)\n/u.test(text) || text.length > 1 << 20) break;
-  }
-  const end = text.search(/(^|\n)\n/u);
-  const header = end < 0 ? text : text.slice(0, end + 1);
-  for (const m of header.replace(/\n[ \t]+/gu, ' ').matchAll(/^delivered-to:[ \t]*(.*)$/gimu))
-    out.add((m[1] ?? '').trim().toLowerCase());
-  return out;
-}
-
-/** Record a recipient's deliveries in the order they happened; done only when none was deferred. */
-async function flush(
-  job: DeliveryJob,
-  top: DeliverRecipient,
-  subs: readonly Sub[],
-  relay: string,
-): Promise<void> {
-  const keep = subs.some((s) => s.kind === 'defer');
-  const d = (s: Sub) => ({ status: s.status, relay, reason: s.reason });
-  for (const s of subs) {
-    if (s.kind === 'passed' && s.outcome) job.passed(top, s.outcome);
-    else if (s.kind === 'sent') await job.status.sent(s.rcpt, d(s), { keep });
-    else if (s.kind === 'bounce') await job.status.bounce(s.rcpt, d(s), { keep });
-    else if (s.kind === 'defer') await job.status.defer(s.rcpt, d(s));
-  }
-  if (subs.length === 0)
-    await job.status.sent(top, { status: '2.0.0', relay, reason: 'delivered to mailbox' });
-  // What qmgr hears is the recipient's state as a whole.
-  const worst = keep
-    ? 'deferred'
-    : subs.some((s) => s.kind === 'bounce' || s.outcome === 'bounced')
-      ? 'bounced'
-      : undefined;
-  if (worst !== undefined && job.outcome(top) !== worst) job.passed(top, worst);
 }

@@ -61,17 +61,22 @@ test("mailboxes written by local read back with Python's mailbox module", async 
   );
   await lt.deliver({ recipients: ['prtest1@host.example'], content: 'Subject: one\n\nFrom me\n' });
   await lt.deliver({ sender: '', recipients: ['prtest1@host.example'], content: 'Subject: two\n\nlast' });
-  await lt.deliver({ recipients: ['md@host.example'], content: 'Subject: three\n\nx\n' });
+  const md = await lt.deliver({ recipients: ['md@host.example'], content: 'Subject: three\n\nx\n' });
+  assert.deepEqual(
+    md.reply.results.map((r) => r.outcome),
+    ['sent'],
+    lt.maillog(),
+  );
   const box = pythonRead('mbox', join(lt.spool, 'prtest1'));
   assert.equal(box.length, 2);
   assert.equal(box[0]?.from?.startsWith('sender@example.com  '), true);
   assert.match(box[0]?.bytes ?? '', /Subject: one\n\n>From me\n$/u);
   assert.equal(box[1]?.from?.startsWith('MAILER-DAEMON  '), true);
   assert.match(box[1]?.bytes ?? '', /^Return-Path: <>\n/u);
-  const md = pythonRead('Maildir', join(lt.files, 'md'));
-  assert.equal(md.length, 1);
+  const dir = pythonRead('Maildir', join(lt.files, 'md'));
+  assert.equal(dir.length, 1);
   assert.match(
-    md[0]?.bytes ?? '',
+    dir[0]?.bytes ?? '',
     /^Return-Path: <sender@example\.com>\nX-Original-To: md@host\.example\nDelivered-To: md@host\.example\nSubject: three\n/u,
   );
 });
