@@ -56,8 +56,8 @@ export interface InstanceOptions {
   readonly masterCf?: string;
   /** Run everything as this ordinary account (e.g. "prtestmta"). */
   readonly asUser?: string;
-  /** The aliases(5) file (built with postalias before start). */
-  readonly aliases?: string;
+  /** The aliases(5) file (built with postalias before start); a function gets the instance directory. */
+  readonly aliases?: string | ((dir: string) => string);
   /** Leave the instance stopped (call start() yourself). */
   readonly noStart?: boolean;
 }
@@ -97,6 +97,8 @@ export interface Instance {
   readonly vmail: string;
   /** forward_path is <forward>/$user. */
   readonly forward: string;
+  /** A directory anyone may write (mode 1777), for /file and |command destinations. */
+  readonly files: string;
   readonly myhostname: string;
   /** Who owns the mailboxes of ordinary deliveries: the instance user, or null as root. */
   readonly runAs: Account | null;
@@ -203,8 +205,10 @@ export function startInstance(t: TestContext, opts: InstanceOptions = {}): Insta
   const spool = join(dir, 'mail');
   const vmail = join(dir, 'vmail');
   const forward = join(dir, 'forward');
-  for (const d of [etc, spool, vmail, forward]) mkdirSync(d);
+  const files = join(dir, 'files');
+  for (const d of [etc, spool, vmail, forward, files]) mkdirSync(d);
   chmodSync(spool, 0o1777);
+  chmodSync(files, 0o1777);
   chmodSync(forward, 0o755);
   const owner = runAs ?? (root ? getpwnam('postfix')! : null);
   const me = runAs ?? { name: process.env.USER ?? 'root', uid: process.getuid!(), gid: process.getgid!() };
@@ -247,7 +251,8 @@ export function startInstance(t: TestContext, opts: InstanceOptions = {}): Insta
       .join(''),
   );
   writeFileSync(join(etc, 'master.cf'), opts.masterCf ?? MASTER_CF);
-  writeFileSync(join(etc, 'aliases'), opts.aliases ?? 'postmaster: root\n');
+  const aliases = typeof opts.aliases === 'function' ? opts.aliases(dir) : opts.aliases;
+  writeFileSync(join(etc, 'aliases'), aliases ?? 'postmaster: root\n');
   if (runAs) for (const p of [dir, etc, spool, forward]) chownSync(p, runAs.uid, runAs.gid);
   if (runAs) for (const f of readdirSync(etc)) chownSync(join(etc, f), runAs.uid, runAs.gid);
 
@@ -287,6 +292,7 @@ export function startInstance(t: TestContext, opts: InstanceOptions = {}): Insta
     spool,
     vmail,
     forward,
+    files,
     myhostname,
     runAs,
     cmd,
