@@ -34,7 +34,7 @@
 
 import { stat, utimes } from 'node:fs/promises';
 import type { MainConfig } from '../global/config.js';
-import type { DeliverRecipient, DeliverReply, DeliverRequest } from '../global/deliver_request.js';
+import type { DeliverRecipient, DeliverReply } from '../global/deliver_request.js';
 import { type DsnDetail, RecipientStatus } from '../global/deliver_status.js';
 import { nowMicros, queueActiveLine } from '../global/log_format.js';
 import { msg } from '../global/msg.js';
@@ -57,6 +57,7 @@ import {
 import { messageDone } from './done.js';
 import { ActiveMessage, deliverRecipient } from './message.js';
 import { type QmgrParams, qmgrParams, transportLimits } from './params.js';
+import { deliverRequest, filtered, isDoubleBounce, queueName } from './route.js';
 import { QueueScan, type ScanFlags } from './scan.js';
 import { type DeliveryResult, type Entry, Transport } from './transport.js';
 
@@ -290,7 +291,7 @@ export class Qmgr {
         res =
           filter === null
             ? await this.#resolver.resolve(m.sender, r.address)
-            : this.#filtered(filter, r.address);
+            : filtered(this.cfg, filter, r.address);
       } catch (e) {
         msg.warn(`${m.id}: resolve ${r.address}: ${why(e)}`);
         res = { transport: '', nexthop: '', recipient: r.address, flags: RESOLVE_FLAG_FAIL, defer: false };
@@ -305,7 +306,7 @@ export class Qmgr {
         continue;
       }
       const rcpt = deliverRecipient(r, res.recipient);
-      if (res.flags & RESOLVE_CLASS_LOCAL && this.#isDoubleBounce(res.recipient)) {
+      if (res.flags & RESOLVE_CLASS_LOCAL && isDoubleBounce(res.recipient, this.params.doubleBounceSender)) {
         await this.#record(m, status, 'sent', rcpt, '2.0.0 undeliverable postmaster notification discarded');
         continue;
       }
@@ -340,7 +341,7 @@ export class Qmgr {
   ): Promise<void> {
     let t = this.#transport(transport);
     let hop = nexthop;
-    let queue = this.#queueName(t, hop, rcpt.address);
+    let queue = queueName(t, hop, rcpt.address, this.params.recipientDelimiter);
     const q = t.queues.get(queue);
     const dsn = t.dead ? t.dsn : q?.dead ? q.dsn : null;
     if (dsn !== null) {
@@ -351,7 +352,7 @@ export class Qmgr {
       }
       hop = dsn;
       t = retry;
-      queue = this.#queueName(t, hop, rcpt.address);
+      queue = queueName(t, hop, rcpt.address, this.params.recipientDelimiter);
     }
     const key = `${t.name}\0${queue}`;
     let g = groups.get(key);
@@ -368,49 +369,10 @@ export class Qmgr {
       message: m,
       queue: q,
       recipients: rcpts,
-      request: () => this.#request(m, t.name, q.nexthop, rcpts),
+      request: () => deliverRequest(m, t.name, q.nexthop, rcpts),
     });
     m.recipients += rcpts.length;
     this.#inCoreRecipients += rcpts.length;
-  }
-
-  /**
-   * A content filter (FILTER action, content_filter) overrides the
-   * resolver, as in Postfix: its transport, its nexthop, else
-   * $default_filter_nexthop, else the recipient's domain, else
-   * $myhostname; the recipient stays as it is.
-   */
-  #filtered(filter: string, recipient: string): Resolved {
-    const colon = filter.indexOf(':');
-    const transport = colon < 0 ? filter : filter.slice(0, colon);
-    let nexthop = colon < 0 ? '' : filter.slice(colon + 1);
-    if (nexthop === '') nexthop = this.cfg.get('default_filter_nexthop');
-    if (nexthop === '') {
-      const at = recipient.lastIndexOf('@');
-      nexthop = at >= 0 && at < recipient.length - 1 ? recipient.slice(at + 1) : this.cfg.get('myhostname');
-    }
-    const defer = this.cfg.list('defer_transports').includes(transport);
-    return { transport, nexthop, recipient, flags: 0, defer };
-  }
-
-  #isDoubleBounce(recipient: string): boolean {
-    const at = recipient.lastIndexOf('@');
-    const local = at < 0 ? recipient : recipient.slice(0, at);
-    return local.toLowerCase() === this.params.doubleBounceSender.toLowerCase();
-  }
-
-  /** One queue per nexthop; per recipient for one-recipient transports (local), as Postfix. */
-  #queueName(t: Transport, nexthop: string, recipient: string): string {
-    if (t.limits.recipientLimit !== 1 || t.name === 'error' || t.name === 'retry')
-      return nexthop.toLowerCase();
-    const at = recipient.lastIndexOf('@');
-    let local = at < 0 ? recipient : recipient.slice(0, at);
-    const delims = this.params.recipientDelimiter;
-    if (delims !== '') {
-      const cut = [...delims].map((d) => local.indexOf(d)).filter((i) => i > 0);
-      if (cut.length > 0) local = local.slice(0, Math.min(...cut));
-    }
-    return `${local}@${nexthop}`.toLowerCase();
   }
 
   #transport(name: string): Transport {
@@ -426,25 +388,6 @@ export class Qmgr {
       this.#transports.set(name, t);
     }
     return t;
-  }
-
-  #request(m: ActiveMessage, transport: string, nexthop: string, rcpts: DeliverRecipient[]): DeliverRequest {
-    const flags = m.traceFlags;
-    return {
-      queue_name: 'active',
-      queue_id: m.id,
-      transport,
-      nexthop,
-      sender: m.sender,
-      size: m.size,
-      arrival: m.arrival,
-      ...(m.dsnEnvid === undefined ? {} : { dsn_envid: m.dsnEnvid }),
-      ...(m.dsnRet === undefined ? {} : { dsn_ret: m.dsnRet }),
-      attributes: m.attributes,
-      recipients: rcpts,
-      stats: { incoming: m.incomingAt, active: m.activeAt },
-      ...(flags === 0 ? {} : { flags }),
-    };
   }
 
   /** An outcome qmgr decides itself (dsn: "4.3.0 text"); the message is deferred unless it really happened. */
@@ -567,7 +510,7 @@ export class Qmgr {
       }
       // The entry moves to retry, its share of the message's refcount with it.
       this.#inCoreRecipients -= x.recipients.length;
-      this.#enqueue(x.message, retry, this.#queueName(retry, dsn, ''), dsn, todo);
+      this.#enqueue(x.message, retry, queueName(retry, dsn, '', ''), dsn, todo);
       if (x === current) moved = true;
     }
     this.#dispatch();
