@@ -29,6 +29,8 @@ export interface QmgrParams {
   /** Seconds a delivery request may take ($daemon_timeout). */
   readonly deliveryTimeout: number;
   readonly doubleBounceSender: string;
+  /** Seconds between congestion warnings per destination; 0 = none (also without helpful_warnings). */
+  readonly clogWarnTime: number;
   readonly recipientDelimiter: string;
 }
 
@@ -76,6 +78,7 @@ export function qmgrParams(cfg: MainConfig): QmgrParams {
     transportRetryTime: cfg.time('transport_retry_time', 's', 1),
     deliveryTimeout: cfg.time('daemon_timeout', 's', 1),
     doubleBounceSender: cfg.get('double_bounce_sender'),
+    clogWarnTime: cfg.bool('helpful_warnings') ? cfg.time('qmgr_clog_warn_time', 's', 0) : 0,
     recipientDelimiter: cfg.get('recipient_delimiter'),
   };
 }

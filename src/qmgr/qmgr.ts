@@ -54,12 +54,13 @@ import {
   type Resolved,
   Resolver,
 } from '../trivial-rewrite/resolve.js';
+import { clogged, clogWarnings } from './clog.js';
 import { messageDone } from './done.js';
 import { ActiveMessage, deliverRecipient } from './message.js';
 import { type QmgrParams, qmgrParams, transportLimits } from './params.js';
 import { deliverRequest, filtered, isDoubleBounce, queueName } from './route.js';
 import { QueueScan, type ScanFlags } from './scan.js';
-import { type DeliveryResult, type Entry, Transport } from './transport.js';
+import { type DeliveryResult, type DestQueue, type Entry, Transport } from './transport.js';
 
 const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const NONE = 'none';
@@ -373,6 +374,27 @@ export class Qmgr {
     });
     m.recipients += rcpts.length;
     this.#inCoreRecipients += rcpts.length;
+    this.#clogCheck(t, q);
+  }
+
+  /** Postfix's helpful warnings when one destination fills the active queue. */
+  #clogCheck(t: Transport, q: DestQueue): void {
+    const every = this.params.clogWarnTime;
+    const length = q.todo.length + q.busy;
+    if (every <= 0 || !clogged(length, this.params.activeLimit) || Date.now() < q.clogWarnAt) return;
+    const lines = clogWarnings({
+      nexthop: q.nexthop,
+      transport: t.name,
+      queueLength: length,
+      busy: q.busy,
+      window: q.window,
+      messages: this.#messages.size,
+      activeLimit: this.params.activeLimit,
+      concurrencyLimit: t.limits.concurrencyLimit,
+      sharedTransport: t.queues.size > 1,
+    });
+    for (const l of lines) msg.warn(l);
+    q.clogWarnAt = Date.now() + every * 1000;
   }
 
   #transport(name: string): Transport {

@@ -52,6 +52,8 @@ export class DestQueue {
   #deadUntil = 0;
   /** Why it is suspended: "4.4.1 delivery temporarily suspended: ...". */
   dsn = '';
+  /** When the next congestion warning may be logged (ms). */
+  clogWarnAt = 0;
 
   constructor(
     readonly transport: Transport,

@@ -320,6 +320,44 @@ test('a content filter overrides the resolver: its transport and nexthop, recipi
   assert.equal((h.requests.get('local') ?? []).length, 0);
 });
 
+test('congestion: one destination filling the active queue gets the helpful warnings, once', async (t) => {
+  const h = await harness(t, 'default_transport = fake\nqmgr_message_active_limit = 5');
+  h.agent('fake', async () => {
+    await sleep(300);
+    return 'sent' as const;
+  });
+  await h.startQmgr();
+  const ids: string[] = [];
+  for (const u of ['a', 'b', 'c', 'd'])
+    ids.push(await h.submit('alice@example.com', [`${u}@remote.example`]));
+  await h.trigger('A');
+  for (const id of ids) await h.waitFor(`${id} removed`, () => h.log().some((l) => removed(id).test(l)));
+  const warns = h.log().filter((l) => / postfix\/qmgr\[\d+\]: warning: /.test(l));
+  const first = warns.findIndex((l) =>
+    /warning: mail for remote\.example is using up \d+ of \d+ active queue entries$/.test(l),
+  );
+  assert.ok(first >= 0, warns.join('\n'));
+  assert.equal(warns.filter((l) => l.includes('is using up')).length, 1, 'once per qmgr_clog_warn_time');
+  assert.ok(warns.at(-1)?.endsWith('warning: to turn off these warnings specify: qmgr_clog_warn_time = 0'));
+
+  const quiet = await harness(
+    t,
+    'default_transport = fake\nqmgr_message_active_limit = 5\nhelpful_warnings = no',
+  );
+  quiet.agent('fake', async () => {
+    await sleep(100);
+    return 'sent' as const;
+  });
+  await quiet.startQmgr();
+  const last = await quiet.submit('alice@example.com', ['a@remote.example']);
+  await quiet.submit('alice@example.com', ['b@remote.example']);
+  await quiet.submit('alice@example.com', ['c@remote.example']);
+  await quiet.trigger('A');
+  await quiet.waitFor('removed', () => quiet.log().some((l) => removed(last).test(l)));
+  await sleep(300);
+  assert.ok(!quiet.log().some((l) => l.includes('is using up')));
+});
+
 test('an agent that breaks off: only the recipients still to do go to retry', async (t) => {
   const h = await harness(t, 'default_transport = fake\nfake_destination_recipient_limit = 5');
   h.agent('retry', () => 'defer');
