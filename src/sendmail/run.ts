@@ -1,0 +1,103 @@
+/*
+ * run - the sendmail command itself (see src/cli/sendmail.ts for its manual)
+ *
+ * Kept apart from the entry point so that the same code runs either as an
+ * ES module (bin/sendmail -> dist/src/cli/sendmail.js) or from the V8
+ * start-up snapshot that snapshot_build.ts makes of it: nothing here reads
+ * the environment, the clock or the process at import time.
+ */
+import { statSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { loadMainConfig, loadParams } from '../global/config.js';
+import { FatalError, msg } from '../global/msg.js';
+import { queueLayout } from '../global/queue_dirs.js';
+import type { QueueRecipient } from '../global/queue_file.js';
+import { sendTrigger } from '../master/trigger.js';
+import { strerror } from '../util/strerror.js';
+import { configDirOf } from './config_dir.js';
+import { gecosName } from './gecos.js';
+import { parseAddressList } from './headers.js';
+import { EX_TEMPFAIL, EX_UNAVAILABLE, parseSendmailArgs } from './options.js';
+import { type FixEndings, MessageTooBig, messageLines, type SubmitResult, submitMessage } from './submit.js';
+
+async function main(argv: readonly string[]): Promise<void> {
+  const parsed = parseSendmailArgs([...argv]);
+  if (parsed.kind === 'error') {
+    for (const line of parsed.stderr) process.stderr.write(`${line}\n`);
+    return msg.fatal(parsed.fatal, parsed.status);
+  }
+  const args = parsed.args;
+  msg.setVerbose(args.verbose);
+  for (const w of args.warnings) msg.warn(w);
+  if (args.mode === 'later')
+    msg.fatal(`${args.laterOption}: not available yet: this needs the running mail system`, EX_UNAVAILABLE);
+
+  const cfg = loadMainConfig({ configDir: configDirOf(args.configDir) });
+  const p = loadParams(cfg, ['message_size_limit', 'sendmail_fix_line_endings']);
+  const layout = queueLayout(cfg);
+  try {
+    statSync(layout.directory);
+  } catch (e) {
+    msg.fatal(`chdir ${layout.directory}: ${strerror(e)}`, EX_TEMPFAIL);
+  }
+  const user = userInfo();
+  const who = `${user.username}(${user.uid})`;
+  const fix = String(p.sendmail_fix_line_endings) as FixEndings;
+
+  const rcpt = (address: string): QueueRecipient =>
+    args.dsnNotify === undefined ? { address } : { address, dsnNotify: args.dsnNotify };
+  // Like Postfix, each argument is an address list: "a@b, Joe <c@d>" is two recipients.
+  const recipients = args.recipients.flatMap((a) => parseAddressList(a));
+  if (recipients.length === 0 && !args.extract)
+    msg.fatal(
+      `${who}: Recipient addresses must be specified on the command line or via the -t option`,
+      EX_TEMPFAIL,
+    );
+  const attributes: Record<string, string> = { rewrite_context: 'local', submit_uid: String(user.uid) };
+  const fullName = args.fullName ?? gecosName(user.uid);
+  if (fullName !== undefined && fullName !== '') attributes.full_name = fullName;
+  const lines = messageLines(process.stdin, {
+    ignoreDots: args.ignoreDots,
+    fix,
+    sizeLimit: Number(p.message_size_limit),
+  });
+  let result: SubmitResult;
+  try {
+    result = await submitMessage(
+      layout,
+      {
+        sender: args.sender ?? user.username,
+        recipients: recipients.map(rcpt),
+        attributes,
+        ...(args.dsnEnvid === undefined ? {} : { dsnEnvid: args.dsnEnvid }),
+        ...(args.dsnRet === undefined ? {} : { dsnRet: args.dsnRet }),
+      },
+      lines,
+      { enabled: args.extract, recipient: rcpt },
+    );
+  } catch (e) {
+    if (e instanceof MessageTooBig) return msg.fatal(`${who}: message file too big`, EX_TEMPFAIL);
+    return msg.fatal(`${who}: queue file write error: ${strerror(e)}`, EX_TEMPFAIL);
+  }
+  if (!result.ok) return msg.fatal(`${who}: No recipient addresses found in message header`, EX_TEMPFAIL);
+  msg.debug(`queued as ${result.id} in ${layout.directory}/maildrop`);
+  // As Postfix's postdrop does, wake pickup; when the mail system is down the file simply waits.
+  await sendTrigger(cfg, 'public', 'pickup', 'W');
+}
+
+/**
+ * Run sendmail with the arguments after the command name; sets
+ * process.exitCode. Every fatal error of Postfix's sendmail exits
+ * EX_TEMPFAIL unless it says otherwise, including those raised while
+ * reading main.cf.
+ */
+export async function runSendmail(argv: readonly string[]): Promise<void> {
+  msg.setProgram('sendmail');
+  msg.setExitOnFatal(false);
+  try {
+    await main(argv);
+  } catch (e) {
+    if (!(e instanceof FatalError)) throw e;
+    process.exitCode = e.exitCode === 1 ? EX_TEMPFAIL : e.exitCode;
+  }
+}
