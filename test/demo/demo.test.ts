@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, readdirSync, readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { getpwnam, isRoot } from '../../src/master/master_user.js';
-import { ROOT, tempDir } from '../harness/index.js';
+import { ROOT } from '../harness/index.js';
 
 test('npm run demo starts an instance in one directory; sendmail mail lands in its mailboxes', async (t) => {
   let user = { name: userInfo().username, uid: userInfo().uid, gid: userInfo().gid };
@@ -23,10 +23,20 @@ test('npm run demo starts an instance in one directory; sendmail mail lands in i
     }
     user = { name: acct.name, uid: acct.uid, gid: acct.gid };
   }
-  const top = tempDir(t);
+  // One hook, so the instance is stopped before its directory is removed.
+  const top = mkdtempSync(join(tmpdir(), 'postroom-demo-'));
+  const dir = join(top, 'instance');
+  t.after(() => {
+    try {
+      const pid = Number(readFileSync(join(dir, 'queue/pid/master.pid'), 'utf8'));
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // Never started, or stopped by the test.
+    }
+    rmSync(top, { recursive: true, force: true });
+  });
   chmodSync(top, 0o755);
   if (isRoot()) chownSync(top, user.uid, user.gid);
-  const dir = join(top, 'instance');
   const etc = join(dir, 'etc');
   const as = (cmd: string, args: string[], input = '') =>
     spawnSync(cmd, args, {
@@ -39,15 +49,6 @@ test('npm run demo starts an instance in one directory; sendmail mail lands in i
   const r = as(process.execPath, [join(ROOT, 'dist/src/cli/demo.js'), dir]);
   assert.equal(r.stderr, '');
   assert.equal(r.status, 0, r.stdout);
-  // Read now: the directory is gone by the time later hooks run.
-  const masterPid = Number(readFileSync(join(dir, 'queue/pid/master.pid'), 'utf8'));
-  t.after(() => {
-    try {
-      process.kill(-masterPid, 'SIGKILL');
-    } catch {
-      // Stopped by the test.
-    }
-  });
   assert.match(r.stdout, /The instance is running/);
   assert.match(r.stdout, new RegExp(`Stop: +${ROOT}/bin/postfix -c ${etc} stop`));
   assert.match(

@@ -10,17 +10,22 @@ import {
   closeSync,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   openSync,
   readFileSync,
+  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { ROOT, tempDir } from '../harness/index.js';
+import { ROOT } from '../harness/index.js';
 
 export interface Instance {
+  /** Process groups (masters) to kill when the test ends, before the directory goes. */
+  readonly groups: number[];
   readonly dir: string;
   readonly etc: string;
   readonly queue: string;
@@ -37,7 +42,20 @@ export function makeInstance(
   mainExtra = '',
   owner?: { uid: number; gid: number },
 ): Instance {
-  const dir = tempDir(t, 'postroom-master-');
+  // Not the harness's tempDir: its removal would run before hooks added later, with
+  // the instance still writing into the directory. One hook: kill, then remove.
+  const dir = mkdtempSync(join(tmpdir(), 'postroom-master-'));
+  const groups: number[] = [];
+  t.after(() => {
+    for (const pid of groups) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
   // As root, unprivileged services run as mail_owner: they must reach the configuration.
   chmodSync(dir, 0o755);
   const etc = join(dir, 'etc');
@@ -47,7 +65,7 @@ export function makeInstance(
   for (const f of ['echo', 'tick', 'badstart']) symlinkSync(join(FIXTURES, f), join(daemons, f));
   symlinkSync(join(ROOT, 'dist/src/postlogd'), join(daemons, 'postlogd'));
   symlinkSync(join(ROOT, 'dist/src/master'), join(daemons, 'master'));
-  const inst = { dir, etc, queue: join(dir, 'queue'), log: join(dir, 'maillog'), daemons };
+  const inst = { groups, dir, etc, queue: join(dir, 'queue'), log: join(dir, 'maillog'), daemons };
   writeFileSync(
     join(etc, 'main.cf'),
     `queue_directory = ${inst.queue}
@@ -71,6 +89,12 @@ export function readLog(inst: Instance): string {
   return existsSync(inst.log) ? readFileSync(inst.log, 'utf8') : '';
 }
 
+/** What the processes wrote to stderr (crash traces), for assertion messages. */
+export function stderrOf(inst: Instance): string {
+  const f = join(inst.dir, 'stderr');
+  return existsSync(f) ? readFileSync(f, 'utf8') : '';
+}
+
 /** Wait until the log matches `re` (at most `ms`); the matching log. */
 export async function waitLog(inst: Instance, re: RegExp, ms = 10_000): Promise<string> {
   const end = Date.now() + ms;
@@ -86,7 +110,7 @@ export async function waitLog(inst: Instance, re: RegExp, ms = 10_000): Promise<
 }
 
 /** Run master in the foreground; killed (its whole group) after the test. */
-export function startMaster(t: TestContext, inst: Instance, args: string[] = []): ChildProcess {
+export function startMaster(inst: Instance, args: string[] = []): ChildProcess {
   // The processes' stderr (crash traces) is kept for a failing test's message.
   const err = openSync(join(inst.dir, 'stderr'), 'a');
   const child = spawn(process.execPath, [MASTER_JS, '-c', inst.etc, ...args], {
@@ -94,15 +118,7 @@ export function startMaster(t: TestContext, inst: Instance, args: string[] = [])
     detached: true,
   });
   closeSync(err);
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null && child.pid) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-  });
+  if (child.pid) inst.groups.push(child.pid);
   return child;
 }
 
@@ -165,15 +181,9 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** Kill a master's process group (detached: its pid is the group) once the test ends. */
-export function killAfter(t: TestContext, pid: number): void {
-  t.after(() => {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  });
+/** A master started some other way (postfix start): killed with the instance. */
+export function adopt(inst: Instance, pid: number): void {
+  inst.groups.push(pid);
 }
 
 /** The pids that log lines "program[pid]" show for `program`. */

@@ -4,13 +4,23 @@
  * otherwise they go to the log alone).
  */
 import assert from 'node:assert/strict';
-import { chownSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chownSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { getpwnam, isRoot } from '../../src/master/master_user.js';
-import { GOLDEN, ours, ROOT } from '../harness/index.js';
-import { alive, type Instance, killAfter, makeInstance, onTerminal, readLog, waitLog } from './instance.js';
+import { GOLDEN, ours, postfixCommand, ROOT, tempDir } from '../harness/index.js';
+import {
+  adopt,
+  alive,
+  type Instance,
+  makeInstance,
+  onTerminal,
+  readLog,
+  startMaster,
+  waitLog,
+} from './instance.js';
 
 const DIR = join(GOLDEN, 'postfix');
 const POSTFIX = join(ROOT, 'bin/postfix');
@@ -54,7 +64,7 @@ test('postfix start, status, reload, stop: messages and exit codes as Postfix', 
   expectCase(t, inst, 'bad-option', ['-x', 'status']);
   expectCase(t, inst, 'start', ['start']);
   const pid = Number(readFileSync(join(inst.queue, 'pid/master.pid'), 'utf8'));
-  killAfter(t, pid);
+  adopt(inst, pid);
   assert.ok(alive(pid));
   expectCase(t, inst, 'status-running', ['status'], pid);
   expectCase(t, inst, 'start-running', ['start']);
@@ -67,7 +77,7 @@ test('postfix start, status, reload, stop: messages and exit codes as Postfix', 
   expectCase(t, inst, 'status-after-stop', ['status']);
   expectCase(t, inst, 'start-again', ['start']);
   const pid2 = Number(readFileSync(join(inst.queue, 'pid/master.pid'), 'utf8'));
-  killAfter(t, pid2);
+  adopt(inst, pid2);
   expectCase(t, inst, 'abort-running', ['abort']);
   for (let i = 0; i < 100 && alive(pid2); i++)
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
@@ -180,4 +190,32 @@ test('postfix start reports a master that cannot start', async (t) => {
   );
   assert.equal(r.status, 1);
   assert.equal(ours('postfix', ['-c', inst.etc, 'status']).status, 1, 'no lock left behind');
+});
+
+test('postfix flush wakes qmgr with "F"', async (t) => {
+  const inst = makeInstance(t, 'qmgr unix n - n - 1 tick\n');
+  const master = startMaster(inst);
+  await waitLog(inst, /daemon started/);
+  const r = ours('postfix', ['-c', inst.etc, 'flush']);
+  assert.deepEqual(r, { stdout: '', stderr: '', status: 0 });
+  await waitLog(inst, /postfix\/tick\[\d+\]: trigger F\n/);
+  master.kill('SIGTERM');
+});
+
+test('live: Postfix 3.7.11 still says what the goldens say', (t) => {
+  if (postfixCommand(t, 'postfix') === null) return;
+  if (!isRoot() || spawnSync('unshare', ['-m', 'true']).status !== 0) {
+    if (process.env.CI === 'true') throw new Error('CI runs as root and can unshare');
+    t.skip('needs root and mount namespaces');
+    return;
+  }
+  const out = tempDir(t);
+  const r = spawnSync('unshare', ['-m', 'bash', join(ROOT, 'test/master/record_postfix.sh')], {
+    env: { ...process.env, OUT: out },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  for (const f of readdirSync(DIR).sort())
+    assert.equal(readFileSync(join(out, f), 'utf8'), readFileSync(join(DIR, f), 'utf8'), f);
 });

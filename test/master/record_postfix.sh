@@ -6,8 +6,9 @@
 # the system's. Output: test/golden/postfix/<case>.err and .rc, with
 # the master pid as <PID>.
 #   unshare -m bash test/master/record_postfix.sh
+# OUT=dir writes elsewhere (the live test compares that with the goldens).
 set -u
-OUT=$(cd "$(dirname "$0")/../golden/postfix" && pwd)
+OUT=${OUT:-$(cd "$(dirname "$0")/../golden/postfix" && pwd)}
 . "$(dirname "$0")/../golden/mailbox/private_postfix.sh"
 mount --bind "$G/conf" /etc/postfix
 rec() {

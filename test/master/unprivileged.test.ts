@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { getpwnam, isRoot } from '../../src/master/master_user.js';
 import { ROOT } from '../harness/index.js';
-import { alive, client, killAfter, logPids, makeInstance, readLog, waitLog } from './instance.js';
+import { adopt, alive, client, logPids, makeInstance, readLog, waitLog } from './instance.js';
 
 test('an ordinary user starts, uses and stops an instance of their own', async (t) => {
   const user = getpwnam('prtestmta');
@@ -27,7 +27,7 @@ test('an ordinary user starts, uses and stops an instance of their own', async (
       timeout: 20_000,
     });
   assert.equal(postfix('start').status, 0, 'mail_owner is not checked for an ordinary user');
-  killAfter(t, Number(readFileSync(join(inst.queue, 'pid/master.pid'), 'utf8')));
+  adopt(inst, Number(readFileSync(join(inst.queue, 'pid/master.pid'), 'utf8')));
   await waitLog(inst, /daemon started/);
   const c = client(join(inst.queue, 'public/echo'));
   await c.waitLines(1);
