@@ -42,6 +42,7 @@ import { isRoot, type Owners, resolveOwners } from '../master/master_user.js';
 import { checkFatal, checkWarn } from '../master/postfix_check.js';
 import { servicePath, triggerPath } from '../master/trigger.js';
 import { getopt } from '../util/getopt.js';
+import { strerror } from '../util/strerror.js';
 
 const USAGE =
   'Usage: postfix start (or stop, reload, abort, flush, check, status, set-permissions, upgrade-configuration, logrotate)';
@@ -94,6 +95,15 @@ const script = (() => {
 })();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** kill(1) as postfix-script uses it: a refusal (another user's master) is fatal. */
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch (e) {
+    script.fatal(`kill ${pid}: ${strerror(e)}`);
+  }
+}
 
 function requireRunning(): number {
   return runningMaster(cfg) ?? script.fatal('the Postfix mail system is not running');
@@ -148,7 +158,7 @@ function startForeground(): Promise<number> {
 async function stop(): Promise<void> {
   const pid = requireRunning();
   script.info('stopping the Postfix mail system');
-  process.kill(pid, 'SIGTERM');
+  signal(pid, 'SIGTERM');
   for (let i = 0; i < 5; i++) {
     // Postfix checks at once; master here takes a moment to let its processes finish.
     for (let t = 0; t < 10; t++) {
@@ -161,7 +171,7 @@ async function stop(): Promise<void> {
   try {
     process.kill(-pid, 'SIGKILL');
   } catch {
-    process.kill(pid, 'SIGKILL');
+    signal(pid, 'SIGKILL');
   }
 }
 
@@ -194,13 +204,13 @@ async function main(cfgNow: MainConfig): Promise<number> {
       await stop();
       return 0;
     case 'abort':
-      process.kill(requireRunning(), 'SIGQUIT');
+      signal(requireRunning(), 'SIGQUIT');
       script.info('aborting the Postfix mail system');
       return 0;
     case 'reload': {
       const pid = requireRunning();
       script.info('refreshing the Postfix mail system');
-      process.kill(pid, 'SIGHUP');
+      signal(pid, 'SIGHUP');
       return 0;
     }
     case 'status': {

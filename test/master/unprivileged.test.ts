@@ -36,6 +36,16 @@ test('an ordinary user starts, uses and stops an instance of their own', async (
   await c.closed;
   await waitLog(inst, new RegExp(`echo ready as echo uid ${user.uid}\n`));
   assert.equal(postfix('status').status, 0);
+  const other = getpwnam('prtest1');
+  if (other) {
+    const refused = spawnSync(process.execPath, [join(ROOT, 'bin/postfix'), '-c', inst.etc, 'stop'], {
+      uid: other.uid,
+      gid: other.gid,
+      encoding: 'utf8',
+    });
+    assert.deepEqual([refused.status, refused.stderr], [1, ''], 'another user cannot stop it, and no crash');
+    assert.equal(postfix('status').status, 0);
+  }
   const stop = postfix('stop');
   assert.equal(stop.status, 0);
   assert.doesNotMatch(readLog(inst), /waiting for the Postfix mail system|killed by signal/);
