@@ -4,7 +4,7 @@
  * otherwise they go to the log alone).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
@@ -218,4 +218,18 @@ test('live: Postfix 3.7.11 still says what the goldens say', (t) => {
   assert.equal(r.status, 0, r.stderr);
   for (const f of readdirSync(DIR).sort())
     assert.equal(readFileSync(join(out, f), 'utf8'), readFileSync(join(DIR, f), 'utf8'), f);
+});
+
+test('postfix start-fg runs master in the foreground until it is told to stop', async (t) => {
+  const inst = makeInstance(t, 'echo unix n - n - - echo\n');
+  const fg = spawn(POSTFIX, ['-c', inst.etc, 'start-fg'], { stdio: 'ignore' });
+  const done = new Promise<number | null>((r) => fg.on('exit', (code) => r(code)));
+  await waitLog(inst, /daemon started/);
+  const pid = Number(readFileSync(join(inst.queue, 'pid/master.pid'), 'utf8'));
+  adopt(inst, pid);
+  assert.equal(ours('postfix', ['-c', inst.etc, 'status']).status, 0);
+  fg.kill('SIGTERM');
+  assert.equal(await done, 0);
+  assert.match(readLog(inst), new RegExp(`postfix/master\\[${pid}\\]: terminating on signal 15\n`));
+  assert.equal(ours('postfix', ['-c', inst.etc, 'status']).status, 1);
 });
