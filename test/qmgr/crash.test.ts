@@ -28,7 +28,14 @@ test('SIGKILL during a run: every recipient gets a final outcome, none is lost',
   );
   const rnd = lcg(Number(process.env.POSTROOM_QMGR_SEED ?? 4242));
   const final = new Map<string, number>();
+  // While `held` is set the agent keeps its requests: a kill then surely finds deliveries in flight.
+  let held: Promise<void> | null = null;
+  let heldCount = 0;
   h.agent('fake', async (a, req) => {
+    if (held !== null) {
+      heldCount++;
+      await held;
+    }
     await sleep(Math.floor(rnd() * 20));
     const r = rnd();
     const d = r < 0.25 ? 'defer' : r < 0.35 ? 'bounce' : 'sent';
@@ -47,11 +54,18 @@ test('SIGKILL during a run: every recipient gets a final outcome, none is lost',
     for (const r of rcpts) want.push(`${id} ${r}`);
     await h.trigger('A');
     if (i === 15 || i === 30) {
-      // Kill while deliveries are in flight.
-      const asked = (h.requests.get('fake') ?? []).length;
-      await h.waitFor('deliveries in flight', () => (h.requests.get('fake') ?? []).length > asked + 2);
+      // Kill while deliveries are in flight; they finish after qmgr died.
+      let release: () => void = () => {};
+      held = new Promise<void>((r) => {
+        release = r;
+      });
+      heldCount = 0;
+      await h.trigger('A');
+      await h.waitFor('deliveries in flight', () => heldCount > 0);
       await h.stopQmgr('SIGKILL');
       inFlightAtKill.push((await h.files('active')).length);
+      held = null;
+      release();
       await h.startQmgr();
     }
   }
