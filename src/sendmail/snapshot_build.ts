@@ -35,7 +35,8 @@ const DIST_SRC = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = dirname(DIST_SRC);
 const ENTRY = join(DIST_SRC, 'sendmail/run.js');
 
-class Unsupported extends Error {}
+/** The compiled modules use a form the bundler does not handle. */
+export class Unsupported extends Error {}
 
 interface Module {
   readonly id: string;
@@ -147,9 +148,14 @@ export function bundle(entry: string = ENTRY): string {
   return parts.join('\n');
 }
 
-function build(): void {
-  const script = join(DIST, 'sendmail.snapshot.cjs');
-  const blob = join(DIST, 'sendmail.blob');
+/**
+ * Bundle sendmail and snapshot it into `<dir>/sendmail.blob` (with
+ * sendmail.blob.node beside it); the blob's path. Throws Unsupported when
+ * the modules cannot be bundled, Error when node cannot snapshot them.
+ */
+export function buildSnapshot(dir: string = DIST): string {
+  const script = join(dir, 'sendmail.snapshot.cjs');
+  const blob = join(dir, 'sendmail.blob');
   const tmp = `${blob}.${process.pid}`;
   writeFileSync(script, bundle());
   const r = spawnSync(process.execPath, ['--snapshot-blob', tmp, '--build-snapshot', script], {
@@ -158,21 +164,21 @@ function build(): void {
   });
   if (r.status !== 0) {
     rmSync(tmp, { force: true });
-    process.stderr.write(`snapshot_build: node --build-snapshot failed: ${r.stderr || r.error?.message}\n`);
-    process.exit(1);
+    throw new Error(`node --build-snapshot failed: ${r.stderr || r.error?.message}`);
   }
   writeFileSync(`${tmp}.node`, `${process.execPath}\n`);
   renameSync(`${tmp}.node`, `${blob}.node`);
   renameSync(tmp, blob);
-  process.stdout.write(`${blob}: sendmail start-up snapshot for ${process.execPath} ${process.version}\n`);
+  return blob;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   try {
-    build();
+    const blob = buildSnapshot();
+    process.stdout.write(`${blob}: sendmail start-up snapshot for ${process.execPath} ${process.version}\n`);
   } catch (e) {
-    if (!(e instanceof Unsupported)) throw e;
-    process.stderr.write(`snapshot_build: cannot bundle: ${e.message}\n`);
+    const what = e instanceof Unsupported ? 'cannot bundle' : 'cannot snapshot';
+    process.stderr.write(`snapshot_build: ${what}: ${(e as Error).message}\n`);
     process.exit(1);
   }
 }
