@@ -35,7 +35,12 @@ import { initDaemonLogging, logHostName, maillogSink } from '../global/maillog.j
 import { FatalError, msg } from '../global/msg.js';
 import { getopt } from '../util/getopt.js';
 import { readMasterCf } from './master_cf.js';
-import { missingCommandText, unimplementedParams, unimplementedText } from './master_check.js';
+import {
+  missingCommandText,
+  unimplementedParams,
+  unimplementedServiceParams,
+  unimplementedText,
+} from './master_check.js';
 import { acquireMasterLock, lockPaths, releaseMasterLock, runningMaster } from './master_lock.js';
 import { MasterService, type ProcEnv } from './master_proc.js';
 import { prepareQueue } from './master_queue.js';
@@ -209,6 +214,7 @@ function procEnv(cfg: MainConfig, owners: Owners): ProcEnv {
 
 function reportUnimplemented(cfg: MainConfig, defs: readonly ServiceDef[]): void {
   for (const name of unimplementedParams(cfg)) msg.warn(unimplementedText(name));
+  for (const text of unimplementedServiceParams(cfg, defs)) msg.warn(text);
   for (const def of defs) if (def.program.kind === 'missing') msg.warn(missingCommandText(def));
   for (const def of defs) if (def.problem) msg.warn(`${def.key}: ${def.problem} -- service disabled`);
 }

@@ -5,8 +5,8 @@
  * generated list in src/global/params_used.ts, plus per-service names such
  * as "<transport>_destination_concurrency_limit"), or when an implemented
  * parameter's value or default refers to it as $name. Anything else that
- * main.cf sets is reported, never silently ignored: by "postfix check" and
- * by master at start-up and reload. master.cf services whose command
+ * main.cf sets, or master.cf sets with "-o", is reported, never silently
+ * ignored: by "postfix check" and by master at start-up and reload. master.cf services whose command
  * Postroom lacks are reported the same way (master does not run them).
  */
 
@@ -55,4 +55,22 @@ export function missingCommandText(def: {
 }): string {
   const e = def.service.entry;
   return `master.cf: line ${e.line}: service ${def.key}: command ${e.command} is not implemented by Postroom -- service disabled`;
+}
+
+/** master.cf "-o name=value" settings Postroom does not implement, one text each. */
+export function unimplementedServiceParams(
+  cfg: MainConfig,
+  defs: readonly { key: string; service: { entry: { line: number; params: readonly { name: string }[] } } }[],
+): string[] {
+  const impl = implementedParams(cfg);
+  const out: string[] = [];
+  for (const def of defs) {
+    const seen = new Set<string>();
+    for (const p of def.service.entry.params) {
+      if (impl.has(p.name) || seen.has(p.name)) continue;
+      seen.add(p.name);
+      out.push(`master.cf: line ${def.service.entry.line}: service ${def.key}: ${unimplementedText(p.name)}`);
+    }
+  }
+  return out;
 }

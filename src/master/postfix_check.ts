@@ -17,7 +17,12 @@ import { join } from 'node:path';
 import type { MainConfig } from '../global/config.js';
 import { strerror } from '../util/strerror.js';
 import { lastOfEach, MasterCfError, readMasterCf } from './master_cf.js';
-import { missingCommandText, unimplementedParams, unimplementedText } from './master_check.js';
+import {
+  missingCommandText,
+  unimplementedParams,
+  unimplementedServiceParams,
+  unimplementedText,
+} from './master_check.js';
 import { prepareQueue } from './master_queue.js';
 import { buildServices } from './master_services.js';
 import { getpwuid, isRoot, type Owners } from './master_user.js';
@@ -132,7 +137,9 @@ export function checkWarn(cfg: MainConfig, owners: Owners): string[] {
   for (const name of unimplementedParams(cfg)) out.push(unimplementedText(name));
   try {
     const cf = readMasterCf(cfg.configDirectory);
-    for (const def of buildServices(cfg, cf, 0)) {
+    const defs = buildServices(cfg, cf, 0);
+    out.push(...unimplementedServiceParams(cfg, defs));
+    for (const def of defs) {
       if (def.program.kind === 'missing') out.push(missingCommandText(def));
       else if (def.problem) out.push(`${def.key}: ${def.problem}`);
     }

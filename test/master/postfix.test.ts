@@ -112,7 +112,7 @@ test('off a terminal, postfix-script messages go to the log only', (t) => {
 test('postfix check: unimplemented parameters, missing commands, queue problems', async (t) => {
   const inst = makeInstance(
     t,
-    'echo unix n - n - - echo\nsmtp inet n - n - - smtpd\n',
+    'echo unix n - n - - echo -o frob_mode=on -o max_idle=10s\nsmtp inet n - n - - smtpd\n',
     'frobnicate_limit = 3\n',
   );
   const r = ours('postfix', ['-c', inst.etc, 'check']);
@@ -128,6 +128,11 @@ test('postfix check: unimplemented parameters, missing commands, queue problems'
     /warning: master\.cf: line 3: service smtp\/inet: command smtpd is not implemented by Postroom -- service disabled\n/,
   );
   assert.doesNotMatch(log, /parameter (queue_directory|daemon_directory|maillog_file) is set/);
+  assert.match(
+    log,
+    /warning: master\.cf: line 2: service echo\/unix: parameter frob_mode is set but not implemented by Postroom\n/,
+  );
+  assert.doesNotMatch(log, /parameter max_idle is set/);
   assert.ok(existsSync(join(inst.queue, 'incoming')), 'check creates missing queue directories');
   writeFileSync(join(inst.queue, 'corrupt/ABC123'), '');
   // As root the queues belong to mail_owner; postfix-script names the stray.
