@@ -36,9 +36,11 @@
  */
 
 import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadMainConfig } from '../global/config.js';
 import { msg } from '../global/msg.js';
 import { queueLayout } from '../global/queue_dirs.js';
+import { getpwnam } from '../master/master_user.js';
 import { commandLog } from '../postsuper/command_log.js';
 import {
   allIds,
@@ -132,6 +134,15 @@ async function main(): Promise<void> {
   const uid = process.getuid?.() ?? 0;
   if (uid !== 0 && uid !== owner) msg.fatal('use of this command is reserved for the superuser');
   commandLog(cfg, 'postsuper', { stderr: 'always' });
+  // As Postfix's postsuper, root works on the queue as mail_owner: what it creates (hashed
+  // subdirectories, moved files) must stay readable by the daemons. The log is open already.
+  // (A queue whose directories root owns, as tests build, is left to root.)
+  const mailOwner = uid === 0 ? getpwnam(cfg.get('mail_owner')) : undefined;
+  if (mailOwner && mailOwner.uid !== 0 && ownerOf(join(layout.directory, 'active')) === mailOwner.uid) {
+    process.setgroups?.([mailOwner.gid]);
+    process.setgid?.(mailOwner.gid);
+    process.setuid?.(mailOwner.uid);
+  }
   for (const d of parsed.operands)
     if (!DIRECTORY_NAMES.includes(d)) msg.fatal(`invalid directory name: ${d}`);
 
@@ -186,3 +197,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => msg.fatal(strerror(e)));
+
+function ownerOf(path: string): number | undefined {
+  try {
+    return statSync(path).uid;
+  } catch {
+    return undefined;
+  }
+}
