@@ -58,6 +58,8 @@ export interface InstanceOptions {
   readonly asUser?: string;
   /** The aliases(5) file (built with postalias before start); a function gets the instance directory. */
   readonly aliases?: string | ((dir: string) => string);
+  /** Files to write in etc/ before start (tables, checks); name -> content. */
+  readonly etcFiles?: Record<string, string>;
   /** Leave the instance stopped (call start() yourself). */
   readonly noStart?: boolean;
 }
@@ -251,6 +253,7 @@ export function startInstance(t: TestContext, opts: InstanceOptions = {}): Insta
       .join(''),
   );
   writeFileSync(join(etc, 'master.cf'), opts.masterCf ?? MASTER_CF);
+  for (const [name, text] of Object.entries(opts.etcFiles ?? {})) writeFileSync(join(etc, name), text);
   const aliases = typeof opts.aliases === 'function' ? opts.aliases(dir) : opts.aliases;
   writeFileSync(join(etc, 'aliases'), aliases ?? 'postmaster: root\n');
   if (runAs) for (const p of [dir, etc, spool, forward]) chownSync(p, runAs.uid, runAs.gid);
