@@ -15,8 +15,11 @@
  *	CPU	user+system seconds of the calls (this process's reaped
  *		children; for Postfix that includes postdrop), per call
  *
- * Also shown, as the floor any Node entry point pays: `node -e 0`, and
- * `node <empty ES module>`. Postfix's row needs /usr/sbin/sendmail and root
+ * Rows for ours: the ES modules (node dist/src/cli/sendmail.js), the
+ * start-up snapshot (node --snapshot-blob dist/sendmail.blob, made by
+ * npm run build:sendmail), and bin/sendmail as users run it (the shell
+ * launcher picks the snapshot when it is fresh). Also shown, as the floor
+ * any Node entry point pays: `node -e 0`, and `node <empty ES module>`. Postfix's row needs /usr/sbin/sendmail and root
  * (a private configuration directory); otherwise it says it is skipped.
  */
 import { spawnSync } from 'node:child_process';
@@ -112,9 +115,21 @@ const empty = join(work, 'empty.mjs');
 writeFileSync(empty, '');
 rows.push(measure('node -e 0', [process.execPath, '-e', '0'], ''));
 rows.push(measure('node empty.mjs', [process.execPath, empty], ''));
-rows.push(
-  measure('postroom sendmail', [join(ROOT, 'bin/sendmail'), '-C', config('postroom'), ...rcpt], MESSAGE),
-);
+const ourConf = config('postroom');
+const ourArgs = ['-C', ourConf, ...rcpt];
+const esm = join(ROOT, 'dist/src/cli/sendmail.js');
+rows.push(measure('postroom sendmail, ES modules', [process.execPath, esm, ...ourArgs], MESSAGE));
+const blob = join(ROOT, 'dist/sendmail.blob');
+if (existsSync(blob))
+  rows.push(
+    measure(
+      'postroom sendmail, snapshot',
+      [process.execPath, '--snapshot-blob', blob, '--', ...ourArgs],
+      MESSAGE,
+    ),
+  );
+else console.log(`${blob} is missing (npm run build:sendmail): the snapshot row is skipped.`);
+rows.push(measure('postroom bin/sendmail', [join(ROOT, 'bin/sendmail'), ...ourArgs], MESSAGE));
 if (!existsSync(POSTFIX_SENDMAIL))
   console.log('Postfix is not installed (/usr/sbin/sendmail): its row is skipped.');
 else if (process.getuid?.() !== 0)
@@ -138,7 +153,7 @@ console.log(
     )
     .join('\n'),
 );
-const ours = rows.find((r) => r.name === 'postroom sendmail');
+const ours = rows.find((r) => r.name === 'postroom bin/sendmail');
 const theirs = rows.find((r) => r.name === 'postfix sendmail');
 if (ours && theirs)
   console.log(
