@@ -191,8 +191,13 @@ export function queueActiveLine(queueId: string, sender: string, size: number, n
 }
 
 /** qmgr, when the maximal queue lifetime is over: "QID: from=<s>, status=expired, returned to sender". */
-export function expiredLine(queueId: string, sender: string): string {
-  return `${queueId}: from=<${sender}>, status=expired, returned to sender`;
+export function expiredLine(
+  queueId: string,
+  sender: string,
+  /** "force-expired" after postsuper -e. */
+  status: 'expired' | 'force-expired' = 'expired',
+): string {
+  return `${queueId}: from=<${sender}>, status=${status}, returned to sender`;
 }
 
 /** qmgr/postsuper, when the queue file is gone: "QID: removed". */

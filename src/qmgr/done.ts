@@ -73,7 +73,7 @@ export async function messageDone(ctx: DoneContext, m: ActiveMessage): Promise<v
   const now = Date.now() / 1000;
   if (m.deferred) {
     const lifetime = m.sender === '' ? params.bounceQueueLifetime : params.maxQueueLifetime;
-    if (now >= m.arrival.sec + lifetime) {
+    if (m.forceExpire || now >= m.arrival.sec + lifetime) {
       await expire(ctx, m);
     } else if (m.warnTime > 0 && now >= m.warnTime - 1) {
       await warn(ctx, m);
@@ -161,7 +161,7 @@ async function deferRecords(layout: QueueLayout, id: string): Promise<Map<number
 }
 
 async function expire(ctx: DoneContext, m: ActiveMessage): Promise<void> {
-  msg.info(expiredLine(m.id, m.sender));
+  msg.info(expiredLine(m.id, m.sender, m.forceExpire ? 'force-expired' : 'expired'));
   const r = await openQueueFile(queueFilePath(ctx.layout, 'active', m.id), { write: true });
   if (!r.ok) return;
   const records = await deferRecords(ctx.layout, m.id);

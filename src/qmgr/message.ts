@@ -20,6 +20,8 @@ export class ActiveMessage {
   deferred = false;
   /** Recipients handed to transports, for qmgr_message_recipient_limit. */
   recipients = 0;
+  /** postsuper -e marked it: returned to the sender after this attempt. */
+  forceExpire = false;
 
   constructor(
     readonly id: string,

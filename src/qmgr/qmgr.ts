@@ -47,6 +47,7 @@ import {
 } from '../global/queue_dirs.js';
 import { openQueueFile, type QueueFileReader } from '../global/queue_file_reader.js';
 import { servicePath } from '../master/trigger.js';
+import { EXPIRE_MODE_BIT } from '../postsuper/ops.js';
 import {
   RESOLVE_CLASS_LOCAL,
   RESOLVE_FLAG_ERROR,
@@ -63,6 +64,14 @@ import { QueueScan, type ScanFlags } from './scan.js';
 import { type DeliveryResult, type DestQueue, type Entry, Transport } from './transport.js';
 
 const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+async function fileSize(path: string): Promise<number | null> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return null;
+  }
+}
 const NONE = 'none';
 /** Messages on their way into the active queue at once. */
 const FEED_PARALLEL = 16;
@@ -216,8 +225,11 @@ export class Qmgr {
   async #feed(queue: string, id: string, flags: ScanFlags): Promise<void> {
     const from = queueFilePath(this.layout, queue, id);
     let mtime: number;
+    let forced: boolean;
     try {
-      mtime = Math.floor((await stat(from)).mtimeMs / 1000);
+      const st = await stat(from);
+      mtime = Math.floor(st.mtimeMs / 1000);
+      forced = (st.mode & EXPIRE_MODE_BIT) !== 0;
     } catch {
       return;
     }
@@ -245,7 +257,9 @@ export class Qmgr {
     const file = opened.file;
     const env = file.envelope;
     msg.info(queueActiveLine(id, env.sender, file.contentLength, file.size.rcptCount));
-    await removeQueueFile(this.layout, 'defer', id).catch(() => false);
+    // Force-expired (postsuper -e) with the reasons of an earlier attempt: returned as is.
+    const keepDeferLog = forced && ((await fileSize(queueFilePath(this.layout, 'defer', id))) ?? 0) > 0;
+    if (!keepDeferLog) await removeQueueFile(this.layout, 'defer', id).catch(() => false);
     const m = new ActiveMessage(
       id,
       env.sender,
@@ -258,9 +272,11 @@ export class Qmgr {
       activeAt,
       flags,
     );
+    m.forceExpire = forced;
     this.#messages.set(id, m);
     try {
-      await this.#assign(m, file);
+      if (keepDeferLog) m.deferred = true;
+      else await this.#assign(m, file);
     } catch (e) {
       // Recipients not assigned stay to do: the message is tried again later.
       msg.warn(`${id}: ${why(e)}`);
@@ -287,6 +303,18 @@ export class Qmgr {
     const groups = new Map<string, Group>();
     const filter = m.contentFilter;
     for (const r of file.pending) {
+      // Force-expired without a defer log: retry writes one with this reason (Postfix).
+      if (m.forceExpire) {
+        await this.#place(
+          m,
+          status,
+          groups,
+          deliverRecipient(r),
+          'retry',
+          '4.7.0 message is administratively expired',
+        );
+        continue;
+      }
       let res: Resolved;
       try {
         res =

@@ -158,6 +158,52 @@ test('maximal_queue_lifetime: expired, pending recipients returned with their de
   assert.ok(!existsSync(queueFilePath(h.layout, 'defer', id)), 'defer log gone with the message');
 });
 
+test('postsuper -e: returned at the next attempt, with the earlier defer reasons, without delivery', async (t) => {
+  const h = await harness(t, 'minimal_backoff_time = 100s');
+  let tries = 0;
+  h.agent('local', () => {
+    tries++;
+    return 'defer' as const;
+  });
+  await h.startQmgr();
+  const id = await h.submit('alice@example.com', ['bob@example.com']);
+  await h.trigger('A');
+  await h.waitFor('deferred', async () => (await h.files('deferred')).includes(id));
+  const r = ours('postsuper', ['-c', h.config, '-e', id]);
+  assert.equal(r.status, 0, r.stderr);
+  await h.trigger('F');
+  await h.waitFor('removed', () => h.log().some((l) => removed(id).test(l)));
+  assert.equal(tries, 1, 'no second delivery attempt');
+  assert.ok(
+    h
+      .log()
+      .some((l) => l.endsWith(`${id}: from=<alice@example.com>, status=force-expired, returned to sender`)),
+  );
+  const appends = (h.requests.get('bounce') ?? []).filter((x) => x.request === 'append');
+  assert.deepEqual(
+    appends.map((x) => [x.status, x.reason, x.action]),
+    [['4.2.2', 'mailbox full', 'failed']],
+  );
+});
+
+test('postsuper -e of a message never tried: retry records "message is administratively expired"', async (t) => {
+  const h = await harness(t);
+  h.agent('local', () => 'sent');
+  h.agent('retry', () => 'defer');
+  const id = await h.submit('alice@example.com', ['bob@example.com'], { queue: 'hold' });
+  assert.equal(ours('postsuper', ['-c', h.config, '-e', id]).status, 0);
+  assert.equal(ours('postsuper', ['-c', h.config, '-H', id]).status, 0);
+  await h.startQmgr();
+  await h.waitFor('removed', () => h.log().some((l) => removed(id).test(l)));
+  assert.equal((h.requests.get('local') ?? []).length, 0);
+  assert.equal((h.requests.get('retry') ?? [])[0]?.nexthop, '4.7.0 message is administratively expired');
+  const appends = (h.requests.get('bounce') ?? []).filter((x) => x.request === 'append');
+  assert.deepEqual(
+    appends.map((x) => [x.status, x.reason]),
+    [['4.7.0', 'message is administratively expired']],
+  );
+});
+
 test('bounce_queue_lifetime applies to the null sender only', async (t) => {
   const h = await harness(t, 'maximal_queue_lifetime = 1d\nbounce_queue_lifetime = 0');
   h.agent('local', () => 'defer');
