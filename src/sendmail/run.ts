@@ -12,7 +12,6 @@ import { loadMainConfig, loadParams } from '../global/config.js';
 import { FatalError, msg } from '../global/msg.js';
 import { queueLayout } from '../global/queue_dirs.js';
 import type { QueueRecipient } from '../global/queue_file.js';
-import { sendTrigger } from '../master/trigger.js';
 import { strerror } from '../util/strerror.js';
 import { configDirOf } from './config_dir.js';
 import { gecosName } from './gecos.js';
@@ -80,9 +79,8 @@ async function main(argv: readonly string[]): Promise<void> {
     return msg.fatal(`${who}: queue file write error: ${strerror(e)}`, EX_TEMPFAIL);
   }
   if (!result.ok) return msg.fatal(`${who}: No recipient addresses found in message header`, EX_TEMPFAIL);
+  // submitMessage has woken pickup already (src/sendmail/submit.ts).
   msg.debug(`queued as ${result.id} in ${layout.directory}/maildrop`);
-  // As Postfix's postdrop does, wake pickup; when the mail system is down the file simply waits.
-  await sendTrigger(cfg, 'public', 'pickup', 'W');
 }
 
 /**
