@@ -322,7 +322,7 @@ export function startInstance(t: TestContext, opts: InstanceOptions = {}): Insta
     },
     masterPid,
     log,
-    async waitForLog(re, ms = 15_000) {
+    async waitForLog(re, ms = 30_000) {
       const end = Date.now() + ms;
       for (;;) {
         const text = log();
@@ -331,7 +331,7 @@ export function startInstance(t: TestContext, opts: InstanceOptions = {}): Insta
         await sleep(50);
       }
     },
-    async waitForQueueEmpty(ms = 15_000) {
+    async waitForQueueEmpty(ms = 30_000) {
       const end = Date.now() + ms;
       const queues = ['maildrop', 'incoming', 'active', 'deferred'];
       for (;;) {

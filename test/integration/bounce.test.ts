@@ -21,7 +21,7 @@ const field = (block: [string, string][], name: string) =>
   block.find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
 
 async function notices(inst: Instance, user: string, n: number): Promise<MailMessage[]> {
-  const end = Date.now() + 15_000;
+  const end = Date.now() + 30_000;
   for (;;) {
     const box = inst.readMbox(join(inst.spool, user));
     if (box.length >= n) return box;

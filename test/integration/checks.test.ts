@@ -11,7 +11,7 @@ import { CLEANUP_FLAG, CLEANUP_STAT, CleanupClient } from '../../src/global/clea
 import { loadMainConfig } from '../../src/global/config.js';
 import { header, type Instance, sleep, startInstance } from '../harness/instance.js';
 
-async function until(inst: Instance, what: string, ok: () => boolean, ms = 15_000): Promise<void> {
+async function until(inst: Instance, what: string, ok: () => boolean, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
   while (!ok()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${inst.log()}`);

@@ -22,6 +22,7 @@ import { BIN, groupMembers, type Instance, sleep, startInstance } from '../harne
 const SEED = Number(process.env.CRASH_SEED ?? 20261125);
 const MESSAGES = Number(process.env.CRASH_MESSAGES ?? 200);
 const MAX_KILLS = 24;
+const SUBMIT_TIMEOUT = 10_000;
 const VICTIMS = ['cleanup', 'qmgr', 'local', 'pickup', 'cleanup', 'qmgr', 'local', 'master'] as const;
 
 /** mulberry32: a small seeded generator, so a failing run can be replayed. */
@@ -42,14 +43,25 @@ function sendmail(inst: Instance, token: string): Promise<boolean> {
       env: { ...process.env, MAIL_CONFIG: inst.etc },
       stdio: ['pipe', 'ignore', 'ignore'],
     });
+    // A submission that hangs (its peer killed at the wrong moment) counts as not acknowledged.
+    const timer = setTimeout(() => c.kill('SIGKILL'), SUBMIT_TIMEOUT);
     c.on('error', () => resolve(false));
+    c.on('exit', () => clearTimeout(timer));
     c.on('exit', (code) => resolve(code === 0));
     c.stdin.on('error', () => {});
     c.stdin.end(`Subject: ${token}\n\nbody ${token}\n`);
   });
 }
 
-async function viaCleanup(inst: Instance, token: string): Promise<boolean> {
+function viaCleanup(inst: Instance, token: string): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), SUBMIT_TIMEOUT);
+  });
+  return Promise.race([late, cleanupStream(inst, token)]).finally(() => clearTimeout(timer));
+}
+
+async function cleanupStream(inst: Instance, token: string): Promise<boolean> {
   try {
     const cfg = loadMainConfig({ configDir: inst.etc });
     const c = await CleanupClient.open(cfg, CLEANUP_FLAG.MASK_EXTERNAL);

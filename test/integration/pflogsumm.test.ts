@@ -34,7 +34,7 @@ test('pflogsumm counts a real run: received, delivered, bounced, deferred', asyn
   send('prtest2', 'nosuchuser');
   send('carol@example.org', 'flaky');
   const waitLines = async (re: RegExp, n: number) => {
-    const end = Date.now() + 15_000;
+    const end = Date.now() + 30_000;
     while ((inst.log().match(re) ?? []).length < n) {
       if (Date.now() > end) throw new Error(`fewer than ${n} ${re}\n${inst.log()}`);
       await sleep(50);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { type Instance, sleep, startInstance } from '../harness/instance.js';
 
-async function waitFor(what: string, ok: () => boolean, inst: Instance, ms = 15_000): Promise<void> {
+async function waitFor(what: string, ok: () => boolean, inst: Instance, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
   while (!ok()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${inst.log()}`);
