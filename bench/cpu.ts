@@ -39,6 +39,22 @@ function statFields(pid: number | 'self'): string[] | null {
   }
 }
 
+/** A process's command name and CPU seconds: its own, and its reaped children's. */
+export function procStat(pid: number): { comm: string; self: number; children: number } | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const comm = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return {
+      comm,
+      self: (Number(f[11]) + Number(f[12])) / TICKS,
+      children: (Number(f[13]) + Number(f[14])) / TICKS,
+    };
+  } catch {
+    return null;
+  }
+}
+
 /** CPU seconds of the children this process has waited for. */
 export function childrenCpu(): number {
   const f = statFields('self');

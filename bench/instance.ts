@@ -33,7 +33,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CpuGroup, treeCpu } from './cpu.js';
+import { CpuGroup, procStat, treeCpu } from './cpu.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const POSTFIX_BIN = '/usr/sbin/postfix';
@@ -111,6 +111,9 @@ export interface Instance {
   cpu(): number;
   /** How CPU is measured: "cgroup" or "/proc tree". */
   readonly cpuMethod: string;
+  /** CPU seconds by program of the processes alive now (cgroup only). */
+  breakdown(): Map<string, number>;
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -143,6 +146,13 @@ async function waitFor(cond: () => boolean, ms: number, what: string): Promise<v
 
 /** Make and start an instance of `system` with `users` mailboxes. */
 export async function startInstance(system: SystemName, users: number, mode: MailboxMode): Promise<Instance> {
+  const inst = makeInstance(system, users, mode);
+  await inst.start();
+  return inst;
+}
+
+/** Make an instance of `system` with `users` mailboxes; start() starts it. */
+export function makeInstance(system: SystemName, users: number, mode: MailboxMode): Instance {
   const dir = mkdtempSync(join(tmpdir(), `bench-${system}-`));
   // Unprivileged daemons (mail_owner) and the mailbox owner must reach inside.
   chmodSync(dir, 0o755);
@@ -171,21 +181,14 @@ export async function startInstance(system: SystemName, users: number, mode: Mai
   }
   writeFileSync(join(conf, 'main.cf'), main);
   writeFileSync(join(conf, 'master.cf'), MASTER_CF);
+  const control = (what: string): [string, ...string[]] => [...postfixCmd, what];
+  // The queue exists before the first start, so sendmail works while the system is down.
+  const check = control('check');
+  spawnSync(check[0], check.slice(1), { stdio: 'ignore', timeout: 30_000 });
 
   const group = CpuGroup.create(`postroom-bench-${system}-${process.pid}`);
-  const [cmd, ...args] = postfixCmd;
-  args.push('start');
   const pidFile = join(dir, 'q/pid/master.pid');
-  try {
-    await run(group ? group.wrap(cmd, args) : [cmd, ...args], `${system} start`);
-    await waitFor(() => existsSync(pidFile), 10_000, `${pidFile}`);
-  } catch (e) {
-    await group?.destroy();
-    const log = existsSync(join(dir, 'maillog')) ? readFileSync(join(dir, 'maillog'), 'utf8') : '';
-    if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
-    throw new Error(`${(e as Error).message}\n${log}`);
-  }
-  const masterPid = Number.parseInt(readFileSync(pidFile, 'utf8').trim(), 10);
+  let masterPid = 0;
   let stopped = false;
   return {
     system,
@@ -195,15 +198,27 @@ export async function startInstance(system: SystemName, users: number, mode: Mai
     users,
     sendmail,
     cpuMethod: group ? 'cgroup' : '/proc tree',
-    cpu: () => (group ? group.seconds() : treeCpu(masterPid)),
+    cpu: () => (group ? group.seconds() : masterPid ? treeCpu(masterPid) : 0),
+    breakdown: () => breakdown(group?.pids() ?? []),
+    async start() {
+      const [cmd, ...args] = control('start');
+      try {
+        await run(group ? group.wrap(cmd, args) : [cmd, ...args], `${system} start`);
+        await waitFor(() => existsSync(pidFile), 10_000, `${pidFile}`);
+      } catch (e) {
+        const log = existsSync(join(dir, 'maillog')) ? readFileSync(join(dir, 'maillog'), 'utf8') : '';
+        await this.stop();
+        throw new Error(`${(e as Error).message}\n${log}`);
+      }
+      masterPid = Number.parseInt(readFileSync(pidFile, 'utf8').trim(), 10);
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
-      const [c, ...a] = postfixCmd;
-      a.push('stop');
+      const [c, ...a] = control('stop');
       spawnSync(c, a, { stdio: 'ignore', timeout: 20_000 });
       if (group) await group.destroy();
-      else {
+      else if (masterPid) {
         try {
           process.kill(masterPid, 'SIGKILL');
         } catch {
@@ -213,4 +228,25 @@ export async function startInstance(system: SystemName, users: number, mode: Mai
       if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** CPU seconds of the living processes by program, plus what they reaped ("exited"). */
+function breakdown(pids: readonly number[]): Map<string, number> {
+  const by = new Map<string, number>();
+  const add = (k: string, v: number) => by.set(k, (by.get(k) ?? 0) + v);
+  for (const pid of pids) {
+    const f = procStat(pid);
+    if (!f) continue;
+    let label = f.comm;
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0');
+      const js = argv.find((a) => a.endsWith('.js'));
+      if (js) label = js.split('/').slice(-2).join('/');
+    } catch {
+      // Gone meanwhile: its command name will do.
+    }
+    add(label, f.self);
+    if (f.children > 0) add('exited (reaped)', f.children);
+  }
+  return by;
 }
