@@ -149,3 +149,28 @@ test('delay warning after delay_warning_time, then expiry after maximal_queue_li
   assert.equal(field(bRcpt, 'Status'), '4.3.0');
   assert.equal(field(bRcpt, 'Final-Recipient'), 'rfc822; stuck@host.example.com');
 });
+
+test('no bounce of a bounce: a notice that cannot be delivered goes to the postmaster as a double bounce', async (t) => {
+  // notify_classes must name 2bounce: by default (resource, software) a bounced bounce is dropped.
+  const inst = startInstance(t, {
+    aliases: 'postmaster: prtest2\n',
+    mainCf: { notify_classes: 'resource, software, 2bounce' },
+  });
+  if (!inst) return;
+  assert.equal(inst.sendmail(['-f', 'ghost', 'nobodyhere'], 'Subject: doomed\n\nx\n').status, 0);
+  const [m] = await notices(inst, 'prtest2', 1);
+  await inst.waitForQueueEmpty();
+  const log = inst.log();
+  // The notice to ghost bounces in turn; no third notice goes to the null sender.
+  assert.match(log, /to=<nobodyhere@host\.example\.com>, orig_to=<nobodyhere>, .*status=bounced/);
+  assert.match(log, /: sender non-delivery notification: \w+/);
+  assert.match(log, /to=<ghost@host\.example\.com>, relay=local, .*status=bounced \(unknown user: "ghost"\)/);
+  assert.match(log, /: postmaster non-delivery notification: \w+/);
+  assert.match(log, /from=<double-bounce@host\.example\.com>, size=\d+, nrcpt=1 \(queue active\)/);
+  assert.equal(header(m!, 'To'), 'postmaster@host.example.com');
+  const [, status] = reportParts(m!);
+  assert.equal(field(status.blocks![1]!, 'Final-Recipient'), 'rfc822; ghost@host.example.com');
+  assert.equal(field(status.blocks![1]!, 'Action'), 'failed');
+  await sleep(500);
+  assert.equal(inst.readMbox(join(inst.spool, 'prtest2')).length, 1);
+});
