@@ -107,6 +107,8 @@ export interface Instance {
   /** Run bin/<name> with MAIL_CONFIG (as the instance user unless `uid` says). */
   cmd(name: string, args: readonly string[], input?: string, as?: Account): Run;
   sendmail(args: readonly string[], message: string, as?: Account): Run;
+  /** sendmail that must succeed (exit 0); its stderr is in the error otherwise. */
+  mail(args: readonly string[], message: string, as?: Account): void;
   postfix(args: readonly string[]): Run;
   start(): void;
   stop(): void;
@@ -300,6 +302,10 @@ export function startInstance(t: TestContext, opts: InstanceOptions = {}): Insta
     runAs,
     cmd,
     sendmail: (args, message, as) => cmd('sendmail', args, message, as),
+    mail(args, message, as) {
+      const r = cmd('sendmail', args, message, as);
+      if (r.status !== 0) throw new Error(`sendmail ${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
+    },
     postfix: (args) => cmd('postfix', ['-c', etc, ...args]),
     start() {
       const r = inst.postfix(['start']);

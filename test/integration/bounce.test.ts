@@ -110,7 +110,7 @@ test('delay warning after delay_warning_time, then expiry after maximal_queue_li
     aliases: 'postmaster: root\nstuck: "|exit 75"\n',
   });
   if (!inst) return;
-  assert.equal(inst.sendmail(['-f', 'prtest2', 'stuck'], 'Subject: slow\n\nx\n').status, 0);
+  inst.mail(['-f', 'prtest2', 'stuck'], 'Subject: slow\n\nx\n');
   const box = await notices(inst, 'prtest2', 2);
   await inst.waitForQueueEmpty();
   const [warn, bounce] = box;
@@ -157,7 +157,7 @@ test('no bounce of a bounce: a notice that cannot be delivered goes to the postm
     mainCf: { notify_classes: 'resource, software, 2bounce' },
   });
   if (!inst) return;
-  assert.equal(inst.sendmail(['-f', 'ghost', 'nobodyhere'], 'Subject: doomed\n\nx\n').status, 0);
+  inst.mail(['-f', 'ghost', 'nobodyhere'], 'Subject: doomed\n\nx\n');
   const [m] = await notices(inst, 'prtest2', 1);
   await inst.waitForQueueEmpty();
   const log = inst.log();
