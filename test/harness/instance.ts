@@ -163,6 +163,14 @@ function alive(pid: number): boolean {
   }
 }
 
+function cmdline(pid: number): string {
+  try {
+    return `${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'latin1').replaceAll('\0', ' ').trim()}`;
+  } catch {
+    return String(pid);
+  }
+}
+
 /** Process IDs whose process group is `pgid` (from /proc). */
 export function groupMembers(pgid: number): number[] {
   const out: number[] = [];
@@ -369,18 +377,28 @@ export function startInstance(t: TestContext, opts: InstanceOptions = {}): Insta
 
   t.after(() => {
     const pid = masterPid();
-    if (pid !== null) masters.add(pid);
-    if (pid !== null) inst.postfix(['stop']);
-    for (const m of masters) {
-      if (pid === m) waitGone(m, 8_000);
-      killGroup(m);
+    if (pid !== null) {
+      masters.add(pid);
+      inst.postfix(['stop']);
+      waitGone(pid, 8_000);
+      // A clean stop leaves nothing behind: say what it left before killing it.
+      const left = groupMembers(pid);
+      if (left.length > 0)
+        t.diagnostic(`postfix stop left ${left.length} process(es): ${left.map(cmdline).join(' | ')}`);
     }
-    for (const m of masters) waitGone(m, 3_000);
-    // Stragglers of any group (delivery commands) die with their group.
-    for (const m of masters) for (const p of groupMembers(m)) killGroup(p);
+    // Every master this test started (crash tests start several), and what each started.
+    for (const m of masters) killGroup(m);
+    const end = Date.now() + 5_000;
+    let left = [...masters].flatMap(groupMembers);
+    while (left.length > 0 && Date.now() < end) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+      left = [...masters].flatMap(groupMembers);
+    }
     // POSTROOM_KEEP_INSTANCE=1 keeps the directory for a post-mortem.
     if (process.env.POSTROOM_KEEP_INSTANCE) t.diagnostic(`instance kept in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
+    if (left.length > 0)
+      throw new Error(`processes of the instance still running: ${left.map(cmdline).join(' | ')}`);
   });
   if (!opts.noStart) inst.start();
   return inst;
