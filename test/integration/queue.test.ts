@@ -6,10 +6,11 @@
  * chosen through transport_maps.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { type Instance, sleep, startInstance } from '../harness/instance.js';
+import { isRoot } from '../../src/master/master_user.js';
+import { account, type Instance, sleep, startInstance } from '../harness/instance.js';
 
 async function waitFor(what: string, ok: () => boolean, inst: Instance, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
@@ -163,4 +164,37 @@ test('transport_maps: error bounces, retry defers, discard drops', async (t) => 
     () => inst.readMbox(join(inst.spool, 'prtest1')).length === 1,
     inst,
   );
+});
+
+test('a mailbox that fails for now defers; fixed, postqueue -f delivers it', async (t) => {
+  if (!isRoot()) {
+    t.skip('the ownership check of mailboxes applies as root');
+    return;
+  }
+  const [p1, p2] = [account(t, 'prtest1'), account(t, 'prtest2')];
+  if (!p1 || !p2) return;
+  const inst = startInstance(t, {
+    mainCf: { queue_run_delay: '3600s', minimal_backoff_time: '3600s', maximal_backoff_time: '3600s' },
+  });
+  if (!inst) return;
+  // prtest1's mbox exists but belongs to someone else: local defers rather than write into it.
+  const mbox = join(inst.spool, 'prtest1');
+  writeFileSync(mbox, '', { mode: 0o600 });
+  chownSync(mbox, p2.uid, p2.gid);
+  inst.mail(['-f', 'sender@example.org', 'prtest1'], 'Subject: patience\n\nx\n');
+  await waitFor('the deferral', () => inst.queueIds('deferred').length === 1, inst);
+  const [id] = inst.queueIds('deferred');
+  assert.match(
+    inst.log(),
+    new RegExp(
+      `${id}: to=<prtest1@host\\.example\\.com>, orig_to=<prtest1>, relay=local, .*dsn=4\\.2\\.0, status=deferred \\(destination ${mbox} is not owned by recipient\\)`,
+    ),
+  );
+  chownSync(mbox, p1.uid, p1.gid);
+  assert.equal(inst.cmd('postqueue', ['-f']).status, 0);
+  await inst.waitForQueueEmpty();
+  await inst.waitForLog(
+    new RegExp(`${id}: to=<prtest1@host\\.example\\.com>, .*status=sent \\(delivered to mailbox\\)`),
+  );
+  assert.equal(inst.readMbox(mbox).length, 1);
 });
