@@ -20,7 +20,7 @@
  * See docs/daemons.md.
  */
 
-import { existsSync, lstatSync, unlinkSync } from 'node:fs';
+import { existsSync, lstatSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { loadMainConfig, type MainConfig } from '../global/config.js';
@@ -113,6 +113,8 @@ class ServiceRunner {
   readonly #waiting: Socket[] = [];
   readonly #servers: Server[] = [];
   #stopping = false;
+  /** The socket this process made itself (stand-alone), removed when it stops. */
+  #ownPath: string | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   readonly #maxIdleMs: number;
 
@@ -169,7 +171,17 @@ class ServiceRunner {
       msg.fatal(`remove ${path}: ${strerror(e)}`);
     }
     if (!existsSync(dirname(path))) msg.fatal(`open ${dirname(path)}: No such file or directory`);
-    server.listen(path);
+    // Bind under a temporary name and rename once listening: whoever sees the
+    // socket's name can connect (a bare bind would refuse until listen()).
+    const tmp = `${path}.${process.pid}.tmp`;
+    server.listen(tmp, () => {
+      try {
+        renameSync(tmp, path);
+        this.#ownPath = path;
+      } catch (e) {
+        msg.fatal(`rename ${tmp} to ${path}: ${strerror(e)}`);
+      }
+    });
   }
 
   /** public or private, as master.cf's private column says; private when unlisted. */
@@ -261,6 +273,7 @@ class ServiceRunner {
     this.#stopping = true;
     this.#disarmIdle();
     for (const s of this.#servers) s.close();
+    if (this.#ownPath !== undefined) rmSync(this.#ownPath, { force: true });
     for (const s of this.#waiting.splice(0)) s.destroy();
     if (this.#active === 0) await this.#exit();
   }
