@@ -18,6 +18,7 @@ import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { CLEANUP_FLAG, CLEANUP_STAT, REC_CLEANUP_FLAGS } from '../global/cleanup_client.js';
 import type { MainConfig } from '../global/config.js';
+import { DSN_RET_HDRS } from '../global/dsn.js';
 import { msg } from '../global/msg.js';
 import type { QueueLayout } from '../global/queue_dirs.js';
 import { type QueueRecipient, REC } from '../global/queue_file.js';
@@ -526,7 +527,12 @@ class CleanupMessage {
           arrival: this.#arrival,
           reason,
           ...(this.#dsnEnvid === undefined ? {} : { dsnEnvid: this.#dsnEnvid }),
-          ...(this.#dsnRet === undefined ? {} : { dsnRet: this.#dsnRet }),
+          // Refused content (or an oversized body) is never sent back: headers only, as Postfix.
+          ...(this.#errs & (CLEANUP_STAT.CONT | CLEANUP_STAT.SIZE)
+            ? { dsnRet: DSN_RET_HDRS }
+            : this.#dsnRet === undefined
+              ? {}
+              : { dsnRet: this.#dsnRet }),
         });
         if (!sent)
           return {
