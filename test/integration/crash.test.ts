@@ -151,6 +151,7 @@ test('SIGKILL of random daemons under load loses no acknowledged message', {
 
   const kills: string[] = [];
   let restarts = 0;
+  let slowestRestart = 0;
   while (submitting && kills.length < MAX_KILLS) {
     await sleep(50 + rand() * 250);
     const victim = VICTIMS[Math.floor(rand() * VICTIMS.length)]!;
@@ -160,7 +161,9 @@ test('SIGKILL of random daemons under load loses no acknowledged message', {
       process.kill(pid, 'SIGKILL');
       kills.push('master');
       await sleep(rand() * 200);
+      const began = Date.now();
       restart(inst);
+      slowestRestart = Math.max(slowestRestart, Date.now() - began);
       restarts++;
       continue;
     }
@@ -175,7 +178,9 @@ test('SIGKILL of random daemons under load loses no acknowledged message', {
     }
   }
   await load;
-  t.diagnostic(`kills: ${kills.length} (${kills.join(' ')}), master restarts: ${restarts}`);
+  t.diagnostic(
+    `kills: ${kills.length} (${kills.join(' ')}), master restarts: ${restarts} (slowest ${slowestRestart} ms)`,
+  );
   t.diagnostic(`acknowledged ${acked.size}, refused while daemons were down ${refused}`);
   assert.ok(kills.length >= 5, `the loop killed too little (${kills.length}); the load ended too early`);
   assert.ok(acked.size >= MESSAGES / 2, `only ${acked.size} acknowledged`);
