@@ -121,7 +121,7 @@ function delivered(maildir: string): Map<string, number> {
 }
 
 test('SIGKILL of random daemons under load loses no acknowledged message', {
-  timeout: 120_000,
+  timeout: 180_000,
 }, async (t) => {
   const inst = startInstance(t, { mainCf: (dir) => ({ mail_spool_directory: `${dir}/mail/` }) });
   if (!inst) return;
