@@ -10,8 +10,14 @@
  *   queue, where the pickup daemon finds it; the mail system need not be
  *   running. Options, messages and exit statuses are those of Postfix
  *   3.7's sendmail: a fatal error exits 75 (EX_TEMPFAIL), a mode that
- *   needs running daemons (-bs -bp -bi -bv -q -I) exits 69
+ *   needs running daemons (-bs -bp -bi -q -I) exits 69
  *   (EX_UNAVAILABLE) for now.
+ *
+ *   -bv submits a probe instead of reading a message: the delivery agents
+ *   only say what they would do with each recipient, and the sender gets
+ *   a "Mail Delivery Status Report". -v delivers as usual and also asks
+ *   for that report (-v -v adds verbose logging). Both print "Mail
+ *   Delivery Status Report will be mailed to <sender>." (docs/verify.md).
  *
  *   Postfix's sendmail hands the message to the setgid postdrop command.
  *   Postroom is not installed setgid, so sendmail writes maildrop/ itself

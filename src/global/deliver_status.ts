@@ -18,6 +18,15 @@
  *           made defers ("bounce or trace service failure").
  *   defer:  defer record; the recipient stays to do (a failed record
  *           only loses the reason shown by mailq).
+ * With DEL_REQ_FLAG.RECORD (sendmail -v) every outcome is also a trace
+ * record (delivered, failed, delayed) for the delivery report; a trace
+ * record that cannot be made defers the recipient, as in Postfix.
+ * With DEL_REQ_FLAG.VERIFY (sendmail -bv) nothing was delivered: sent
+ * becomes "deliverable", bounce and defer "undeliverable" (soft_bounce
+ * gives the 4.X.X code). Each is a trace record only (no bounce or defer
+ * record), logged "status=deliverable"/"status=undeliverable", and the
+ * recipient is done; the outcome qmgr hears is sent or bounced. A trace
+ * record that cannot be made leaves the recipient to do ("deferred").
  */
 
 import { type LogEntry, logAppend } from './bounce_client.js';
@@ -68,8 +77,8 @@ export class RecipientStatus {
 
   /** `keep`: log and record, but leave the recipient to do (local(8): another part of its delivery was deferred). */
   async sent(r: DeliverRecipient, d: DsnDetail, opts: { keep?: boolean } = {}): Promise<RecipientOutcome> {
-    const wantsTrace =
-      ((r.dsn_notify ?? 0) & DSN_NOTIFY_SUCCESS) !== 0 || ((this.req.flags ?? 0) & DEL_REQ_FLAG.RECORD) !== 0;
+    if (this.#verify) return this.#probe(r, d, 'deliverable', opts);
+    const wantsTrace = ((r.dsn_notify ?? 0) & DSN_NOTIFY_SUCCESS) !== 0 || this.#record;
     if (wantsTrace) {
       try {
         await logAppend(this.cfg, 'trace', this.req.queue_id, this.#entry(r, d, 'delivered'));
@@ -86,10 +95,14 @@ export class RecipientStatus {
   async bounce(r: DeliverRecipient, d: DsnDetail, opts: { keep?: boolean } = {}): Promise<RecipientOutcome> {
     if (this.#softBounce) {
       const soft = { ...d, status: `4${d.status.slice(1)}` };
+      if (this.#verify) return this.#probe(r, soft, 'undeliverable', opts);
+      if (!(await this.#traceRecord(r, soft, 'delayed'))) return this.#traceFailed(r, soft);
       await this.#appendDefer(r, soft);
       this.#log(r, soft, 'softbounce');
       return 'deferred';
     }
+    if (this.#verify) return this.#probe(r, d, 'undeliverable', opts);
+    if (!(await this.#traceRecord(r, d, 'failed'))) return this.#traceFailed(r, d);
     try {
       await logAppend(this.cfg, 'bounce', this.req.queue_id, this.#entry(r, d, 'failed'));
     } catch (e) {
@@ -102,9 +115,57 @@ export class RecipientStatus {
   }
 
   async defer(r: DeliverRecipient, d: DsnDetail): Promise<RecipientOutcome> {
+    if (this.#verify) return this.#probe(r, d, 'undeliverable', {});
+    // A failed trace record for a deferral changes nothing: the recipient stays to do.
+    await this.#traceRecord(r, d, 'delayed');
     await this.#appendDefer(r, d);
     this.#log(r, d, 'deferred');
     return 'deferred';
+  }
+
+  get #verify(): boolean {
+    return ((this.req.flags ?? 0) & DEL_REQ_FLAG.VERIFY) !== 0;
+  }
+
+  get #record(): boolean {
+    return ((this.req.flags ?? 0) & DEL_REQ_FLAG.RECORD) !== 0;
+  }
+
+  /** sendmail -v: the outcome goes into the delivery report too; false when the record failed. */
+  async #traceRecord(r: DeliverRecipient, d: DsnDetail, action: DsnAction): Promise<boolean> {
+    if (!this.#record) return true;
+    try {
+      await logAppend(this.cfg, 'trace', this.req.queue_id, this.#entry(r, d, action));
+      return true;
+    } catch (e) {
+      msg.warn(`${this.req.queue_id}: trace record for ${r.address}: ${(e as Error).message}`);
+      return false;
+    }
+  }
+
+  #traceFailed(r: DeliverRecipient, d: DsnDetail): Promise<RecipientOutcome> {
+    return this.defer(r, { ...d, status: '4.3.0', reason: 'bounce or trace service failure' });
+  }
+
+  /** An address probe's verdict: a trace record, the log line, done. */
+  async #probe(
+    r: DeliverRecipient,
+    d: DsnDetail,
+    verdict: 'deliverable' | 'undeliverable',
+    opts: { keep?: boolean },
+  ): Promise<RecipientOutcome> {
+    try {
+      await logAppend(this.cfg, 'trace', this.req.queue_id, {
+        ...this.#entry(r, d, verdict),
+        action: verdict,
+      });
+    } catch (e) {
+      msg.warn(`${this.req.queue_id}: trace record for ${r.address}: ${(e as Error).message}`);
+      return 'deferred';
+    }
+    this.#log(r, d, verdict);
+    if (opts.keep !== true) await this.#markDone(r);
+    return verdict === 'deliverable' ? 'sent' : 'bounced';
   }
 
   async #appendDefer(r: DeliverRecipient, d: DsnDetail): Promise<void> {

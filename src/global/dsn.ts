@@ -14,10 +14,28 @@
 
 export type DsnClass = 2 | 4 | 5;
 
-/** Per-recipient Action values of RFC 3464 that Postfix reports. */
-export type DsnAction = 'failed' | 'delayed' | 'delivered' | 'relayed' | 'expanded';
+/**
+ * Per-recipient Action values of RFC 3464 that Postfix reports; an address
+ * probe (sendmail -bv) reports the last two, as Postfix does.
+ */
+export type DsnAction =
+  | 'failed'
+  | 'delayed'
+  | 'delivered'
+  | 'relayed'
+  | 'expanded'
+  | 'deliverable'
+  | 'undeliverable';
 
-export const DSN_ACTIONS: readonly DsnAction[] = ['failed', 'delayed', 'delivered', 'relayed', 'expanded'];
+export const DSN_ACTIONS: readonly DsnAction[] = [
+  'failed',
+  'delayed',
+  'delivered',
+  'relayed',
+  'expanded',
+  'deliverable',
+  'undeliverable',
+];
 
 /** NOTIFY= bits, as a queue file records them (0 means "not specified"). */
 export const DSN_NOTIFY_NEVER = 1 << 0;

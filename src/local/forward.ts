@@ -83,7 +83,12 @@ async function submit(job: DeliveryJob, g: Group): Promise<ForwardResult> {
       arrival: req.arrival,
       sender: g.sender,
       recipients: g.recipients,
-      attributes: { rewrite_context: 'local', log_ident: req.queue_id },
+      // A probe or a recorded delivery stays one when forwarded (sendmail -bv/-v), as in Postfix.
+      attributes: {
+        rewrite_context: 'local',
+        log_ident: req.queue_id,
+        ...(req.flags ? { trace_flags: String(req.flags) } : {}),
+      },
       ...(req.dsn_envid === undefined ? {} : { dsnEnvid: req.dsn_envid }),
       ...(req.dsn_ret === undefined ? {} : { dsnRet: req.dsn_ret }),
     });

@@ -48,14 +48,19 @@ export async function filterStatus(
   return out;
 }
 
-/** Record a recipient's deliveries in the order they happened; done only when none was deferred. */
+/**
+ * Record a recipient's deliveries in the order they happened; done only
+ * when none was deferred. An address probe (`probe`) is always done: a
+ * deferral is only an "undeliverable" verdict there.
+ */
 export async function flush(
   job: DeliveryJob,
   top: DeliverRecipient,
   subs: readonly Sub[],
   relay: string,
+  probe = false,
 ): Promise<void> {
-  const keep = subs.some((s) => s.kind === 'defer');
+  const keep = !probe && subs.some((s) => s.kind === 'defer');
   const d = (s: Sub) => ({ status: s.status, relay, reason: s.reason });
   for (const s of subs) {
     if (s.kind === 'passed' && s.outcome) job.passed(top, s.outcome);
@@ -68,7 +73,7 @@ export async function flush(
   // What qmgr hears is the recipient's state as a whole.
   const worst = keep
     ? 'deferred'
-    : subs.some((s) => s.kind === 'bounce' || s.outcome === 'bounced')
+    : subs.some((s) => s.kind === 'bounce' || s.outcome === 'bounced' || (probe && s.kind === 'defer'))
       ? 'bounced'
       : undefined;
   if (worst !== undefined && job.outcome(top) !== worst) job.passed(top, worst);

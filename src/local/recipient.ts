@@ -19,6 +19,13 @@
  * addresses from .forward and :include: files are re-submitted
  * (forward.ts). A duplicate filter keeps one request from delivering
  * twice to the same mailbox, file, command or address.
+ *
+ * An address probe (DEL_REQ_FLAG.VERIFY, sendmail -bv) takes the same
+ * path (aliases, .forward and :include: are read) but writes no mailbox
+ * or file and runs no command: each says what it would do, in Postfix's
+ * words ("delivers to mailbox", "delivers to maildir", "delivers to
+ * file: /path", "delivers to command: text"), and a probe is never left
+ * to do (deliver_status.ts turns a deferral into "undeliverable").
  */
 
 import { lstat, stat } from 'node:fs/promises';
@@ -76,6 +83,8 @@ interface RequestState {
   readonly dup: Map<string, { readonly top: number; readonly subs: Sub[] }>;
   forwarder: Forwarder;
   subs: Sub[];
+  /** An address probe: report, deliver nothing. */
+  readonly verify: boolean;
 }
 
 const MAX_LEVEL = 100;
@@ -90,18 +99,16 @@ export class LocalDelivery {
 
   /** Deliver every recipient of the request and record each outcome. */
   async deliver(job: DeliveryJob): Promise<void> {
-    if (((job.req.flags ?? 0) & DEL_REQ_FLAG.VERIFY) !== 0) {
-      // Never deliver a verification probe; reporting "deliverable" is not built yet.
-      const d = {
-        status: '4.3.0',
-        relay: this.#relay(job),
-        reason: 'address verification is not implemented',
-      };
-      for (const r of job.req.recipients) await job.status.defer(r, d);
-      return;
-    }
+    const verify = ((job.req.flags ?? 0) & DEL_REQ_FLAG.VERIFY) !== 0;
     const deliveredTo = await readDeliveredTo(job);
-    const st: RequestState = { job, deliveredTo, dup: new Map(), forwarder: new Forwarder(), subs: [] };
+    const st: RequestState = {
+      job,
+      deliveredTo,
+      dup: new Map(),
+      forwarder: new Forwarder(),
+      subs: [],
+      verify,
+    };
     for (const r of job.req.recipients) {
       st.subs = [];
       st.forwarder = new Forwarder();
@@ -125,7 +132,7 @@ export class LocalDelivery {
           : await filterStatus(st.subs, (k) =>
               this.#t.find('local_delivery_status_filter', this.s.statusFilter, k),
             );
-      await flush(job, r, subs, this.#relay(job));
+      await flush(job, r, subs, this.#relay(job), verify);
     }
   }
 
@@ -310,6 +317,12 @@ export class LocalDelivery {
     }
     if (ctx.expType === 'forward' || ctx.expType === 'include' || ctx.ownerForward || !local) {
       const orig = ctx.ownerForward ? undefined : (ctx.rcpt.orig ?? ctx.rcpt.address);
+      if (st.verify) {
+        // A probe is not re-submitted: the new address is reported (as Postfix does).
+        const rcpt = { ...ctx.rcpt, address: full, orig: ctx.rcpt.orig ?? ctx.rcpt.address };
+        st.subs.push({ rcpt, kind: 'sent', status: '2.0.0', reason: `forwards to ${full}` });
+        return;
+      }
       st.forwarder.add(
         ctx.rcpt,
         ctx.sender,
@@ -439,6 +452,8 @@ export class LocalDelivery {
   }
 
   async #fileWrite(st: RequestState, ctx: Ctx, path: string): Promise<void> {
+    // Postfix says "file" for a maildir named in an alias too.
+    if (st.verify) return this.#sub(st, ctx, 'sent', '2.0.0', `delivers to file: ${path}`);
     const privs = await this.#privs(ctx.privs, false);
     const prefix = this.#headers(ctx, 'file');
     const { lock, retry: lockRetry, sizeLimit } = this.s.mailbox;
@@ -492,6 +507,7 @@ export class LocalDelivery {
     a: Parts,
     u: UserAttr | undefined,
   ): Promise<void> {
+    if (st.verify) return this.#sub(st, ctx, 'sent', '2.0.0', `delivers to command: ${command}`);
     const attrs = this.#attrs(ctx, a, u);
     let cwd = this.s.queueDirectory;
     if (this.s.execDir !== '') {
@@ -676,6 +692,8 @@ export class LocalDelivery {
         : `${this.s.mailSpool}/${user.name}`
       : `${user.home}/${this.s.homeMailbox}`;
     const maildir = path.endsWith('/');
+    if (st.verify)
+      return this.#sub(st, ctx, 'sent', '2.0.0', maildir ? 'delivers to maildir' : 'delivers to mailbox');
     const privs = isRoot() && user.uid !== 0 ? user : undefined;
     const prefix = this.#headers(ctx, 'file');
     const { lock, retry: lockRetry, sizeLimit } = this.s.mailbox;

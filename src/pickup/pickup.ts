@@ -26,6 +26,7 @@ import {
   receiveOverrides,
 } from '../global/cleanup_client.js';
 import type { MainConfig } from '../global/config.js';
+import { DEL_REQ_FLAG } from '../global/deliver_request.js';
 import { pickupLine } from '../global/log_format.js';
 import { msg } from '../global/msg.js';
 import { type QueueLayout, scanQueue } from '../global/queue_dirs.js';
@@ -33,8 +34,13 @@ import { QueueFileError } from '../global/queue_file.js';
 import { openQueueFile, type QueueFileReader } from '../global/queue_file_reader.js';
 
 const MAX_PARALLEL = 4;
-/** Attributes a maildrop file may pass on; anything else (client_address...) would be forged. */
-const PASSED_ATTRS = ['full_name', 'encoding'];
+/**
+ * Attributes a maildrop file may pass on; anything else (client_address...)
+ * would be forged. trace_flags is sendmail -bv/-v asking for a report
+ * (docs/verify.md): only those two bits pass.
+ */
+const PASSED_ATTRS = ['full_name', 'encoding', 'trace_flags'];
+const TRACE_BITS = DEL_REQ_FLAG.VERIFY | DEL_REQ_FLAG.RECORD;
 const TEMP_STAT = CLEANUP_STAT.DEFER | CLEANUP_STAT.WRITE | CLEANUP_STAT.PROXY;
 
 type Outcome = 'done' | 'keep';
@@ -146,7 +152,10 @@ export class Pickup {
     const attrs: Record<string, string> = { rewrite_context: 'local', origin: `uid=${uid}` };
     for (const name of PASSED_ATTRS) {
       const v = file.attributes[name];
-      if (v !== undefined) attrs[name] = v;
+      if (v === undefined) continue;
+      if (name !== 'trace_flags') attrs[name] = v;
+      else if (/^\d{1,9}$/.test(v) && (Number(v) & TRACE_BITS) !== 0)
+        attrs[name] = String(Number(v) & TRACE_BITS);
     }
     const xtra = file.size.xtraOffset;
     const flags = receiveOverrides(this.cfg, CLEANUP_FLAG.MASK_EXTERNAL | CLEANUP_FLAG.BOUNCE);

@@ -6,9 +6,13 @@
  * touches files, so the parse is cheap and testable on its own. Options
  * that Postfix accepts and ignores (-c -G -U -x -m -h -p -e -L -O and most
  * -o forms) are accepted and ignored here too. Mode options that need
- * running daemons (-bs -bp -bi -bv -bd -bh -q -I) are reported as 'later'.
+ * running daemons (-bs -bp -bi -bd -bh -q -I) are reported as 'later'.
+ * -bv (verify) and -v (record) ask for a delivery report: traceFlags()
+ * gives the queue file's trace_flags value, probeLines() the message
+ * -bv submits instead of reading standard input (docs/verify.md).
  */
 
+import { DEL_REQ_FLAG } from '../global/deliver_request.js';
 import { DSN_NOTIFY, DSN_RET } from '../global/queue_file.js';
 import { getopt } from '../util/getopt.js';
 import { parseAddressList } from './headers.js';
@@ -33,7 +37,10 @@ export interface SendmailArgs {
   readonly dsnNotify?: number;
   readonly dsnRet?: number;
   readonly dsnEnvid?: string;
+  /** -v count: one asks for a delivery report, more also for verbose logging. */
   readonly verbose: number;
+  /** -bv: verify the recipients, deliver nothing, report to the sender. */
+  readonly verify: boolean;
   readonly recipients: readonly string[];
   /** Warnings to print before going on (bad -N/-R/-V values are ignored, as in Postfix). */
   readonly warnings: readonly string[];
@@ -49,7 +56,7 @@ export type Parsed =
     };
 
 const OPTSTRING = 'B:C:F:GIL:N:O:R:UV:X:b:ce:f:h:imno:p:q:r:tvx';
-const LATER_MODES = new Set(['s', 'p', 'i', 'v', 'd', 'h', 'H', 'l']);
+const LATER_MODES = new Set(['s', 'p', 'i', 'd', 'h', 'H', 'l']);
 
 /** "never" or a comma list of success, failure, delay; undefined when bad. */
 export function parseNotify(text: string): { bits?: number; warning?: string } {
@@ -133,6 +140,10 @@ export function parseSendmailArgs(argv: readonly string[]): Parsed {
         return fatal(`unsupported: -X${arg.slice(0, 1)}`);
       case 'b':
         if (arg === 'm') break;
+        if (arg === 'v') {
+          a.verify = true;
+          break;
+        }
         if (LATER_MODES.has(arg)) {
           a.mode = 'later';
           a.laterOption = `-b${arg}`;
@@ -172,7 +183,36 @@ function fatal(text: string): Parsed {
 }
 
 function base(): { -readonly [K in keyof SendmailArgs]: SendmailArgs[K] } {
-  return { mode: 'enqueue', extract: false, ignoreDots: false, verbose: 0, recipients: [], warnings: [] };
+  return {
+    mode: 'enqueue',
+    extract: false,
+    ignoreDots: false,
+    verbose: 0,
+    verify: false,
+    recipients: [],
+    warnings: [],
+  };
+}
+
+/** The trace_flags attribute value (DEL_REQ_FLAG bits) for the maildrop file; 0: none. */
+export function traceFlags(a: SendmailArgs): number {
+  return (a.verify ? DEL_REQ_FLAG.VERIFY : 0) | (a.verbose > 0 ? DEL_REQ_FLAG.RECORD : 0);
+}
+
+/** What sendmail prints once a report was asked for and the message is queued. */
+export function reportNotice(sender: string): string {
+  return `Mail Delivery Status Report will be mailed to <${sender}>.\n`;
+}
+
+/**
+ * The message -bv submits (standard input is not read): a header naming
+ * the sender and the recipients, as Postfix's sendmail makes it, so the
+ * report's returned headers say what was asked.
+ */
+export async function* probeLines(sender: string, recipients: readonly string[]): AsyncGenerator<string> {
+  if (sender !== '') yield `From: ${sender}`;
+  yield 'Subject: probe';
+  if (recipients.length > 0) yield `To: ${recipients.join(', ')}`;
 }
 
 /** A -q word among the options (walking them as getopt will, so an option's argument is not mistaken for it). */

@@ -16,7 +16,14 @@ import { strerror } from '../util/strerror.js';
 import { configDirOf } from './config_dir.js';
 import { gecosName } from './gecos.js';
 import { parseAddressList } from './headers.js';
-import { EX_TEMPFAIL, EX_UNAVAILABLE, parseSendmailArgs } from './options.js';
+import {
+  EX_TEMPFAIL,
+  EX_UNAVAILABLE,
+  parseSendmailArgs,
+  probeLines,
+  reportNotice,
+  traceFlags,
+} from './options.js';
 import { type FixEndings, MessageTooBig, messageLines, type SubmitResult, submitMessage } from './submit.js';
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -26,7 +33,8 @@ async function main(argv: readonly string[]): Promise<void> {
     return msg.fatal(parsed.fatal, parsed.status);
   }
   const args = parsed.args;
-  msg.setVerbose(args.verbose);
+  // One -v asks for a delivery report (traceFlags); only more turn on verbose logging, as in Postfix.
+  msg.setVerbose(Math.max(0, args.verbose - 1));
   for (const w of args.warnings) msg.warn(w);
   if (args.mode === 'later')
     msg.fatal(`${args.laterOption}: not available yet: this needs the running mail system`, EX_UNAVAILABLE);
@@ -55,24 +63,30 @@ async function main(argv: readonly string[]): Promise<void> {
   const attributes: Record<string, string> = { rewrite_context: 'local', submit_uid: String(user.uid) };
   const fullName = args.fullName ?? gecosName(user.uid);
   if (fullName !== undefined && fullName !== '') attributes.full_name = fullName;
-  const lines = messageLines(process.stdin, {
-    ignoreDots: args.ignoreDots,
-    fix,
-    sizeLimit: Number(p.message_size_limit),
-  });
+  const tflags = traceFlags(args);
+  if (tflags !== 0) attributes.trace_flags = String(tflags);
+  const sender = args.sender ?? user.username;
+  // -bv reads no message: it submits a probe (src/sendmail/options.ts).
+  const lines = args.verify
+    ? probeLines(sender, recipients)
+    : messageLines(process.stdin, {
+        ignoreDots: args.ignoreDots,
+        fix,
+        sizeLimit: Number(p.message_size_limit),
+      });
   let result: SubmitResult;
   try {
     result = await submitMessage(
       layout,
       {
-        sender: args.sender ?? user.username,
+        sender,
         recipients: recipients.map(rcpt),
         attributes,
         ...(args.dsnEnvid === undefined ? {} : { dsnEnvid: args.dsnEnvid }),
         ...(args.dsnRet === undefined ? {} : { dsnRet: args.dsnRet }),
       },
       lines,
-      { enabled: args.extract, recipient: rcpt },
+      { enabled: args.extract && !args.verify, recipient: rcpt },
     );
   } catch (e) {
     if (e instanceof MessageTooBig) return msg.fatal(`${who}: message file too big`, EX_TEMPFAIL);
@@ -81,6 +95,7 @@ async function main(argv: readonly string[]): Promise<void> {
   if (!result.ok) return msg.fatal(`${who}: No recipient addresses found in message header`, EX_TEMPFAIL);
   // submitMessage has woken pickup already (src/sendmail/submit.ts).
   msg.debug(`queued as ${result.id} in ${layout.directory}/maildrop`);
+  if (tflags !== 0) process.stdout.write(reportNotice(sender));
 }
 
 /**
