@@ -116,6 +116,8 @@ export interface Instance {
   abort(): void;
   masterPid(): number | null;
   log(): string;
+  /** The log lines about one queue ID ("<program>[pid]: <ID>: ..."), without the time stamp and host. */
+  logFor(id: string): string[];
   waitForLog(re: RegExp, ms?: number): Promise<string>;
   /** Wait until maildrop, incoming, active and deferred are empty. */
   waitForQueueEmpty(ms?: number): Promise<void>;
@@ -336,6 +338,11 @@ export function startInstance(t: TestContext, opts: InstanceOptions = {}): Insta
     },
     masterPid,
     log,
+    logFor: (id) =>
+      log()
+        .split('\n')
+        .filter((l) => l.includes(`]: ${id}: `))
+        .map((l) => l.replace(/^\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ /, '')),
     async waitForLog(re, ms = 30_000) {
       const end = Date.now() + ms;
       for (;;) {

@@ -54,6 +54,11 @@ test('sendmail to a local user: mbox with From_ line, Return-Path, Delivered-To;
     `local\\[\\d+\\]: ${id}: to=<prtest1@host\\.example\\.com>, orig_to=<prtest1>, relay=local, delay=[\\d.]+, delays=[\\d.]+/[\\d.]+/[\\d.]+/[\\d.]+, dsn=2\\.0\\.0, status=sent \\(delivered to mailbox\\)`,
   );
   line(`qmgr\\[\\d+\\]: ${id}: removed`);
+  // The life of the message, in order.
+  assert.deepEqual(
+    inst.logFor(id).map((l) => /^postfix\/(\w+)\[/.exec(l)?.[1]),
+    ['pickup', 'cleanup', 'qmgr', 'local', 'qmgr'],
+  );
 });
 
 test('mail_spool_directory ending in "/": Maildir per user, read back by Python', async (t) => {
