@@ -330,7 +330,8 @@ export class Resolver {
       const [tt, tn] = splitChannel(t);
       if (tt !== '') {
         transport = tt;
-        nexthop = tn === '' ? domain : tn;
+        // error:/retry: from the table with no text still owes the sender a reason (Postfix's).
+        nexthop = tn !== '' ? tn : tt === 'error' || tt === 'retry' ? UNDELIVERABLE : domain;
       } else if (tn !== '') nexthop = tn;
     }
     return this.#relocated(recipient, flags, transport, nexthop);
@@ -444,6 +445,9 @@ function resolverOperator(ops: { swapBangpath: boolean; allowPercentHack: boolea
   if (ops.allowPercentHack && pct >= 0 && a.endsWith('.')) return `${a.slice(0, pct)}@${a.slice(pct + 1)}`;
   return routeOperator(ops, a);
 }
+
+/** The reason an error:/retry: transport_maps entry without text gives. */
+const UNDELIVERABLE = 'Address is undeliverable';
 
 /** A table that could not be opened answers retry, so mail waits (Postfix's surrogate table). */
 function surrogate(spec: string, reason: string): Dict {

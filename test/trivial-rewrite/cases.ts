@@ -312,6 +312,33 @@ export const CASES: readonly Case[] = [
     requests: rs('', 'u@remote.org', 'u@relay.org', 'u@mail.example.com', 'user@'),
   },
   {
+    // Nothing after "error:" or "retry:": Postfix's trivial-rewrite supplies the reason.
+    name: 'resolve-error-retry-empty-nexthop',
+    main: [
+      'transport_maps = texthash:%DIR%/transport',
+      'relay_domains = relay.org relay2.org relay3.org',
+      'relay_transport = error:',
+      'default_transport = retry:',
+    ].join('\n'),
+    files: {
+      transport:
+        'e.org error:\nr.org retry:\ne2.org error:5.1.2 gone\ns.org smtp:\nu@m.org error:\nx.org error\nrelay2.org :\nrelay3.org :[hop]\n',
+    },
+    requests: rs(
+      '',
+      'u@x.org',
+      'u@e.org',
+      'u@r.org',
+      'u@e2.org',
+      'u@s.org',
+      'u@m.org',
+      'u@relay.org',
+      'u@relay2.org',
+      'u@relay3.org',
+      'u@other.org',
+    ),
+  },
+  {
     name: 'resolve-domain-list-failure',
     main: 'relay_domains = fail:relay\nmydestination = $myhostname',
     requests: rs('', 'u@remote.org', 'u@mail.example.com', 'u'),
