@@ -139,3 +139,57 @@ test('aliases: a list, :include:, /file and |command; .forward', async (t) => {
   );
   assert.doesNotMatch(log, /status=(bounced|deferred)/);
 });
+
+test('owner- aliases, luser_relay, Delivered-To loop detection', async (t) => {
+  const inst = startInstance(t, {
+    mainCf: { luser_relay: 'prtest2' },
+    aliases: 'postmaster: root\nlist: prtest1\nowner-list: prtest2\n',
+  });
+  if (!inst) return;
+  inst.mail(['-f', 'poster@example.org', 'list'], 'Subject: to the list\n\nx\n');
+  inst.mail(['-f', 'poster@example.org', 'ghostuser'], 'Subject: to nobody\n\nx\n');
+  inst.mail(
+    ['-f', 'prtest2', 'prtest1'],
+    `Delivered-To: prtest1@${inst.myhostname}\nSubject: looping\n\nx\n`,
+  );
+  const box = (u: string) => inst.readMbox(join(inst.spool, u));
+  const end = Date.now() + 30_000;
+  while (box('prtest1').length < 1 || box('prtest2').length < 2) {
+    if (Date.now() > end) throw new Error(`mail missing\n${inst.log()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await inst.waitForQueueEmpty();
+  // A list with an owner- alias is re-sent with the owner as the sender.
+  const [m1] = box('prtest1');
+  assert.equal(header(m1!, 'Subject'), 'to the list');
+  assert.equal(header(m1!, 'Return-Path'), `<owner-list@${inst.myhostname}>`);
+  const log = inst.log();
+  assert.match(
+    log,
+    /to=<list@host\.example\.com>, orig_to=<list>, relay=local, .*status=sent \(forwarded as \w+\)/,
+  );
+  // luser_relay takes mail for unknown users.
+  const subjects = box('prtest2').map((m) => header(m, 'Subject'));
+  assert.ok(subjects.includes('to nobody'), JSON.stringify(subjects));
+  // The looping message comes back to its sender (prtest2) as a 5.4.6 bounce.
+  assert.match(
+    log,
+    /to=<prtest1@host\.example\.com>, orig_to=<prtest1>, relay=local, .*dsn=5\.4\.6, status=bounced \(mail forwarding loop for prtest1@host\.example\.com\)/,
+  );
+  const notice = box('prtest2').find((m) => m.mime.type === 'multipart/report');
+  assert.ok(notice);
+  assert.equal(notice.mime.parts![1]!.blocks![1]!.find(([k]) => k === 'Status')?.[1], '5.4.6');
+});
+
+test('mailbox_command delivers through a command as the recipient', async (t) => {
+  const inst = startInstance(t, { mainCf: (dir) => ({ mailbox_command: `cat > ${dir}/files/mc.out` }) });
+  if (!inst) return;
+  inst.mail(['-f', 'sender@example.org', 'prtest1'], 'Subject: via command\n\nx\n');
+  await inst.waitForLog(/status=sent \(delivered to command: cat > /);
+  await inst.waitForQueueEmpty();
+  const out = join(inst.files, 'mc.out');
+  assert.match(readFileSync(out, 'utf8'), /^Subject: via command$/m);
+  assert.match(readFileSync(out, 'utf8'), /^Delivered-To: prtest1@host\.example\.com$/m);
+  if (isRoot())
+    assert.equal(statSync(out).uid, account(t, 'prtest1')!.uid, 'the command ran as the recipient');
+});
