@@ -386,7 +386,8 @@ export function startInstance(t: TestContext, opts: InstanceOptions = {}): Insta
     const pid = masterPid();
     if (pid !== null) {
       masters.add(pid);
-      inst.postfix(['stop']);
+      const stop = inst.postfix(['stop']);
+      if (stop.status !== 0) t.diagnostic(`postfix stop: exit ${stop.status}: ${stop.stderr}`);
       waitGone(pid, 8_000);
       // A clean stop leaves nothing behind: say what it left before killing it.
       const left = groupMembers(pid);

@@ -166,7 +166,7 @@ test('transport_maps: error bounces, retry defers, discard drops', async (t) => 
   );
 });
 
-test('a mailbox that fails for now defers; fixed, postqueue -f delivers it', async (t) => {
+test('a mailbox that fails for now defers (postcat -q, qshape show it); fixed, postqueue -i delivers it', async (t) => {
   if (!isRoot()) {
     t.skip('the ownership check of mailboxes applies as root');
     return;
@@ -190,8 +190,20 @@ test('a mailbox that fails for now defers; fixed, postqueue -f delivers it', asy
       `${id}: to=<prtest1@host\\.example\\.com>, orig_to=<prtest1>, relay=local, .*dsn=4\\.2\\.0, status=deferred \\(destination ${mbox} is not owned by recipient\\)`,
     ),
   );
+  // What an admin looks at meanwhile: postcat -q and qshape.
+  const cat = inst.cmd('postcat', ['-q', id!]);
+  assert.equal(cat.status, 0, cat.stderr);
+  assert.match(cat.stdout, new RegExp(`^\\*\\*\\* ENVELOPE RECORDS deferred/(\\w/)?${id} \\*\\*\\*$`, 'm'));
+  assert.match(cat.stdout, /^sender: sender@example\.org$/m);
+  assert.match(cat.stdout, /^recipient: prtest1@host\.example\.com$/m);
+  assert.match(cat.stdout, /^Subject: patience$/m);
+  const shape = inst.cmd('qshape', ['deferred']);
+  assert.equal(shape.status, 0, shape.stderr);
+  assert.match(shape.stdout, /^\s+TOTAL\s+1\s/m);
+  assert.match(shape.stdout, /^\s+host\.example\.com\s+1\s/m);
   chownSync(mbox, p1.uid, p1.gid);
-  assert.equal(inst.cmd('postqueue', ['-f']).status, 0);
+  // postqueue -i: this one message now.
+  assert.equal(inst.cmd('postqueue', ['-i', id!]).status, 0);
   await inst.waitForQueueEmpty();
   await inst.waitForLog(
     new RegExp(`${id}: to=<prtest1@host\\.example\\.com>, .*status=sent \\(delivered to mailbox\\)`),
