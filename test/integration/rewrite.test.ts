@@ -93,3 +93,52 @@ test('virtual mailbox domains: Maildir and mbox under virtual_mailbox_base', asy
     /to=<nobody@vbox\.example>, relay=virtual, .*dsn=5\.1\.1, status=bounced \(unknown user: "nobody@vbox\.example"\)/,
   );
 });
+
+test('sendmail -t, sender_bcc_maps/recipient_bcc_maps, hopcount_limit', async (t) => {
+  const inst = startInstance(t, {
+    mainCf: {
+      sender_bcc_maps: 'inline:{ {boss@example.org = prtest2} }',
+      recipient_bcc_maps: 'inline:{ {prtest1@host.example.com = archive} }',
+      hopcount_limit: '3',
+    },
+    aliases: (dir) => `postmaster: root\narchive: ${dir}/files/archive\n`,
+  });
+  if (!inst) return;
+  // -t: recipients from To:/Cc:/Bcc:; the Bcc: header does not travel.
+  inst.mail(['-t', '-f', 'boss@example.org'], 'To: prtest1\nBcc: prtestmta\nSubject: extracted\n\nx\n');
+  const hops = 'Received: from a\nReceived: from b\nReceived: from c\nReceived: from d\n';
+  inst.mail(['-f', 'prtest2', 'prtest1'], `${hops}Subject: looping around\n\nx\n`);
+  const box = (path: string) => inst.readMbox(path.startsWith('/') ? path : join(inst.spool, path));
+  const archive = join(inst.files, 'archive');
+  const end = Date.now() + 30_000;
+  while (
+    box('prtest1').length < 1 ||
+    box('prtest2').length < 2 ||
+    box('prtestmta').length < 1 ||
+    box(archive).length < 1
+  ) {
+    if (Date.now() > end) throw new Error(`mail missing\n${inst.log()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await inst.waitForQueueEmpty();
+  const subjects = (p: string) => box(p).map((m) => header(m, 'Subject'));
+  assert.deepEqual(subjects('prtest1'), ['extracted']);
+  assert.equal(header(box('prtest1')[0]!, 'Bcc'), undefined);
+  assert.deepEqual(subjects('prtestmta'), ['extracted']);
+  assert.deepEqual(subjects(archive), ['extracted']);
+  const log = inst.log();
+  assert.match(log, /from=<boss@example\.org>, size=\d+, nrcpt=4 \(queue active\)/);
+  // prtest2: the sender_bcc_maps copy, and the bounce of the message with too many hops.
+  const two = box('prtest2');
+  assert.ok(two.some((m) => header(m, 'Subject') === 'extracted'));
+  const notice = two.find((m) => m.mime.type === 'multipart/report');
+  assert.ok(notice, JSON.stringify(subjects('prtest2')));
+  const rcpt = notice.mime.parts![1]!.blocks![1]!;
+  assert.equal(rcpt.find(([k]) => k === 'Final-Recipient')?.[1], 'rfc822; prtest1@host.example.com');
+  assert.equal(rcpt.find(([k]) => k === 'Status')?.[1], '5.4.0');
+  assert.match(log, /warning: \w+: message rejected: hopcount exceeded/);
+  assert.match(
+    log,
+    /to=<prtest1@host\.example\.com>, orig_to=<prtest1>, relay=none, .*dsn=5\.4\.0, status=bounced \(too many hops\)/,
+  );
+});
