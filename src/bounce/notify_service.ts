@@ -20,6 +20,9 @@
  *
  * flushTrace(): the success notice for every recipient in the trace log
  * (only recipients that asked are recorded there); none for notices.
+ * For sendmail -bv (DEL_REQ_FLAG.VERIFY) and -v (RECORD) it is the
+ * delivery report instead, from verify_template: every recipient, with
+ * its verdict (deliverable, undeliverable) or its outcome.
  *
  * Each logs Postfix's "ID: sender non-delivery notification: NEWID" (or
  * delay / delivery status, postmaster). Guarantees: a log is removed only
@@ -30,6 +33,7 @@
  */
 
 import type { MainConfig } from '../global/config.js';
+import { DEL_REQ_FLAG } from '../global/deliver_request.js';
 import { DSN_NOTIFY_DELAY, DSN_NOTIFY_FAILURE, type DsnAction } from '../global/dsn.js';
 import { type NotificationKind, notificationLine } from '../global/log_format.js';
 import { msg } from '../global/msg.js';
@@ -262,7 +266,11 @@ export function flushTrace(nc: NotifyContext, req: NoticeRequestIn): Promise<Not
     } else if (req.sender === '') {
       msg.info(`${req.queueId}: not sending trace/success notification for single-bounce message`);
     } else if (records.length > 0) {
-      await send(nc, req.queueId, await original(), records, { kind: 'success', line: 'delivery status' });
+      const report = (req.flags & (DEL_REQ_FLAG.VERIFY | DEL_REQ_FLAG.RECORD)) !== 0;
+      await send(nc, req.queueId, await original(), records, {
+        kind: report ? 'verify' : 'success',
+        line: 'delivery status',
+      });
     }
     await nc.store.remove('trace', req.queueId);
   });

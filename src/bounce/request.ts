@@ -26,6 +26,8 @@ export interface NoticeRequestIn {
   readonly sender: string;
   readonly dsnEnvid: string | undefined;
   readonly dsnRet: number | undefined;
+  /** DEL_REQ_FLAG bits of the message (0 when not given). */
+  readonly flags: number;
 }
 
 export type BounceRequest = AppendRequest | NoticeRequestIn;
@@ -74,6 +76,7 @@ export function parseBounceRequest(m: RpcMessage, now = Date.now()): BounceReque
     if (!str(m.sender)) return `${req}: bad sender`;
     if (m.dsn_envid !== undefined && !str(m.dsn_envid)) return `${req}: bad dsn_envid`;
     if (m.dsn_ret !== undefined && !int(m.dsn_ret)) return `${req}: bad dsn_ret`;
+    if (m.flags !== undefined && !int(m.flags)) return `${req}: bad flags`;
     return {
       request: req,
       queueName: m.queue_name,
@@ -81,6 +84,7 @@ export function parseBounceRequest(m: RpcMessage, now = Date.now()): BounceReque
       sender: m.sender,
       dsnEnvid: m.dsn_envid,
       dsnRet: m.dsn_ret,
+      flags: m.flags ?? 0,
     };
   }
   return `unknown request: ${JSON.stringify(req)}`;

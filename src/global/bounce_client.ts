@@ -40,6 +40,8 @@ export interface NoticeTarget {
   readonly sender: string;
   readonly dsn_envid?: string;
   readonly dsn_ret?: number;
+  /** DEL_REQ_FLAG bits (trace flush: VERIFY or RECORD asks for the delivery report of sendmail -bv/-v). */
+  readonly flags?: number;
 }
 
 const clients = new Map<string, RpcClient>();

@@ -4,7 +4,8 @@
  * In Postfix's order (qmgr_active_done):
  *  1. A bounce log exists: ask the bounce service for the non-delivery
  *     notice (an empty log is just removed). A failure keeps the message.
- *  2. A trace log exists: ask the trace service for the success notice.
+ *  2. A trace log exists: ask the trace service for the success notice
+ *     (the delivery report, for sendmail -bv/-v: the request's flags).
  *  3. Some recipient must be tried again and the message is older than
  *     $maximal_queue_lifetime ($bounce_queue_lifetime for the null
  *     sender): log "status=expired, returned to sender", turn every
@@ -64,7 +65,8 @@ export async function messageDone(ctx: DoneContext, m: ActiveMessage): Promise<v
   }
   if ((await size(queueFilePath(layout, 'trace', m.id))) !== null) {
     try {
-      await traceFlush(cfg, m.noticeTarget);
+      // The flags choose the report: sendmail -bv/-v's, or the DSN success notice.
+      await traceFlush(cfg, { ...m.noticeTarget, ...(m.traceFlags === 0 ? {} : { flags: m.traceFlags }) });
     } catch (e) {
       msg.warn(`${m.id}: trace service: ${why(e)}`);
       m.deferred = true;

@@ -299,7 +299,7 @@ export class Qmgr {
 
   /** Resolve every pending recipient and queue it, or record what qmgr decides itself. */
   async #assign(m: ActiveMessage, file: QueueFileReader): Promise<void> {
-    const status = new RecipientStatus(this.cfg, { queue_id: m.id }, file, m.stats);
+    const status = new RecipientStatus(this.cfg, { queue_id: m.id, flags: m.traceFlags }, file, m.stats);
     const groups = new Map<string, Group>();
     const filter = m.contentFilter;
     for (const r of file.pending) {
@@ -583,7 +583,7 @@ export class Qmgr {
   async #deferStill(m: ActiveMessage, rcpts: readonly DeliverRecipient[], dsn: string): Promise<void> {
     m.deferred = true;
     const todo = await this.#stillToDo(m, rcpts);
-    const status = new RecipientStatus(this.cfg, { queue_id: m.id }, null, m.stats);
+    const status = new RecipientStatus(this.cfg, { queue_id: m.id, flags: m.traceFlags }, null, m.stats);
     for (const rc of todo) await this.#record(m, status, 'defer', rc, dsn);
   }
 
