@@ -355,6 +355,44 @@ export const CONFIGS: readonly Config[] = [
     deferred: 1,
   },
   {
+    // recipient_bcc_maps sees the recipient after canonical mapping, before virtual
+    // alias expansion; a bcc address is canonicalized and is its own original recipient.
+    name: 'bcc-order',
+    mainCf: [
+      ...BASE,
+      'myorigin = example.com',
+      'canonical_maps = texthash:$TABLES/canonical',
+      'virtual_alias_maps = texthash:$TABLES/virtual',
+      'sender_bcc_maps = texthash:$TABLES/sender_bcc',
+      'recipient_bcc_maps = texthash:$TABLES/recipient_bcc',
+    ],
+    tables: {
+      canonical: [
+        'rcpt@example.com rcpt.rewritten@example.com',
+        'canon@example.com Canon.Person@example.com',
+        'sndr@example.com sender.rewritten@example.com',
+      ].join('\n'),
+      virtual: [
+        'list@example.net a@example.net, b@example.net',
+        'rcpt.rewritten@example.com final@example.org',
+        'Canon.Person@example.com canon-box@example.org',
+      ].join('\n'),
+      sender_bcc: 'sender.rewritten@example.com sbcc@example.org\n',
+      recipient_bcc: [
+        'list@example.net listbcc@example.org',
+        'a@example.net wrong-a@example.org',
+        'rcpt.rewritten@example.com canon@example.com',
+        'final@example.org wrong-final@example.org',
+        'rcpt@example.com wrong-raw@example.org',
+      ].join('\n'),
+    },
+    cases: one('bcc lookups and their original recipients', 'sndr@example.com', [
+      'list@example.net',
+      'rcpt@example.com',
+      'other@example.org',
+    ]),
+  },
+  {
     name: 'fail-masq',
     mainCf: [...BASE, 'masquerade_domains = example.org', 'masquerade_exceptions = fail:exceptions'],
     tables: {},
