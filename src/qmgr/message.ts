@@ -22,6 +22,12 @@ export class ActiveMessage {
   recipients = 0;
   /** postsuper -e marked it: returned to the sender after this attempt. */
   forceExpire = false;
+  /**
+   * sendmail -v reports the first delivery attempt only: Postfix's qmgr
+   * removes the flag once the report went out. A message that comes back
+   * from deferred/ has had its attempt (and its report).
+   */
+  recordDone = false;
 
   constructor(
     readonly id: string,
@@ -48,7 +54,8 @@ export class ActiveMessage {
    */
   get traceFlags(): number {
     const v = this.attributes.trace_flags;
-    return v !== undefined && /^\d{1,9}$/.test(v) ? Number(v) : 0;
+    const flags = v !== undefined && /^\d{1,9}$/.test(v) ? Number(v) : 0;
+    return this.recordDone ? flags & ~DEL_REQ_FLAG.RECORD : flags;
   }
 
   /**

@@ -273,6 +273,7 @@ export class Qmgr {
       flags,
     );
     m.forceExpire = forced;
+    m.recordDone = queue !== 'incoming';
     this.#messages.set(id, m);
     try {
       if (keepDeferLog) m.deferred = true;

@@ -228,3 +228,26 @@ test('sendmail -bv and -v as Postfix 3.7: log lines, reports, nothing delivered 
 });
 
 const isReportOf = (subject: string) => (m: MailMessage) => header(m, 'Subject') === subject;
+
+test('sendmail -v reports the first delivery attempt only: a deferred recipient is "delayed" there, and not reported again', async (t) => {
+  if (!account(t, 'prtest1') || !account(t, 'prtest2')) return;
+  const inst = startInstance(t, { aliases: 'postmaster: root\nstuck: "|exit 75"\n' });
+  if (!inst) return;
+  const r = inst.sendmail(['-v', '-f', 'prtest2', 'stuck', 'prtest1'], 'Subject: slow\n\nbody\n');
+  assert.equal(r.status, 0, r.stderr);
+  const [report] = await mailFor(inst, 'prtest2', 1);
+  checkReport(report as MailMessage, inst, 'prtest2');
+  assert.deepEqual(recipientBlocks(report as MailMessage), [
+    `rfc822; prtest1@${inst.myhostname} | delivered | 2.0.0 | X-Postfix; delivery via local: delivered to mailbox`,
+    `rfc822; stuck@${inst.myhostname} | delayed | 4.3.0 | X-Postfix; delivery via local: temporary failure`,
+  ]);
+  const id = pickedUp(inst.log())[0] as string;
+  const deferred = new RegExp(`${id}: to=<stuck@[^>]+>, .*status=deferred`, 'g');
+  // The next attempt (minimal_backoff_time = 1s) defers again, records nothing and sends no report.
+  await inst.waitForLog(new RegExp(`(${deferred.source}[^]*){2}`));
+  await sleep(500);
+  const log = inst.log();
+  assert.equal(log.match(new RegExp(`${id}: sender delivery status notification`, 'g'))?.length, 1, log);
+  assert.equal(inst.readMbox(join(inst.spool, 'prtest2')).length, 1);
+  assert.equal(inst.readMbox(join(inst.spool, 'prtest1')).length, 1);
+});
