@@ -18,6 +18,7 @@ test('virtual alias expansion, sender/recipient canonical, masquerading', async 
       sender_canonical_maps: 'inline:{ {olduser@host.example.com = Jane.Doe@host.example.com} }',
       recipient_canonical_maps: 'inline:{ {info@host.example.com = prtest2@host.example.com} }',
       masquerade_domains: 'example.com',
+      masquerade_exceptions: 'root',
     },
   });
   if (!inst) return;
@@ -25,6 +26,7 @@ test('virtual alias expansion, sender/recipient canonical, masquerading', async 
     inst.mail(['-f', from, to], `Subject: ${subject}\n\nx\n`);
   send('someone@example.org', 'sales@virt.example', 'virtual');
   send('olduser', 'info', 'canonical');
+  send('root', 'prtestmta', 'excepted');
   await inst.waitForQueueEmpty();
   await inst.waitForLog(/to=<prtest2@host\.example\.com>, orig_to=<info>/);
 
@@ -51,6 +53,10 @@ test('virtual alias expansion, sender/recipient canonical, masquerading', async 
   assert.equal(header(canon, 'Return-Path'), '<Jane.Doe@example.com>');
   assert.match(header(canon, 'From') ?? '', /<?Jane\.Doe@example\.com>?$/);
   assert.match(log, /from=<Jane\.Doe@example\.com>, size=\d+, nrcpt=1 \(queue active\)/);
+  // masquerade_exceptions: root keeps its full domain.
+  await inst.waitForLog(/to=<prtestmta@host\.example\.com>.*status=sent/);
+  const [kept] = inst.readMbox(join(inst.spool, 'prtestmta'));
+  assert.equal(header(kept!, 'Return-Path'), '<root@host.example.com>');
 });
 
 test('virtual mailbox domains: Maildir and mbox under virtual_mailbox_base', async (t) => {
