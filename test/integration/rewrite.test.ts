@@ -148,3 +148,36 @@ test('sendmail -t, sender_bcc_maps/recipient_bcc_maps, hopcount_limit', async (t
     /to=<prtest1@host\.example\.com>, orig_to=<prtest1>, relay=none, .*dsn=5\.4\.0, status=bounced \(too many hops\)/,
   );
 });
+
+test('virtual_mailbox_limit: a message that would make the mbox too big bounces', async (t) => {
+  const inst = startInstance(t, {
+    mainCf: {
+      virtual_mailbox_domains: 'vbox.example',
+      virtual_mailbox_maps: 'inline:{ {small@vbox.example = small.mbox} }',
+      // Postfix (and Postroom) refuse a mailbox limit below the message size limit; the
+      // non-delivery notice (with the message) must fit message_size_limit too.
+      virtual_mailbox_limit: '4000',
+      message_size_limit: '4000',
+    },
+  });
+  if (!inst) return;
+  const big = (n: number) => `Subject: big ${n}\n\n${`${'z'.repeat(70)}\n`.repeat(12)}`;
+  let sent = 0;
+  for (const text of ['Subject: fits\n\nx\n', big(1), big(2)]) {
+    inst.mail(['-f', 'prtest1', 'small@vbox.example'], text);
+    sent++;
+    await inst.waitForLog(
+      new RegExp(`(?:to=<small@vbox\\.example>.*status=sent[^\\n]*\\n[\\s\\S]*){${sent}}`),
+    );
+  }
+  inst.mail(['-f', 'prtest1', 'small@vbox.example'], big(3));
+  await inst.waitForLog(/to=<small@vbox\.example>, relay=virtual, .*dsn=5\.2\.2, status=bounced/);
+  await inst.waitForQueueEmpty();
+  assert.deepEqual(
+    inst.readMbox(join(inst.vmail, 'small.mbox')).map((m) => header(m, 'Subject')),
+    ['fits', 'big 1', 'big 2'],
+  );
+  // The sender gets the notice.
+  const [notice] = inst.readMbox(join(inst.spool, 'prtest1'));
+  assert.equal(notice!.mime.parts![1]!.blocks![1]!.find(([k]) => k === 'Status')?.[1], '5.2.2');
+});
