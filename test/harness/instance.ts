@@ -284,7 +284,10 @@ export function startInstance(t: TestContext, opts: InstanceOptions = {}): Insta
     spawnAs(BIN(name), args, input, as ?? null);
 
   const built = cmd('postalias', [join(etc, 'aliases')]);
-  if (built.status !== 0) throw new Error(`postalias: ${built.stderr}`);
+  if (built.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`postalias: ${built.stderr}`);
+  }
 
   const pidFile = join(queue, 'pid/master.pid');
   const masterPid = (): number | null => {
