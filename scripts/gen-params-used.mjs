@@ -10,6 +10,8 @@
  * must come from the code itself, never be written by hand. Recognised:
  *
  *   cfg.get|bool|int|long|time|list|str|raw|explicit|isSet|entry|rawOrDefault('name' ...)
+ *   any helper called with a *_maps parameter name as its first argument,
+ *   e.g. tables('virtual_alias_maps') (helpers that open the tables for the caller)
  *   loadParams(cfg, ['a', 'b', ...])
  *   const SOMETHING_PARAMS = ['a', 'b', ...]   (lists read in a loop)
  *   for (const x of ['a', 'b', ...])            (the same, inline)
@@ -32,6 +34,7 @@ const out = join(src, 'global', 'params_used.ts');
 const GETTERS = 'get|bool|int|long|time|list|str|raw|explicit|isSet|entry|rawOrDefault|defaultOf';
 const literalCall = new RegExp(`\\.(?:${GETTERS})\\(\\s*'([a-z][a-z0-9_]*)'`, 'g');
 const templateCall = new RegExp(`\\.(?:${GETTERS})\\(\\s*\`\\$\\{[^}\`]+\\}(_[a-z0-9_]+)\``, 'g');
+const helperCall = /\b[a-zA-Z_]\w*\(\s*'([a-z][a-z0-9_]*_maps)'/g;
 const loadParamsCall = /loadParams\(\s*[\w.]+\s*,\s*\[([^\]]*)\]/g;
 const paramsArray = /\b[A-Z0-9_]*PARAMS[A-Z0-9_]*\s*(?::[^=]*)?=\s*\[([^\]]*)\]/g;
 const forOfArray = /for\s*\(\s*const\s+\w+\s+of\s+\[([^\]]*)\]/g;
@@ -55,6 +58,7 @@ const suffixes = new Set();
 for (const file of tsFiles(src)) {
   const text = readFileSync(file, 'utf8');
   for (const m of text.matchAll(literalCall)) names.add(m[1]);
+  for (const m of text.matchAll(helperCall)) names.add(m[1]);
   for (const m of text.matchAll(templateCall)) suffixes.add(m[1]);
   for (const re of [loadParamsCall, paramsArray, forOfArray])
     for (const m of text.matchAll(re)) for (const q of m[1].matchAll(quoted)) names.add(q[1]);
