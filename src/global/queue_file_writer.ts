@@ -48,6 +48,11 @@ export interface CreateOptions {
   readonly time?: QueueIdTime;
 }
 
+/** A writer's temporary name (never a queue ID: queue IDs have no dots). */
+export function isWriterTempName(name: string): boolean {
+  return /^t\d+\.\d+\.[0-9a-f]{8}$/.test(name);
+}
+
 /** Start a new queue file in `layout`'s incoming queue under a temporary name. */
 export async function createQueueFile(
   layout: QueueLayout,
@@ -56,6 +61,7 @@ export async function createQueueFile(
   const queue = opts.queue ?? 'incoming';
   const tmpDir = join(layout.directory, queue);
   const tmpPath = join(tmpDir, `t${process.pid}.${++tempSeq}.${randomBytes(4).toString('hex')}`);
+  // (isWriterTempName recognises exactly these names.)
   // maildrop files are readable by all: pickup, running as mail_owner, reads what any user submitted.
   const mode = queue === 'maildrop' ? 0o644 : 0o600;
   const fh = await open(tmpPath, 'wx', mode);

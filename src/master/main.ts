@@ -43,7 +43,7 @@ import {
 } from './master_check.js';
 import { acquireMasterLock, lockPaths, releaseMasterLock, runningMaster } from './master_lock.js';
 import { MasterService, type ProcEnv } from './master_proc.js';
-import { prepareQueue } from './master_queue.js';
+import { prepareQueue, removeStaleTempFiles } from './master_queue.js';
 import { buildServices, type ServiceDef } from './master_services.js';
 import { isRoot, type Owners, resolveOwners } from './master_user.js';
 
@@ -240,6 +240,7 @@ async function main(): Promise<Master> {
   if (lock.kind === 'error') msg.fatal(lock.text);
   // As in Postfix, data_directory and its lock belong to mail_owner ("postfix check" says so).
   if (owners.mailOwner) chownSync(paths.lock, owners.mailOwner.uid, owners.mailOwner.gid);
+  removeStaleTempFiles(cfg);
   const master = new Master(cfg, procEnv(cfg, owners));
   try {
     const defs = buildServices(

@@ -10,10 +10,12 @@
  * directories keep their contents and, unless asked, their owners ("postfix
  * check" reports wrong ones); the queue files are never touched.
  */
-import { chmodSync, chownSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MainConfig } from '../global/config.js';
+import { msg } from '../global/msg.js';
 import { createQueueDirs, QUEUE_NAMES, queueLayout } from '../global/queue_dirs.js';
+import { isWriterTempName } from '../global/queue_file_writer.js';
 import type { Owners } from './master_user.js';
 
 const EXTRA_DIRS: Readonly<Record<string, number>> = { public: 0o710, private: 0o700, pid: 0o755 };
@@ -45,4 +47,24 @@ export async function prepareQueue(cfg: MainConfig, owners: Owners, fixExisting 
   }
   give(join(layout.directory, 'pid'), 0, 0);
   give(dataDir, owner.uid, 0);
+}
+
+/**
+ * Remove the temporary files a killed cleanup left in incoming/. Called
+ * with the master lock held and before any service runs, so no writer can
+ * own them; maildrop/ is left alone (sendmail writes there without master,
+ * postsuper -p clears old ones).
+ */
+export function removeStaleTempFiles(cfg: MainConfig): void {
+  const dir = join(cfg.get('queue_directory'), 'incoming');
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names.filter(isWriterTempName)) {
+    rmSync(join(dir, name), { force: true });
+    msg.info(`removed stale temporary file incoming/${name}`);
+  }
 }

@@ -132,7 +132,9 @@ class ServiceRunner {
       process.on('message', (m: ListenMessage, handle?: Server | Socket) => this.#onMaster(m, handle));
       // Master's death closes the channel: nothing would restart or stop us.
       process.on('disconnect', () => void this.stop());
-      process.send?.({ type: 'ready' });
+      // Master may have died while we started: then there is no one to serve.
+      if (!process.connected) return this.stop();
+      process.send?.({ type: 'ready' }, undefined, {}, () => {});
     } else {
       this.#listenSelf();
     }

@@ -51,3 +51,8 @@ const stop = () => {
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
+// Started by master: its death closes the channel, and a new master starts its own postlogd.
+if (typeof process.send === 'function') {
+  if (!process.connected) stop();
+  process.on('disconnect', stop);
+}

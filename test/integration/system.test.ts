@@ -6,7 +6,7 @@
  * extensions.
  */
 import assert from 'node:assert/strict';
-import { chownSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_TEMPLATES } from '../../src/bounce/template_defaults.js';
@@ -85,4 +85,18 @@ test('DSN NOTIFY=SUCCESS gets a success notice; always_bcc; address extensions',
     log,
     /to=<prtest1\+lists@host\.example\.com>, orig_to=<prtest1\+lists>, relay=local, .*status=sent \(delivered to mailbox\)/,
   );
+});
+
+test('temporary files a killed cleanup left in incoming/ are removed when master starts', async (t) => {
+  const inst = startInstance(t, { noStart: true });
+  if (!inst) return;
+  assert.equal(inst.postfix(['check']).status, 0);
+  const stale = join(inst.queue, 'incoming', 't12345.7.0badc0de');
+  const keep = join(inst.queue, 'maildrop', 't12345.8.0badc0de');
+  writeFileSync(stale, 'half a queue file');
+  writeFileSync(keep, 'sendmail may still be writing this');
+  inst.start();
+  await inst.waitForLog(/removed stale temporary file incoming\/t12345\.7\.0badc0de/);
+  assert.equal(existsSync(stale), false);
+  assert.equal(existsSync(keep), true, 'maildrop/ belongs to sendmail, not master');
 });
