@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_TEMPLATES } from '../../src/bounce/template_defaults.js';
-import { ROOT } from '../harness/index.js';
+import { postfixCommand, ROOT, run, tempDir } from '../harness/index.js';
 import {
   account,
   header,
@@ -250,4 +250,36 @@ test('sendmail -v reports the first delivery attempt only: a deferred recipient 
   assert.equal(log.match(new RegExp(`${id}: sender delivery status notification`, 'g'))?.length, 1, log);
   assert.equal(inst.readMbox(join(inst.spool, 'prtest2')).length, 1);
   assert.equal(inst.readMbox(join(inst.spool, 'prtest1')).length, 1);
+});
+
+test('live: Postfix 3.7 still does what the recording holds (record.sh on a private instance)', async (t) => {
+  const postfix = postfixCommand(t, 'postfix');
+  if (postfix === null) return;
+  if (process.getuid?.() !== 0 || !existsSync('/usr/bin/unshare')) {
+    t.skip('needs root and unshare(1) for a private Postfix instance');
+    return;
+  }
+  if (!account(t, 'prtest1') || !account(t, 'prtest2')) return;
+  const out = tempDir(t);
+  const r = run('sh', [join(GOLDEN, 'record.sh'), out], { timeoutMs: 90_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const read = (dir: string, name: string) => readFileSync(join(dir, name), 'utf8').replace(THEIR_DIR, 'DIR');
+  for (const f of [
+    'bv.out',
+    'bv.err',
+    'bv.status',
+    'v.out',
+    'v.err',
+    'v.status',
+    'bv2.out',
+    'bv2.err',
+    'bv2.status',
+  ])
+    assert.equal(read(out, f), read(GOLDEN, f), f);
+  const live = read(out, 'maillog.txt');
+  const recorded = read(GOLDEN, 'maillog.txt');
+  const [a, b] = [pickedUp(live), pickedUp(recorded)];
+  assert.equal(a.length, 3);
+  for (let i = 0; i < 3; i++)
+    assert.deepEqual(deliveries(live, a[i] as string), deliveries(recorded, b[i] as string));
 });
