@@ -1,7 +1,8 @@
 /*
  * sendmail started from its V8 start-up snapshot (src/sendmail/snapshot_build.ts)
  * behaves exactly as sendmail started from the ES modules; bin/sendmail
- * uses the snapshot only while it is newer than the build and than node.
+ * uses the snapshot only while it is newer than the build and than node,
+ * and NODE_OPTIONS is empty.
  */
 import assert from 'node:assert/strict';
 import {
@@ -108,7 +109,9 @@ test('bin/sendmail starts from the snapshot only while it is newer than the buil
   chmodSync(fake, 0o755);
   const blob = join(dir, 'dist/sendmail.blob');
   const built = statSync(join(ROOT, 'dist/src/sendmail/run.js')).mtimeMs / 1000;
-  const launch = () => run(join(dir, 'bin/sendmail'), ['-bp']);
+  // An inherited NODE_OPTIONS must not decide the outcome (see the case setting it).
+  const quiet = { env: { NODE_OPTIONS: '' } };
+  const launch = () => run(join(dir, 'bin/sendmail'), ['-bp'], quiet);
   const fromModules = (r: Run) => {
     assert.equal(r.status, 69, r.stderr);
     assert.match(r.stderr, /^sendmail: fatal: -bp: not available yet[^\n]*\n$/);
@@ -125,9 +128,12 @@ test('bin/sendmail starts from the snapshot only while it is newer than the buil
   utimesSync(blob, built + 100, built + 100);
   assert.equal(launch().stdout, `snapshot: --snapshot-blob ${dir}/bin/../dist/sendmail.blob -- -bp\n`);
 
+  // A V8 flag in NODE_OPTIONS would make node refuse the snapshot.
+  fromModules(run(join(dir, 'bin/sendmail'), ['-bp'], { env: { NODE_OPTIONS: '--max-old-space-size=200' } }));
+
   // Through a symbolic link, as npm installs it.
   symlinkSync(join(dir, 'bin/sendmail'), join(dir, 'link'));
-  assert.match(run(join(dir, 'link'), ['x']).stdout, /^snapshot: --snapshot-blob \S+ -- x\n$/);
+  assert.match(run(join(dir, 'link'), ['x'], quiet).stdout, /^snapshot: --snapshot-blob \S+ -- x\n$/);
 
   utimesSync(blob, 1000, 1000); // older than the modules: a rebuild happened since
   fromModules(launch());
