@@ -90,6 +90,8 @@ export interface ContentOutcome {
   /** All MIME_ERR_* flags seen (reported or not). */
   mimeErrors: number;
   has8bit: boolean;
+  /** A MIME part declared Content-Transfer-Encoding 8bit or binary. */
+  declared8bit: boolean;
   /** Actions and invalid table results, in order, for the log. */
   readonly events: CheckEvent[];
   /** Warnings about bad table results (Postfix logs them as warnings). */
@@ -107,6 +109,7 @@ export class ContentChecks {
     pass: false,
     mimeErrors: 0,
     has8bit: false,
+    declared8bit: false,
     events: [],
     warnings: [],
   };
@@ -144,6 +147,7 @@ export class ContentChecks {
     await this.#drain();
     this.#mimeErrors();
     this.outcome.has8bit = this.#parser.has8bit;
+    this.outcome.declared8bit = this.#parser.declared8bit;
     return this.outcome;
   }
 

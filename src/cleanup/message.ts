@@ -514,6 +514,10 @@ class CleanupMessage {
       if (bounce && this.#errs & CLEANUP_STAT.CONT && this.#bodyMark)
         await this.writer.rewind(this.#bodyMark);
       for (const r of list) await this.writer.recipient(r);
+      // The body's encoding as Postfix records it after the content: 8bit when a MIME
+      // part declares 8bit/binary, else what the client said (sendmail -B, BODY=).
+      const encoding = o.declared8bit ? '8bit' : this.#attrs.encoding;
+      if (encoding === '8bit' || encoding === '7bit') await this.writer.attribute('encoding', encoding);
       if (o.filter !== undefined && !bounce) await this.writer.attribute('content_filter', o.filter);
       const hold = o.hold !== undefined || (this.flags & CLEANUP_FLAG.HOLD) !== 0;
       const queue = bounce || hold ? 'hold' : 'incoming';

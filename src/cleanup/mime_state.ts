@@ -115,6 +115,7 @@ export class MimeState {
   #offset = 0;
   #errors = 0;
   #has8bit = false;
+  #declared8bit = false;
   readonly #stack: Level[] = [];
   #nestedDepth = 0;
   /** The part being read belongs to a multipart/digest: its default type is message/rfc822. */
@@ -133,6 +134,11 @@ export class MimeState {
   /** 8-bit data anywhere (header or body): the message is not 7-bit clean. */
   get has8bit(): boolean {
     return this.#has8bit;
+  }
+
+  /** A Content-Transfer-Encoding of 8bit or binary, in any part: the message body is 8-bit. */
+  get declared8bit(): boolean {
+    return this.#declared8bit;
   }
 
   line(text: string): void {
@@ -182,7 +188,10 @@ export class MimeState {
       const name = headerName(h).toLowerCase();
       const value = h.slice(h.indexOf(':') + 1);
       if (name === 'content-type') this.#contentType(value);
-      else if (name === 'content-transfer-encoding') this.#cte = encodingOf(value);
+      else if (name === 'content-transfer-encoding') {
+        this.#cte = encodingOf(value);
+        if (this.#cte === '8bit' || this.#cte === 'binary') this.#declared8bit = true;
+      }
     }
     this.cb.header(this.#cls, h);
   }

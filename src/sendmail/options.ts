@@ -37,6 +37,8 @@ export interface SendmailArgs {
   readonly dsnNotify?: number;
   readonly dsnRet?: number;
   readonly dsnEnvid?: string;
+  /** -B: the body type, as the maildrop file's encoding attribute (8bit or 7bit). */
+  readonly encoding?: '8bit' | '7bit';
   /** -v count: one asks for a delivery report, more also for verbose logging. */
   readonly verbose: number;
   /** -bv: verify the recipients, deliver nothing, report to the sender. */
@@ -108,7 +110,10 @@ export function parseSendmailArgs(argv: readonly string[]): Parsed {
   for (const { opt, arg = '' } of r.opts) {
     switch (opt) {
       case 'B':
-        if (!/^(8bitmime|7bit)$/i.test(arg)) return fatal('-B option needs 8BITMIME or 7BIT');
+        // Upper case only, as Postfix compares it (test/golden/sendmail: lower-B).
+        if (arg === '8BITMIME') a.encoding = '8bit';
+        else if (arg === '7BIT') a.encoding = '7bit';
+        else return fatal('-B option needs 8BITMIME or 7BIT');
         break;
       case 'C':
         a.configDir = arg;

@@ -16,6 +16,7 @@ const cases: [string, string[], string, string][] = [
   ['missing-arg', ['-B'], 'x\n', ''],
   ['n-option', ['-n', 'a@b'], 'x\n', ''],
   ['bad-B', ['-Bfoo', 'a@b'], 'x\n', ''],
+  ['lower-B', ['-B', '8bitmime', 'a@b'], 'x\n', ''],
   ['unsupported-b', ['-bz', 'a@b'], 'x\n', ''],
   ['no-recipients', [], 'x\n', ''],
   ['t-no-recipients', ['-t'], 'Subject: x\n\nhi\n', ''],
