@@ -19,6 +19,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { listItems } from '../maps/braces.js';
 import { strerror } from '../util/strerror.js';
 import { msg } from './msg.js';
 import {
@@ -263,11 +264,12 @@ export class MainConfig implements ParamLookup {
     return seconds;
   }
 
-  /** The value split on whitespace and commas, as Postfix splits lists. */
+  /**
+   * The value split on whitespace and commas, as Postfix splits lists; a
+   * "{...}" group (an inline table, a braced map name) stays one item.
+   */
   list(name: string): string[] {
-    return this.get(name)
-      .split(/[\s,]+/)
-      .filter((w) => w !== '');
+    return listItems(this.get(name));
   }
 
   /** A built-in name, one that a master.cf service adds, or a smtpd_restriction_classes name. */
