@@ -25,6 +25,10 @@
  * so a rebuild or a node upgrade falls back to the ES modules). Both are
  * written under temporary names and renamed, so a sendmail starting
  * meanwhile sees the old pair or the new one.
+ *
+ * The snapshot holds what the modules computed when it was built, such as
+ * the installation directory (host_defaults.ts INSTALL_ROOT, from
+ * import.meta.url): after moving the tree, build it again.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
