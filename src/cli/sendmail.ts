@@ -9,9 +9,10 @@
  *   Reads a message from standard input and leaves it in the maildrop
  *   queue, where the pickup daemon finds it; the mail system need not be
  *   running. Options, messages and exit statuses are those of Postfix
- *   3.7's sendmail: a fatal error exits 75 (EX_TEMPFAIL), a mode that
- *   needs running daemons (-bs -bp -bi -q -I) exits 69
- *   (EX_UNAVAILABLE) for now.
+ *   3.7's sendmail: a fatal error exits 75 (EX_TEMPFAIL). -bp runs
+ *   postqueue -p (mailq), -q postqueue -f, -qRsite postqueue -s site,
+ *   -bi and -I newaliases (src/sendmail/later.ts); -bs (SMTP on standard
+ *   input) needs smtpd and exits 69 (EX_UNAVAILABLE) for now.
  *
  *   -bv submits a probe instead of reading a message: the delivery agents
  *   only say what they would do with each recipient, and the sender gets

@@ -16,6 +16,7 @@ import { strerror } from '../util/strerror.js';
 import { configDirOf } from './config_dir.js';
 import { gecosName } from './gecos.js';
 import { parseAddressList } from './headers.js';
+import { handOver, runHandOver } from './later.js';
 import {
   EX_TEMPFAIL,
   EX_UNAVAILABLE,
@@ -36,8 +37,13 @@ async function main(argv: readonly string[]): Promise<void> {
   // One -v asks for a delivery report (traceFlags); only more turn on verbose logging, as in Postfix.
   msg.setVerbose(Math.max(0, args.verbose - 1));
   for (const w of args.warnings) msg.warn(w);
-  if (args.mode === 'later')
-    msg.fatal(`${args.laterOption}: not available yet: this needs the running mail system`, EX_UNAVAILABLE);
+  if (args.mode === 'later') {
+    const cmd = handOver(args.laterOption ?? '', argv, args.configDir);
+    if (cmd === null)
+      return msg.fatal(`${args.laterOption}: not available yet: this needs Postroom's smtpd`, EX_UNAVAILABLE);
+    process.exitCode = runHandOver(cmd[0], cmd[1]);
+    return;
+  }
 
   const cfg = loadMainConfig({ configDir: configDirOf(args.configDir) });
   const p = loadParams(cfg, ['message_size_limit', 'sendmail_fix_line_endings']);

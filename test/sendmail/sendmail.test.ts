@@ -172,13 +172,33 @@ for (const [name, g] of Object.entries(golden)) {
   });
 }
 
-test('modes that need the running mail system: EX_UNAVAILABLE', (t) => {
+test('-bs needs smtpd, which is not written yet: EX_UNAVAILABLE', (t) => {
   const { conf } = maildropSetup(t);
-  for (const mode of ['-bs', '-bp', '-bi', '-q', '-q5m', '-I']) {
-    const r = ours('sendmail', ['-C', conf, mode], { input: '' });
-    assert.equal(r.status, 69, mode);
-    assert.match(r.stderr, /^sendmail: fatal: -[a-zI]+: not available yet/, mode);
-  }
+  const r = ours('sendmail', ['-C', conf, '-bs'], { input: '' });
+  assert.equal(r.status, 69);
+  assert.match(r.stderr, /^sendmail: fatal: -bs: not available yet/);
+});
+
+test('-bp, -q, -qRsite, -bi and -I hand over to postqueue and newaliases, as Postfix', (t) => {
+  const { conf } = maildropSetup(t);
+  const same = (mode: string[], cmd: string, args: string[]) => {
+    const a = ours('sendmail', ['-C', conf, ...mode], { input: '' });
+    const b = ours(cmd, ['-c', conf, ...args], { input: '' });
+    assert.equal(a.status, b.status, mode.join(' '));
+    assert.equal(a.stdout, b.stdout, mode.join(' '));
+    assert.equal(
+      a.stderr.replaceAll('postqueue:', 'x:'),
+      b.stderr.replaceAll('postqueue:', 'x:'),
+      mode.join(' '),
+    );
+  };
+  // The queue is empty and no mail system runs: postqueue's own answers.
+  same(['-bp'], 'postqueue', ['-p']);
+  same(['-q'], 'postqueue', ['-f']);
+  same(['-q30m'], 'postqueue', ['-f']);
+  same(['-qRexample.com'], 'postqueue', ['-s', 'example.com']);
+  same(['-bi'], 'newaliases', []);
+  same(['-I'], 'newaliases', []);
 });
 
 test('missing maildrop or main.cf: fatal, EX_TEMPFAIL, no stack trace', (t) => {

@@ -58,7 +58,7 @@ const CASES: { name: string; args: string[]; input: string; extra?: string }[] =
   },
   { name: 'no recipients', args: [], input: 'Subject: none\n\n' },
   { name: 'bad option', args: ['-Q'], input: '' },
-  { name: 'a mode needing the daemons', args: ['-bp'], input: '' },
+  { name: 'a mode needing smtpd', args: ['-bs'], input: '' },
   {
     name: 'too big',
     args: ['u@x'],
@@ -111,10 +111,10 @@ test('bin/sendmail starts from the snapshot only while it is newer than the buil
   const built = statSync(join(ROOT, 'dist/src/sendmail/run.js')).mtimeMs / 1000;
   // An inherited NODE_OPTIONS must not decide the outcome (see the case setting it).
   const quiet = { env: { NODE_OPTIONS: '' } };
-  const launch = () => run(join(dir, 'bin/sendmail'), ['-bp'], quiet);
+  const launch = () => run(join(dir, 'bin/sendmail'), ['-bs'], quiet);
   const fromModules = (r: Run) => {
     assert.equal(r.status, 69, r.stderr);
-    assert.match(r.stderr, /^sendmail: fatal: -bp: not available yet[^\n]*\n$/);
+    assert.match(r.stderr, /^sendmail: fatal: -bs: not available yet[^\n]*\n$/);
   };
 
   fromModules(launch()); // no blob
@@ -126,10 +126,10 @@ test('bin/sendmail starts from the snapshot only while it is newer than the buil
   writeFileSync(`${blob}.node`, `${fake}\n`);
   utimesSync(fake, built - 100, built - 100);
   utimesSync(blob, built + 100, built + 100);
-  assert.equal(launch().stdout, `snapshot: --snapshot-blob ${dir}/bin/../dist/sendmail.blob -- -bp\n`);
+  assert.equal(launch().stdout, `snapshot: --snapshot-blob ${dir}/bin/../dist/sendmail.blob -- -bs\n`);
 
   // A V8 flag in NODE_OPTIONS would make node refuse the snapshot.
-  fromModules(run(join(dir, 'bin/sendmail'), ['-bp'], { env: { NODE_OPTIONS: '--max-old-space-size=200' } }));
+  fromModules(run(join(dir, 'bin/sendmail'), ['-bs'], { env: { NODE_OPTIONS: '--max-old-space-size=200' } }));
 
   // Through a symbolic link, as npm installs it.
   symlinkSync(join(dir, 'bin/sendmail'), join(dir, 'link'));
