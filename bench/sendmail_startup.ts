@@ -17,7 +17,7 @@
  *
  * Rows for ours: the ES modules (node dist/src/cli/sendmail.js), the
  * start-up snapshot (node --snapshot-blob dist/sendmail.blob, made by
- * npm run build:sendmail), and bin/sendmail as users run it (the shell
+ * npm run build), and bin/sendmail as users run it (the shell
  * launcher picks the snapshot when it is fresh). Also shown, as the floor
  * any Node entry point pays: `node -e 0`, and `node <empty ES module>`. Postfix's row needs /usr/sbin/sendmail and root
  * (a private configuration directory); otherwise it says it is skipped.
@@ -128,7 +128,7 @@ if (existsSync(blob))
       MESSAGE,
     ),
   );
-else console.log(`${blob} is missing (npm run build:sendmail): the snapshot row is skipped.`);
+else console.log(`${blob} is missing (npm run build): the snapshot row is skipped.`);
 rows.push(measure('postroom bin/sendmail', [join(ROOT, 'bin/sendmail'), ...ourArgs], MESSAGE));
 if (!existsSync(POSTFIX_SENDMAIL))
   console.log('Postfix is not installed (/usr/sbin/sendmail): its row is skipped.');

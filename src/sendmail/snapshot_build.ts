@@ -1,7 +1,7 @@
 /*
  * snapshot_build - make the V8 start-up snapshot that bin/sendmail starts from
  *
- *	node dist/src/sendmail/snapshot_build.js	(npm run build:sendmail)
+ *	node dist/src/sendmail/snapshot_build.js	(npm run build)
  *
  * sendmail runs once per message, so its start-up is on every message's
  * path. Started as ES modules, Node spends about as long loading and
