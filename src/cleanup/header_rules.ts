@@ -62,8 +62,10 @@ export class HeaderRules {
   received(): string[] {
     const { cfg, attrs } = this.init;
     const uid = /^uid=(\d+)$/.exec(attrs.origin ?? '');
+    // Picked-up mail (origin uid=N) gets pickup's "by ... from userid N" line even when
+    // it carries an SMTP client's attributes (requeued by postsuper -r), as in Postfix.
     const client =
-      attrs.client_name && attrs.client_address
+      !uid && attrs.client_name && attrs.client_address
         ? {
             name: attrs.client_name,
             addr: attrs.client_address,

@@ -175,8 +175,9 @@ export function clientLine(
 }
 
 /** pickup: "QID: uid=N from=<sender>" (the submitter's uid and envelope sender). */
-export function pickupLine(queueId: string, uid: number, sender: string): string {
-  return `${queueId}: uid=${uid} from=<${sender}>`;
+export function pickupLine(queueId: string, uid: number, sender: string, origId?: string): string {
+  // orig_id: the queue ID a requeued message (postsuper -r) had before.
+  return `${queueId}: uid=${uid} from=<${sender}>${origId ? ` orig_id=${origId}` : ''}`;
 }
 
 /** cleanup: "QID: message-id=<...>"; resent = the Resent-Message-ID header. */

@@ -14,7 +14,10 @@
  *
  * Only what a local user cannot forge goes to cleanup: the envelope, the
  * content, the full name and encoding; the origin is the file owner's
- * uid and the rewrite context is local. Scans never overlap: a trigger
+ * uid and the rewrite context is local. A file that $mail_owner owns (a
+ * queue file put back by postsuper -r) keeps all its attributes, and its
+ * log_ident is logged as orig_id, as Postfix's pickup does. Recipients
+ * already done are not sent again. Scans never overlap: a trigger
  * during a scan asks for one more scan after it.
  */
 import { stat, unlink } from 'node:fs/promises';
@@ -32,6 +35,7 @@ import { msg } from '../global/msg.js';
 import { type QueueLayout, scanQueue } from '../global/queue_dirs.js';
 import { QueueFileError } from '../global/queue_file.js';
 import { openQueueFile, type QueueFileReader } from '../global/queue_file_reader.js';
+import { getpwnam } from '../master/master_user.js';
 
 const MAX_PARALLEL = 4;
 /**
@@ -49,6 +53,7 @@ export class Pickup {
   #running: Promise<void> | undefined;
   #again = false;
   readonly #busy = new Set<string>();
+  #owner: number | undefined | null = null;
 
   constructor(
     readonly cfg: MainConfig,
@@ -149,20 +154,27 @@ export class Pickup {
   /** Send one file to cleanup; its status, or null when cleanup is not there. */
   async #submit(file: QueueFileReader, uid: number): Promise<number | null> {
     const env = file.envelope;
-    const attrs: Record<string, string> = { rewrite_context: 'local', origin: `uid=${uid}` };
-    for (const name of PASSED_ATTRS) {
-      const v = file.attributes[name];
-      if (v === undefined) continue;
-      if (name !== 'trace_flags') attrs[name] = v;
-      else if (/^\d{1,9}$/.test(v) && (Number(v) & TRACE_BITS) !== 0)
-        attrs[name] = String(Number(v) & TRACE_BITS);
-    }
+    const attrs: Record<string, string> = { rewrite_context: 'local' };
+    // A file of $mail_owner's is a queue file put back by postsuper -r: as Postfix's
+    // pickup, keep all it says (client, helo, protocol, rewrite context, log_ident...).
+    const trusted = uid === this.#ownerUid();
+    if (trusted) Object.assign(attrs, file.attributes);
+    else
+      for (const name of PASSED_ATTRS) {
+        const v = file.attributes[name];
+        if (v === undefined) continue;
+        if (name !== 'trace_flags') attrs[name] = v;
+        else if (/^\d{1,9}$/.test(v) && (Number(v) & TRACE_BITS) !== 0)
+          attrs[name] = String(Number(v) & TRACE_BITS);
+      }
+    attrs.origin = `uid=${uid}`;
+    const origId = trusted ? file.attributes.log_ident : undefined;
     const xtra = file.size.xtraOffset;
     const flags = receiveOverrides(this.cfg, CLEANUP_FLAG.MASK_EXTERNAL | CLEANUP_FLAG.BOUNCE);
     let c: CleanupClient | undefined;
     try {
       c = await CleanupClient.open(this.cfg, flags);
-      msg.info(pickupLine(c.queueId, uid, env.sender));
+      msg.info(pickupLine(c.queueId, uid, env.sender, origId));
       await c.envelope({
         arrival: env.arrival,
         sender: env.sender,
@@ -186,6 +198,12 @@ export class Pickup {
       }
       throw e;
     }
+  }
+
+  /** $mail_owner's uid, looked up once (undefined: no such account). */
+  #ownerUid(): number | undefined {
+    if (this.#owner === null) this.#owner = getpwnam(this.cfg.get('mail_owner'))?.uid;
+    return this.#owner;
   }
 
   async #remove(path: string): Promise<void> {
