@@ -33,6 +33,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { postroomMasterCf } from '../src/demo/config.js';
 import { CpuGroup, procStat, treeCpu } from './cpu.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -51,21 +52,7 @@ const MAILBOX_UID = 65534;
 
 export type SystemName = 'postroom' | 'postfix';
 
-export const MASTER_CF = `pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-local     unix  -       n       n       -       -       local
-virtual   unix  -       n       n       -       -       virtual
-postlog   unix-dgram n  -       n       -       1       postlogd
-`;
+export const MASTER_CF = postroomMasterCf();
 
 /** How mail reaches the Maildirs: virtual(8) mailboxes, or local(8) aliases to a Maildir path. */
 export type MailboxMode = 'virtual' | 'local';

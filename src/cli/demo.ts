@@ -59,7 +59,7 @@ mkdirSync(etc, { recursive: true });
 // Services running as mail_owner must reach the configuration.
 chmodSync(base, 0o755);
 writeFileSync(join(etc, 'main.cf'), demoMainCf(base, o));
-writeFileSync(join(etc, 'master.cf'), demoMasterCf(isRoot()));
+writeFileSync(join(etc, 'master.cf'), demoMasterCf());
 writeFileSync(join(etc, 'aliases'), DEMO_ALIASES);
 const spool = join(base, 'mail');
 mkdirSync(spool, { recursive: true });

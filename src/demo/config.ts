@@ -56,17 +56,20 @@ smtpd_recipient_restrictions =
 }
 
 /**
- * `root`: pickup keeps root's privileges, because Postroom's sendmail run
- * by root leaves maildrop files only root can read (Postfix's are
- * readable by mail_owner); to be removed when that is fixed.
+ * Postroom's services under the names Postfix's default master.cf uses
+ * (smtpd and the smtp client are not written yet). The demo, the
+ * benchmark and the integration tests all run this set; tests shorten the
+ * wakeups.
  */
-export function demoMasterCf(root = false): string {
-  return `# Postroom demo master.cf: SMTP on 127.0.0.1:${DEMO_SMTP_PORT}
-# service type  private unpriv  chroot  wakeup  maxproc command + args
-127.0.0.1:${DEMO_SMTP_PORT} inet n - n - - smtpd
-pickup    unix  n       ${root ? 'n' : '-'}       n       60      1       pickup
+export function postroomMasterCf(
+  wakeup: { pickup: number; qmgr: number } = { pickup: 60, qmgr: 300 },
+): string {
+  const p = String(wakeup.pickup).padEnd(8);
+  const q = String(wakeup.qmgr).padEnd(8);
+  return `# service type  private unpriv  chroot  wakeup  maxproc command + args
+pickup    unix  n       -       n       ${p}1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
+qmgr      unix  n       -       n       ${q}1       qmgr
 rewrite   unix  -       -       n       -       -       trivial-rewrite
 bounce    unix  -       -       n       -       0       bounce
 defer     unix  -       -       n       -       0       bounce
@@ -79,6 +82,13 @@ local     unix  -       n       n       -       -       local
 virtual   unix  -       n       n       -       -       virtual
 postlog   unix-dgram n  -       n       -       1       postlogd
 `;
+}
+
+/** The demo's master.cf: Postroom's services plus SMTP on 127.0.0.1:2525 (once smtpd exists). */
+export function demoMasterCf(): string {
+  return `# Postroom demo master.cf: SMTP on 127.0.0.1:${DEMO_SMTP_PORT}
+127.0.0.1:${DEMO_SMTP_PORT} inet n - n - - smtpd
+${postroomMasterCf()}`;
 }
 
 export const DEMO_ALIASES = `# Demo aliases(5) file

@@ -26,28 +26,14 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { postroomMasterCf } from '../../src/demo/config.js';
 import { type Account, getpwnam, isRoot } from '../../src/master/master_user.js';
 import { ROOT, type Run } from './index.js';
 
 export const BIN = (name: string): string => join(ROOT, 'bin', name);
 
-/** Postroom's services, as Postfix's default master.cf names them. */
-export const MASTER_CF = `# service type  private unpriv  chroot  wakeup  maxproc command + args
-pickup    unix  n       -       n       1       1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       1       1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-showq     unix  n       -       n       -       -       showq
-local     unix  -       n       n       -       -       local
-virtual   unix  -       n       n       -       -       virtual
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-postlog   unix-dgram n  -       n       -       1       postlogd
-`;
+/** Postroom's services, with wakeups short enough for tests. */
+export const MASTER_CF = postroomMasterCf({ pickup: 1, qmgr: 1 });
 
 export interface InstanceOptions {
   /** main.cf settings added to (or replacing) the instance's own; a function gets the instance directory. */
