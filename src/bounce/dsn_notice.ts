@@ -20,8 +20,9 @@
  * test/golden/bounce/dsn/ holds notices Postfix 3.7 wrote, for comparison.
  * With SMTPUTF8 and non-ASCII content the global types of RFC 6533 are
  * used (message/global-delivery-status, message/global,
- * message/global-headers). 8-bit content is declared with
- * Content-Transfer-Encoding: 8bit, as Postfix does; nothing is re-encoded.
+ * message/global-headers). Content-Transfer-Encoding: 8bit is declared
+ * where and when Postfix 3.7 declares it (see composeNotice); nothing is
+ * re-encoded.
  * Header lines are folded (see dsn_format.ts); the boundary is checked
  * not to occur in the content. Lines end in "\n".
  */
@@ -182,13 +183,18 @@ export function composeNotice(
   const boiler = req.postmaster ? [] : templates.expand(req.kind);
   const human = [...boiler, '', ...humanRecipients(req.recipients)];
   const status = deliveryStatus(req, host, utf8);
-  const eightBit = [...human, ...status].some(isEightBit) || isEightBit(returned.content);
   const boundary = pickBoundary(
     `${m.queueId}.${Math.trunc(now.getTime() / 1000)}/${host}`,
     [...human, ...status, returned.content].join('\n'),
   );
   const subject = req.postmaster && t.postmasterSubject !== undefined ? t.postmasterSubject : t.subject;
-  const charset = settings.smtputf8 && t.charset.toLowerCase() === 'us-ascii' ? 'utf-8' : t.charset;
+  // A us-ascii template becomes utf-8, and the notice 8bit, when SMTPUTF8 is
+  // enabled or cleanup recorded an 8-bit body: Postfix 3.7 declares 8bit then
+  // on the top level, the text and the original (test/golden/bounce/cte/),
+  // and nothing (7bit) otherwise, even when the original holds 8-bit bytes.
+  const upgrade = settings.smtputf8 || m.encoding?.toLowerCase() === '8bit';
+  const charset = upgrade && t.charset.toLowerCase() === 'us-ascii' ? 'utf-8' : t.charset;
+  const eightBit = upgrade || t.encoding === '8bit';
   const cte = (yes: boolean): string[] => (yes ? ['Content-Transfer-Encoding: 8bit'] : []);
   const original = returned.full
     ? utf8
@@ -213,7 +219,7 @@ export function composeNotice(
     `--${boundary}`,
     'Content-Description: Notification',
     ...foldHeader('Content-Type', `text/plain; charset=${charset}`),
-    ...cte(human.some(isEightBit)),
+    ...cte(eightBit),
     '',
     ...human,
     `--${boundary}`,
@@ -226,7 +232,7 @@ export function composeNotice(
     `--${boundary}`,
     `Content-Description: ${DESCRIPTION[req.kind]}${returned.full ? '' : ' Headers'}`,
     `Content-Type: ${original}`,
-    ...cte(isEightBit(returned.content)),
+    ...cte(eightBit),
     '',
   ];
   const text = `${lines.join('\n')}\n${returned.content}\n--${boundary}--\n`;

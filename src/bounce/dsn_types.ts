@@ -20,6 +20,8 @@ export interface DsnMessage {
   readonly ret: DsnRet;
   /** The message was received with SMTPUTF8. */
   readonly smtputf8?: boolean | undefined;
+  /** The body encoding cleanup recorded ("7bit", "8bit"), when it recorded one. */
+  readonly encoding?: string | undefined;
   /** The header section, each header line ending in "\n", no blank line. */
   readonly headers: string;
   /** The body, after the blank line that ends the headers. */

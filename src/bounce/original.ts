@@ -77,6 +77,7 @@ export async function readOriginal(layout: QueueLayout, o: OriginalOptions): Pro
       envId: envId === '' ? undefined : envId,
       ret: (ret === 1 || ret === 2 ? ret : 0) as DsnRet,
       smtputf8: /^[1-9]/.test(env.attributes?.smtputf8 ?? ''),
+      encoding: env.attributes?.encoding,
       headers: decodeBytes(Buffer.concat(head)),
       body: decodeBytes(Buffer.concat(body)),
       size,

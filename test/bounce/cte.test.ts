@@ -1,0 +1,90 @@
+/*
+ * Content-Transfer-Encoding on notices, part by part, as Postfix 3.7 puts
+ * it (test/golden/bounce/cte/, recorded by its record.sh with
+ * smtputf8_enable = no; test/golden/bounce/dsn/ with the default yes):
+ * 8bit on the top level, the text and the returned original when SMTPUTF8
+ * is enabled or cleanup recorded an 8-bit body (the us-ascii template is
+ * then labelled utf-8), never on the delivery report of an ASCII notice,
+ * and nothing at all otherwise, even for an original with 8-bit bytes.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type TestContext, test } from 'node:test';
+import { composeNotice, noticeSettings } from '../../src/bounce/dsn_notice.js';
+import type { TemplateKind } from '../../src/bounce/template.js';
+import { loadTemplates } from '../../src/bounce/template_load.js';
+import { loadMainConfig } from '../../src/global/config.js';
+import { configDir, GOLDEN } from '../harness/index.js';
+import { field, type Part, parse } from './dsn_mime.js';
+
+/** Content-Type (with charset) and Content-Transfer-Encoding of the top level and each part. */
+function encodings(p: Part): string[] {
+  const one = (x: Part) => {
+    const charset = x.params.charset !== undefined ? `; charset=${x.params.charset}` : '';
+    return `${x.type}${charset} cte=${field(x.headers, 'Content-Transfer-Encoding') ?? '-'}`;
+  };
+  return [one(p), ...(p.parts ?? []).map(one)];
+}
+
+function ours(
+  t: TestContext,
+  smtputf8: string,
+  kind: TemplateKind,
+  body: string,
+  encoding?: string,
+): string[] {
+  const dir = configDir(
+    t,
+    `compatibility_level = 3.6\nmyhostname = mx.example.com\nsmtputf8_enable = ${smtputf8}\n`,
+  );
+  const cfg = loadMainConfig({ configDir: dir });
+  const n = composeNotice(loadTemplates(cfg), noticeSettings(cfg), {
+    kind,
+    message: {
+      queueId: 'D791B22E0E2',
+      sender: 'alice@v.test',
+      arrival: new Date('2026-11-25T12:33:24Z'),
+      ret: 0,
+      encoding,
+      headers: 'Subject: x\n',
+      body,
+    },
+    recipients: [
+      {
+        address: 'bob@mx.example.com',
+        original: 'bob@mx.example.com',
+        action: kind === 'failure' ? 'failed' : kind === 'delay' ? 'delayed' : 'delivered',
+        status: kind === 'failure' ? '5.1.1' : kind === 'delay' ? '4.2.2' : '2.0.0',
+        reason: 'User unknown',
+        diagnosticType: 'X-Postfix',
+        diagnostic: 'User unknown',
+      },
+    ],
+  });
+  return encodings(parse(n.text));
+}
+
+const postfix = (dir: string, name: string) =>
+  encodings(parse(readFileSync(join(GOLDEN, 'bounce', dir, name))));
+
+const EIGHT = 'b\u00e9b\u00e9\n';
+const CASES: [string, string, string, TemplateKind, string, string | undefined][] = [
+  ['7-bit original, smtputf8_enable = no', 'cte', 'failure-f7.eml', 'failure', 'body\n', undefined],
+  ['8-bit bytes, no encoding declared', 'cte', 'failure-f8.eml', 'failure', EIGHT, undefined],
+  ['sendmail -B 8BITMIME', 'cte', 'failure-b8.eml', 'failure', EIGHT, '8bit'],
+  ['MIME part declaring 8bit', 'cte', 'failure-m8.eml', 'failure', EIGHT, '8bit'],
+  ['delay warning, 8-bit bytes', 'cte', 'delay-d8.eml', 'delay', EIGHT, undefined],
+  ['success notice, 8-bit bytes', 'cte', 'success-s8.eml', 'success', EIGHT, undefined],
+  ['sendmail -bv report', 'cte', 'verify-v7.eml', 'verify', 'body\n', undefined],
+  ['7-bit original, smtputf8_enable = yes', 'dsn', 'failure-full.eml', 'failure', 'body\n', undefined],
+  ['delay warning, smtputf8_enable = yes', 'dsn', 'delay.eml', 'delay', 'body\n', undefined],
+  ['success notice, smtputf8_enable = yes', 'dsn', 'success.eml', 'success', 'body\n', undefined],
+];
+
+for (const [name, dir, file, kind, body, encoding] of CASES) {
+  test(`Content-Transfer-Encoding as Postfix: ${name}`, (t) => {
+    const smtputf8 = dir === 'dsn' ? 'yes' : 'no';
+    assert.deepEqual(ours(t, smtputf8, kind, body, encoding), postfix(dir, file));
+  });
+}
