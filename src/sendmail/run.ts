@@ -71,6 +71,7 @@ async function main(argv: readonly string[]): Promise<void> {
   if (fullName !== undefined && fullName !== '') attributes.full_name = fullName;
   const tflags = traceFlags(args);
   if (tflags !== 0) attributes.trace_flags = String(tflags);
+  if (args.encoding !== undefined) attributes.encoding = args.encoding;
   const sender = args.sender ?? user.username;
   // -bv reads no message: it submits a probe (src/sendmail/options.ts).
   const lines = args.verify
