@@ -8,7 +8,9 @@
  * every open, create and symlink as it would for the user: a trick in the
  * user's own directories can only hurt that user. Workers are kept per
  * uid/gid for a few seconds and reused, one op at a time each, so a burst
- * of mail to one user does not start a process per message.
+ * of mail to one user does not start a process per message. A message
+ * that cannot be read to its end is aborted, never delivered cut off: the
+ * worker undoes its half delivery and stays usable.
  * Failures come back as MailboxError (status decides defer or bounce).
  */
 
@@ -19,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import type { LockRetry } from '../global/dotlock.js';
 import { deliverMaildir } from '../global/maildir.js';
 import { deliverMbox, type LockMethod } from '../global/mbox.js';
+import { msg } from '../global/msg.js';
 import { strerror } from '../util/strerror.js';
 import { chunks, MailboxError, type MessageSource } from './mailbox_copy.js';
 
@@ -90,7 +93,7 @@ function needSwitch(p: Privs | undefined): p is Privs {
 }
 
 /** Frame types of the worker protocol: op (JSON), content chunk, end of content. */
-export const FRAME = Object.freeze({ OP: 0x4f, CONTENT: 0x43, END: 0x45 });
+export const FRAME = Object.freeze({ OP: 0x4f, CONTENT: 0x43, END: 0x45, ABORT: 0x41 });
 
 export function frame(type: number, payload: Uint8Array | string): Buffer {
   const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
@@ -100,13 +103,21 @@ export function frame(type: number, payload: Uint8Array | string): Buffer {
   return Buffer.concat([head, body]);
 }
 
+/** The op a worker is doing: where its warnings go, and a read error of its content. */
+interface Pending {
+  resolve(r: OpResult): void;
+  reject(e: Error): void;
+  readonly warnings: string[] | undefined;
+  readError?: unknown;
+}
+
 /**
  * One long-lived worker process running as one uid/gid. It does one op at
  * a time; the pool keeps it IDLE_MS for the next delivery to that user.
  */
 class UserWorker {
   readonly child: ChildProcessWithoutNullStreams;
-  #pending: { resolve(r: OpResult): void; reject(e: Error): void } | undefined;
+  #pending: Pending | undefined;
   #out = '';
   #err = '';
   dead = false;
@@ -121,7 +132,8 @@ class UserWorker {
     this.child = spawn(process.execPath, [WORKER, String(privs.uid), String(privs.gid)], {
       cwd: '/',
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { PATH: '/usr/bin:/bin', TZ: process.env.TZ ?? '' },
+      // The From line is local time: keep the agent's TZ (none means the system's).
+      env: { PATH: '/usr/bin:/bin', ...(process.env.TZ === undefined ? {} : { TZ: process.env.TZ }) },
     });
     this.child.stdin.on('error', () => undefined);
     this.child.stdout.setEncoding('utf8').on('data', (d: string) => this.#onData(d));
@@ -147,14 +159,32 @@ class UserWorker {
       this.#out = this.#out.slice(nl + 1);
       const p = this.#pending;
       this.#pending = undefined;
-      let r: { ok?: boolean; status?: string; reason?: string; result?: OpResult } | undefined;
+      let r:
+        | {
+            ok?: boolean;
+            status?: string;
+            reason?: string;
+            code?: string;
+            result?: OpResult;
+            warnings?: string[];
+          }
+        | undefined;
       try {
         r = JSON.parse(line);
       } catch {
         r = undefined;
       }
-      if (r?.ok === true) p?.resolve(r.result ?? {});
-      else p?.reject(new MailboxError(r?.status ?? '4.3.0', r?.reason ?? 'user delivery process: bad reply'));
+      for (const w of r?.warnings ?? []) {
+        if (p?.warnings) p.warnings.push(w);
+        else msg.warn(w);
+      }
+      if (p?.readError !== undefined)
+        p.reject(new MailboxError('4.3.0', `error reading message: ${strerror(p.readError)}`));
+      else if (r?.ok === true) p?.resolve(r.result ?? {});
+      else
+        p?.reject(
+          new MailboxError(r?.status ?? '4.3.0', r?.reason ?? 'user delivery process: bad reply', r?.code),
+        );
     }
   }
 
@@ -172,22 +202,31 @@ class UserWorker {
     }
   }
 
-  run(op: UserOp, content?: MessageSource): Promise<OpResult> {
+  run(op: UserOp, content?: MessageSource, warnings?: string[]): Promise<OpResult> {
+    let pending!: Pending;
     const result = new Promise<OpResult>((resolve, reject) => {
-      this.#pending = { resolve, reject };
+      pending = { resolve, reject, warnings };
+      this.#pending = pending;
     });
     void (async () => {
       await this.#write(frame(FRAME.OP, JSON.stringify(op)));
-      if (content !== undefined)
-        for await (const c of chunks(content)) {
-          if (this.dead) break;
-          if (c.length > 0) await this.#write(frame(FRAME.CONTENT, c));
-        }
+      try {
+        if (content !== undefined)
+          for await (const c of chunks(content)) {
+            if (this.dead) break;
+            if (c.length > 0) await this.#write(frame(FRAME.CONTENT, c));
+          }
+      } catch (e) {
+        // The worker undoes what it wrote and answers; the reason is the read error.
+        pending.readError = e;
+        await this.#write(frame(FRAME.ABORT, ''));
+        return;
+      }
       await this.#write(frame(FRAME.END, ''));
     })().catch((e: unknown) => {
       const p = this.#pending;
       this.#pending = undefined;
-      p?.reject(new MailboxError('4.3.0', `error reading message: ${strerror(e)}`));
+      p?.reject(new MailboxError('4.3.0', `user delivery process failed: ${strerror(e)}`));
       this.child.kill();
     });
     return result;
@@ -247,16 +286,20 @@ function giveBack(w: UserWorker): void {
   pool.waiting.shift()?.();
 }
 
-/** Do the op with `privs`' rights (see the header). */
+/**
+ * Do the op with `privs`' rights (see the header). A worker's warnings go
+ * to `warnings` when given, else to this process's log.
+ */
 export async function runAs(
   privs: Privs | undefined,
   op: UserOp,
   content?: MessageSource,
+  warnings?: string[],
 ): Promise<OpResult> {
   if (!needSwitch(privs)) return doOp(op, content);
   const w = await takeWorker(privs);
   try {
-    return await w.run(op, content);
+    return await w.run(op, content, warnings);
   } finally {
     giveBack(w);
   }

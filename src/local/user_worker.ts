@@ -6,8 +6,12 @@
  * for good, and refuses to work if that did not take. Kept for reuse. Input on stdin is a sequence
  * of frames (type byte, 32-bit big-endian length, payload): an op (JSON),
  * its content chunks, an end frame; then the next op. For each op one
- * JSON line goes to stdout: {"ok":true,"result":{...}} or
- * {"ok":false,"status":"5.2.0","reason":"..."}. End of input ends the
+ * JSON line goes to stdout: {"ok":true,"result":{...},"warnings":[...]} or
+ * {"ok":false,"status":"5.2.0","reason":"...","code":"EACCES","warnings":[...]}
+ * (the op's warnings travel back: the worker has no log of its own). An
+ * abort frame, or end of input, in the middle of an op's content makes the
+ * content fail, so the writer undoes its half delivery (mbox cut back,
+ * Maildir temporary file removed). End of input between ops ends the
  * process. Files it creates are private to the user (umask 077), as
  * Postfix's are.
  */
@@ -18,6 +22,12 @@ import { doOp, FRAME, type UserOp } from './user_ops.js';
 
 process.umask(0o077);
 msg.setProgram('postfix/local');
+let warnings: string[] = [];
+msg.setSink((level, line) => {
+  if (level === 'warning' || level === 'error')
+    warnings.push(line.replace(/^[^:]*: (?:warning|error): /u, ''));
+  else process.stderr.write(`${line}\n`);
+});
 
 /** Become the user for good (real, effective and saved ids). */
 function dropPrivileges(): void {
@@ -89,27 +99,33 @@ async function main(): Promise<void> {
     async function* content(): AsyncGenerator<Uint8Array> {
       for (;;) {
         const c = await frames.next();
-        if (c === null || c.type === FRAME.END) {
+        if (c !== null && c.type === FRAME.END) {
           ended = true;
           return;
+        }
+        // Only an end frame says the message is whole: never keep a cut-off one.
+        if (c === null || c.type === FRAME.ABORT) {
+          ended = true;
+          throw new Error('message content incomplete');
         }
         yield c.payload;
       }
     }
     let reply: string;
+    warnings = [];
     try {
       const op = JSON.parse(f.payload.toString('utf8')) as UserOp;
       const result = await doOp(op, op.op === 'read' ? undefined : content());
-      reply = JSON.stringify({ ok: true, result });
+      reply = JSON.stringify({ ok: true, result, warnings });
     } catch (e) {
       const me =
         e instanceof MailboxError ? e : new MailboxError('4.3.0', e instanceof Error ? e.message : String(e));
-      reply = JSON.stringify({ ok: false, status: me.status, reason: me.message });
+      reply = JSON.stringify({ ok: false, status: me.status, reason: me.message, code: me.code, warnings });
     }
     // Whatever the op read, the rest of its content is skipped to the next op.
     while (!ended) {
       const c = await frames.next();
-      if (c === null || c.type === FRAME.END) ended = true;
+      if (c === null || c.type === FRAME.END || c.type === FRAME.ABORT) ended = true;
     }
     process.stdout.write(`${reply}\n`);
   }

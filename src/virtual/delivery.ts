@@ -6,29 +6,32 @@
  *
  * Postfix's virtual(8) runs as root and switches its effective uid/gid to
  * the recipient's for each delivery. Node cannot change its own ids per
- * operation, so a delivery as root runs in a short-lived child process
- * that, once its code is loaded (as root: the program files need not be
- * readable by mail users), sets its groups, gid and uid for good to the
- * looked-up ones and checks they took, before it touches any mailbox
- * file; the message streams to its standard input. Every file and directory of the delivery is
- * then made by that user, through paths that user may change: a symbolic
- * link planted in a user's mail directory can never make root write
- * elsewhere. Without root (ids null) there is nothing to switch to and
- * the delivery runs in this process, as the user the agent runs as.
+ * operation, so as root a delivery is done by a worker process of local's
+ * pool (src/local/user_ops.ts runAs, src/local/user_worker.ts): started as
+ * root (the program files need not be readable by mail users), it sets
+ * its groups, gid and uid for good to the looked-up ones and checks they
+ * took before it touches any mailbox file, and is kept a few seconds for
+ * the next delivery to the same uid/gid. The message streams to it and
+ * counts as whole only after its end frame: a queue file that cannot be
+ * read to its end aborts the op and the worker undoes its half delivery.
+ * Every file and directory of the delivery is made by that user, through
+ * paths that user may change: a symbolic link planted in a user's mail
+ * directory can never make root write elsewhere. Without root (ids null)
+ * there is nothing to switch to and the delivery runs in this process,
+ * as the user the agent runs as.
  *
  * The result is the outcome for the recipient: sent with Postfix's text,
  * or a failure with its enhanced status and reason, plus the warnings the
- * delivery gave (logged by the caller, the child has no log of its own).
+ * delivery gave (logged by the caller, the worker has no log of its own).
  */
 
-import { fork } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, lstat } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import type { LockRetry } from '../global/dotlock.js';
 import { deliverMaildir } from '../global/maildir.js';
 import { deliverMbox, type LockMethod } from '../global/mbox.js';
 import { MailboxError } from '../local/mailbox_copy.js';
+import { runAs } from '../local/user_ops.js';
 import { strerror } from '../util/strerror.js';
 
 export interface UserIds {
@@ -60,15 +63,7 @@ export type DeliveryResult =
       readonly warnings: readonly string[];
     };
 
-/** Parent to child, over the IPC channel. */
-export type ChildMessage =
-  | { readonly type: 'order'; readonly order: DeliveryOrder; readonly ids: UserIds }
-  | { readonly type: 'end' }
-  | { readonly type: 'abort' };
-
-const CHILD = fileURLToPath(new URL('./delivery_child.js', import.meta.url));
-
-/** Deliver in this process; `warn` receives the delivery's warnings. */
+/** Deliver in this process; `warnings` receives the delivery's warnings. */
 export async function deliverHere(
   order: DeliveryOrder,
   content: AsyncIterable<Uint8Array>,
@@ -78,15 +73,8 @@ export async function deliverHere(
     if (order.kind === 'maildir') {
       await deliverMaildir({ dir: order.path, prefix: order.prefix, content, sizeLimit: order.sizeLimit });
     } else {
-      if (order.ownerUid !== undefined && (await notOwned(order.path, order.ownerUid))) {
-        warnings.push('specify "strict_mailbox_ownership = no" to ignore mailbox ownership mismatch');
-        return {
-          ok: false,
-          status: '4.2.0',
-          reason: `delivery failed to mailbox ${order.path}: destination ${order.path} is not owned by recipient`,
-          warnings,
-        };
-      }
+      if (order.ownerUid !== undefined && (await notOwned(order.path, order.ownerUid)))
+        return notOwnedResult(order.path, warnings);
       await deliverMbox({
         path: order.path,
         sender: order.sender,
@@ -100,21 +88,36 @@ export async function deliverHere(
     }
     return { ok: true, warnings };
   } catch (e) {
-    const err =
-      e instanceof MailboxError ? e : new MailboxError('4.3.0', `error writing message: ${strerror(e)}`);
-    // The mailbox writers default to local(8)'s 5.2.0 where the cause says
-    // nothing more specific; virtual(8) opens and creates with 4.2.0.
-    const status = err.status === '5.2.0' ? '4.2.0' : err.status;
-    const prefix =
-      order.kind === 'mbox' ? `delivery failed to mailbox ${order.path}: ` : 'maildir delivery failed: ';
-    return {
-      ok: false,
-      status,
-      reason: prefix + err.message,
-      ...(err.code === undefined ? {} : { code: err.code }),
-      warnings,
-    };
+    return writeFailure(order, e, warnings);
   }
+}
+
+function notOwnedResult(path: string, warnings: string[]): DeliveryResult {
+  warnings.push('specify "strict_mailbox_ownership = no" to ignore mailbox ownership mismatch');
+  return {
+    ok: false,
+    status: '4.2.0',
+    reason: `delivery failed to mailbox ${path}: destination ${path} is not owned by recipient`,
+    warnings,
+  };
+}
+
+/** A mailbox writer's failure as virtual(8) reports it. */
+function writeFailure(order: DeliveryOrder, e: unknown, warnings: string[]): DeliveryResult {
+  const err =
+    e instanceof MailboxError ? e : new MailboxError('4.3.0', `error writing message: ${strerror(e)}`);
+  // The mailbox writers default to local(8)'s 5.2.0 where the cause says
+  // nothing more specific; virtual(8) opens and creates with 4.2.0.
+  const status = err.status === '5.2.0' ? '4.2.0' : err.status;
+  const prefix =
+    order.kind === 'mbox' ? `delivery failed to mailbox ${order.path}: ` : 'maildir delivery failed: ';
+  return {
+    ok: false,
+    status,
+    reason: prefix + err.message,
+    ...(err.code === undefined ? {} : { code: err.code }),
+    warnings,
+  };
 }
 
 /**
@@ -131,7 +134,7 @@ async function notOwned(path: string, uid: number): Promise<boolean> {
   );
 }
 
-/** Deliver as `ids` in a child process, or here when ids is null. */
+/** Deliver as `ids` in a worker of that uid/gid, or here when ids is null. */
 export async function deliverAs(
   ids: UserIds | null,
   order: DeliveryOrder,
@@ -150,64 +153,54 @@ export async function deliverAs(
     const r = await deliverHere(order, watched(), []);
     return readError === undefined || r.ok ? r : readFailure(r, readError);
   }
-  const child = fork(CHILD, [], {
-    cwd: '/',
-    // The From line is local time: the child keeps the agent's TZ (none means the system's).
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      ...(process.env.TZ === undefined ? {} : { TZ: process.env.TZ }),
-    },
-    stdio: ['pipe', 'ignore', 'pipe', 'ipc'],
-    serialization: 'json',
-  });
-  let stderr = '';
-  child.stderr?.on('data', (b: Buffer) => {
-    if (stderr.length < 4000) stderr += b.toString();
-  });
-  const answer = new Promise<DeliveryResult>((resolve) => {
-    let done = false;
-    child.once('message', (m) => {
-      done = true;
-      resolve(m as DeliveryResult);
-    });
-    child.once('error', (e) => {
-      if (!done) resolve(failure(`cannot start delivery process: ${e.message}`));
-      done = true;
-    });
-    child.once('exit', (code, signal) => {
-      if (!done)
-        resolve(
-          failure(
-            `delivery process ${signal ? `killed by signal ${signal}` : `exit status ${code}`}`,
-            stderr,
-          ),
-        );
-      done = true;
-    });
-  });
-  child.send({ type: 'order', order, ids } satisfies ChildMessage);
-  // The child must not take a cut-off message for a whole one: end of input
-  // counts only after "end"; a read error here sends "abort" instead.
-  let readError: unknown;
-  const stdin = child.stdin;
-  if (stdin !== null) {
-    // A child that failed early closes its input: the rest of the message is not needed.
-    stdin.on('error', () => {});
-    try {
-      for await (const chunk of content) {
-        if (stdin.destroyed) break;
-        if (!stdin.write(chunk)) await new Promise<void>((r) => stdin.once('drain', r).once('close', r));
-      }
-    } catch (e) {
-      readError = e;
-    }
-    if (child.connected)
-      child.send({ type: readError === undefined ? 'end' : 'abort' } satisfies ChildMessage);
-    stdin.end();
+  const warnings: string[] = [];
+  if (order.kind === 'mbox' && order.ownerUid !== undefined && (await notOwnedBy(order.path, ids)))
+    return notOwnedResult(order.path, warnings);
+  try {
+    if (order.kind === 'maildir')
+      await runAs(
+        ids,
+        { op: 'maildir', dir: order.path, prefix: order.prefix, sizeLimit: order.sizeLimit },
+        content,
+        warnings,
+      );
+    else
+      await runAs(
+        ids,
+        {
+          op: 'mbox',
+          path: order.path,
+          sender: order.sender,
+          prefix: order.prefix,
+          lock: order.lock,
+          retry: order.retry,
+          sizeLimit: order.sizeLimit,
+        },
+        content,
+        warnings,
+      );
+    return { ok: true, warnings };
+  } catch (e) {
+    // The worker itself failed (died, could not become the user): not the mailbox's fault.
+    if (e instanceof MailboxError && e.message.startsWith('user delivery process')) return failure(e.message);
+    // runAs reports a cut-off queue file as "error reading message", 4.3.0.
+    if (e instanceof MailboxError && e.message.startsWith('error reading message: '))
+      return { ok: false, status: e.status, reason: e.message, warnings };
+    return writeFailure(order, e, warnings);
   }
-  const result = await answer;
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  return readError === undefined || result.ok ? result : readFailure(result, readError);
+}
+
+/**
+ * strict_mailbox_ownership with a shared worker: an existing mbox file of
+ * another owner that the recipient could write (by its mode bits, with
+ * the worker's only group) is refused before the worker opens it. Root
+ * only looks here (lstat, no link followed); the write stays the
+ * worker's, so a file changed after this look is still opened as the user.
+ */
+async function notOwnedBy(path: string, ids: UserIds): Promise<boolean> {
+  const st = await lstat(path).catch(() => undefined);
+  if (!st?.isFile() || st.uid === ids.uid) return false;
+  return (st.mode & 0o002) !== 0 || (st.gid === ids.gid && (st.mode & 0o020) !== 0);
 }
 
 /** The queue file could not be read to its end: that, not the mailbox, is the reason. */

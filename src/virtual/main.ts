@@ -27,6 +27,7 @@ import { type DeliveryJob, runDeliveryAgent } from '../global/deliver_agent.js';
 import { DEL_REQ_FLAG, type DeliverRecipient } from '../global/deliver_request.js';
 import { msg } from '../global/msg.js';
 import { deliveryHeaders } from '../local/mailbox_copy.js';
+import { closeUserWorkers } from '../local/user_ops.js';
 import { deliverAs, type UserIds } from './delivery.js';
 import { type VirtualSettings, virtualSettings } from './settings.js';
 import { VirtualTables } from './tables.js';
@@ -144,5 +145,8 @@ runDeliveryAgent({
   async deliver(job) {
     for (const r of job.req.recipients) await deliverOne(job, r);
   },
-  stop: () => tables?.close(),
+  stop() {
+    closeUserWorkers();
+    return tables?.close();
+  },
 });
