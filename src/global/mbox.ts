@@ -143,7 +143,8 @@ async function appendLocked(req: MboxDelivery): Promise<number> {
   try {
     fh = await open(req.path, flags, req.mode ?? 0o600);
   } catch (e) {
-    throw mailboxError(e, '5.2.0', 'cannot open file');
+    // Postfix words a mailbox that did not exist yet as its exclusive creation.
+    throw mailboxError(e, '5.2.0', before ? 'cannot open file' : 'cannot create file exclusively');
   }
   let origSize: number | undefined;
   let held: FcntlLock[] = [];

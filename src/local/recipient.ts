@@ -471,6 +471,7 @@ export class LocalDelivery {
       }
     } catch (e) {
       const me = e instanceof MailboxError ? e : new MailboxError('4.3.0', strerror(e));
+      if (path.endsWith('/')) maildirAccessWarning(me, privs);
       const text = path.endsWith('/')
         ? `maildir delivery failed: ${me.message}`
         : `cannot append message to file ${path}: ${me.message}`;
@@ -737,6 +738,7 @@ export class LocalDelivery {
       this.#sub(st, ctx, 'sent', '2.0.0', 'delivered to mailbox');
     } catch (e) {
       const me = e instanceof MailboxError ? e : new MailboxError('4.3.0', strerror(e));
+      if (maildir) maildirAccessWarning(me, privs);
       const text = maildir
         ? `maildir delivery failed: ${me.message}`
         : `cannot update mailbox ${path} for user ${user.name}. ${me.message}`;
@@ -787,4 +789,13 @@ export class LocalDelivery {
     for (const c of this.#clients.values()) c.close();
     void this.#t.close();
   }
+}
+
+/** A Maildir the recipient's rights cannot reach: Postfix 3.7 says so, with a hint, before the bounce. */
+function maildirAccessWarning(e: MailboxError, privs: UserAttr | undefined): void {
+  if (e.code !== 'EACCES') return;
+  const uid = privs?.uid ?? process.getuid?.() ?? 0;
+  const gid = privs?.gid ?? process.getgid?.() ?? 0;
+  msg.warn(`maildir access problem for UID/GID=${uid}/${gid}: ${e.message}`);
+  msg.warn('perhaps you need to create the maildirs in advance');
 }

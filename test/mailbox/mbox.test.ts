@@ -178,7 +178,7 @@ test('a dot lock that cannot be made: fatal to the delivery (5.2.0) when it is t
   t.after(() => msg.setSink(null));
   const e2 = await rejects(deliverMbox(req(box, { content: 'a\n', lock: ['fcntl', 'dotlock'] })));
   assert.equal(e2.status, '5.2.0');
-  assert.equal(e2.message, 'cannot open file: No such file or directory');
+  assert.equal(e2.message, 'cannot create file exclusively: No such file or directory');
   assert.deepEqual(lines, [
     `${msg.program}: warning: unable to create lock file ${box}.lock: No such file or directory`,
   ]);
