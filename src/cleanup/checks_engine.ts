@@ -21,6 +21,7 @@
  * and body inspection but the message goes on. MIME errors selected by
  * the strict_* parameters (and nesting, always) reject the message.
  */
+import { listItems } from '../maps/braces.js';
 import { type Dict, DictOpenError, READ_FLAGS } from '../maps/dict.js';
 import { openDict } from '../maps/index.js';
 import { type CheckContext, parseAction } from './checks_action.js';
@@ -320,7 +321,8 @@ export async function openCheckTables(
   purpose: 'header' | 'body',
   warn: (text: string) => void,
 ): Promise<CheckTables | undefined> {
-  const specs = value.split(/[\s,]+/).filter((s) => s !== '');
+  // Inline tables ("regexp:{ {/x/ REJECT y} }") are one item, as Postfix splits the list.
+  const specs = listItems(value);
   if (specs.length === 0) return undefined;
   const dicts: Dict[] = [];
   for (const spec of specs) {

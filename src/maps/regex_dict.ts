@@ -13,25 +13,46 @@
  */
 import { readFileSync } from 'node:fs';
 import { msg } from '../global/msg.js';
+import { listItems, unbrace } from './braces.js';
 import { type Dict, DictOpenError, found, type Lookup, NOTFOUND } from './dict.js';
 import { latin1, parseTable, type RegexType, type Rule, utf8 } from './regex_file.js';
 import { Subject } from './regex_guard.js';
 import { substitute } from './regex_subst.js';
 
+/**
+ * The rules of an inline table ("regexp:{ {rule}, {rule} }", Postfix 3.7):
+ * each braced item becomes one line, as if read from a file.
+ */
+function inlineText(name: string, kind: RegexType): string {
+  const fail = (why: string): never => {
+    throw new DictOpenError(`${kind.type}:${name}`, `${kind.type} map: ${why}`);
+  };
+  const outer = unbrace(name);
+  if (!outer.ok) return fail(outer.error);
+  return listItems(outer.inner)
+    .map((item) => {
+      const r = unbrace(item);
+      return r.ok ? latin1(r.inner) : fail(r.error);
+    })
+    .join('\n');
+}
+
 export function openRegexDict(name: string, kind: RegexType): Dict {
   let text: string;
-  try {
-    text = readFileSync(name).toString('latin1');
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why =
-      err.code === 'ENOENT'
-        ? 'No such file or directory'
-        : err.code === 'EACCES'
-          ? 'Permission denied'
-          : err.message;
-    throw new DictOpenError(`${kind.type}:${name}`, `open ${name}: ${why}`);
-  }
+  if (name.startsWith('{')) text = inlineText(name, kind);
+  else
+    try {
+      text = readFileSync(name).toString('latin1');
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      const why =
+        err.code === 'ENOENT'
+          ? 'No such file or directory'
+          : err.code === 'EACCES'
+            ? 'Permission denied'
+            : err.message;
+      throw new DictOpenError(`${kind.type}:${name}`, `open ${name}: ${why}`);
+    }
   const rules = parseTable(text, latin1(name), kind);
   return {
     type: kind.type,
