@@ -12,10 +12,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { composeNotice, noticeSettings } from '../../src/bounce/dsn_notice.js';
+import { readOriginal } from '../../src/bounce/original.js';
 import type { TemplateKind } from '../../src/bounce/template.js';
 import { loadTemplates } from '../../src/bounce/template_load.js';
 import { loadMainConfig } from '../../src/global/config.js';
-import { configDir, GOLDEN } from '../harness/index.js';
+import { createQueueDirs, queueLayout } from '../../src/global/queue_dirs.js';
+import { createQueueFile } from '../../src/global/queue_file_writer.js';
+import { configDir, GOLDEN, tempDir } from '../harness/index.js';
 import { field, type Part, parse } from './dsn_mime.js';
 
 /** Content-Type (with charset) and Content-Transfer-Encoding of the top level and each part. */
@@ -88,3 +91,25 @@ for (const [name, dir, file, kind, body, encoding] of CASES) {
     assert.deepEqual(ours(t, smtputf8, kind, body, encoding), postfix(dir, file));
   });
 }
+
+test('the body encoding cleanup recorded reaches the notice from the queue file', async (t) => {
+  const queue = tempDir(t);
+  const cfg = loadMainConfig({ configDir: configDir(t, `queue_directory = ${queue}\n`) });
+  const layout = queueLayout(cfg);
+  await createQueueDirs(layout);
+  const ids: string[] = [];
+  for (const attributes of [{ encoding: '8bit' }, {}] as Record<string, string>[]) {
+    const w = await createQueueFile(layout, { queue: 'active' });
+    await w.envelope({
+      arrival: { sec: 1795610004, usec: 0 },
+      sender: 'a@v.test',
+      recipients: [{ address: 'b@v.test' }],
+      attributes,
+    });
+    await w.content(Buffer.from('Subject: x\n\nb\u00e9\n'));
+    ids.push(await w.commit());
+  }
+  const read = (queueId: string) => readOriginal(layout, { queueName: 'active', queueId, sizeLimit: 50000 });
+  assert.equal((await read(ids[0] as string)).encoding, '8bit');
+  assert.equal((await read(ids[1] as string)).encoding, undefined);
+});
