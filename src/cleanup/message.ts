@@ -278,7 +278,8 @@ class CleanupMessage {
     const { origin: _origin, ...stored } = this.#attrs;
     await this.writer.envelope({
       arrival: this.#arrival,
-      warnTime: warnDelay > 0 ? this.#arrival.sec + warnDelay : 0,
+      // No delay warnings about mail from the null sender (bounces), as Postfix.
+      warnTime: warnDelay > 0 && this.#sender !== '' ? this.#arrival.sec + warnDelay : 0,
       sender: this.#sender,
       recipients: [],
       attributes: stored,

@@ -155,6 +155,10 @@ export class Pickup {
   async #submit(file: QueueFileReader, uid: number): Promise<number | null> {
     const env = file.envelope;
     const attrs: Record<string, string> = { rewrite_context: 'local' };
+    // As Postfix's receiving daemons do, pickup names its own content_filter
+    // (main.cf or master.cf -o); a requeued file's own filter, below, wins.
+    const filter = this.cfg.get('content_filter');
+    if (filter !== '') attrs.content_filter = filter;
     // A file of $mail_owner's is a queue file put back by postsuper -r: as Postfix's
     // pickup, keep all it says (client, helo, protocol, rewrite context, log_ident...).
     const trusted = uid === this.#ownerUid();

@@ -259,3 +259,22 @@ test('headers cleanup removes (Return-Path, Content-Length, bcc) and Message-IDs
   );
   assert.deepEqual(ours, want);
 });
+
+test("pickup's content_filter reaches the queue file; mail from the null sender gets no delay warning time", async (t) => {
+  const filtered = await submitted(
+    t,
+    'content_filter = scan:[127.0.0.1]:10025\ndelay_warning_time = 4h',
+    ['-f', 'alice@example.com', 'bob@example.com'],
+    'Subject: filter me\n\nbody\n',
+  );
+  assert.equal(filtered.back.file.attributes.content_filter, 'scan:[127.0.0.1]:10025');
+  assert.ok(filtered.back.file.warnTime > 0, 'a delay warning is due for ordinary mail');
+  const bounce = await submitted(
+    t,
+    'delay_warning_time = 4h',
+    ['-f', '', 'bob@example.com'],
+    'Subject: b\n\nx\n',
+  );
+  assert.equal(bounce.back.file.attributes.content_filter, undefined);
+  assert.equal(bounce.back.file.warnTime, 0);
+});
