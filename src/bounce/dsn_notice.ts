@@ -192,6 +192,7 @@ export function composeNotice(
   // enabled or cleanup recorded an 8-bit body: Postfix 3.7 declares 8bit then
   // on the top level, the text and the original (test/golden/bounce/cte/),
   // and nothing (7bit) otherwise, even when the original holds 8-bit bytes.
+  // A template in another charset keeps it (8bit only with SMTPUTF8 enabled).
   const upgrade = settings.smtputf8 || m.encoding?.toLowerCase() === '8bit';
   const charset = upgrade && t.charset.toLowerCase() === 'us-ascii' ? 'utf-8' : t.charset;
   const eightBit = upgrade || t.encoding === '8bit';
@@ -225,7 +226,8 @@ export function composeNotice(
     `--${boundary}`,
     'Content-Description: Delivery report',
     `Content-Type: message/${utf8 ? 'global-' : ''}delivery-status`,
-    ...cte(status.some(isEightBit)),
+    // Postfix declares the global (SMTPUTF8) report 8bit even when its fields are ASCII.
+    ...cte(utf8 || status.some(isEightBit)),
     '',
     ...status,
     '',

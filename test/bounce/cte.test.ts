@@ -8,7 +8,7 @@
  * and nothing at all otherwise, even for an original with 8-bit bytes.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { composeNotice, noticeSettings } from '../../src/bounce/dsn_notice.js';
@@ -30,16 +30,25 @@ function encodings(p: Part): string[] {
   return [one(p), ...(p.parts ?? []).map(one)];
 }
 
+interface Extra {
+  /** main.cf lines. */
+  readonly cf?: string;
+  readonly headers?: string;
+  /** The message came with SMTPUTF8. */
+  readonly utf8?: boolean;
+}
+
 function ours(
   t: TestContext,
   smtputf8: string,
   kind: TemplateKind,
   body: string,
   encoding?: string,
+  x: Extra = {},
 ): string[] {
   const dir = configDir(
     t,
-    `compatibility_level = 3.6\nmyhostname = mx.example.com\nsmtputf8_enable = ${smtputf8}\n`,
+    `compatibility_level = 3.6\nmyhostname = mx.example.com\nsmtputf8_enable = ${smtputf8}\n${x.cf ?? ''}`,
   );
   const cfg = loadMainConfig({ configDir: dir });
   const n = composeNotice(loadTemplates(cfg), noticeSettings(cfg), {
@@ -50,7 +59,8 @@ function ours(
       arrival: new Date('2026-11-25T12:33:24Z'),
       ret: 0,
       encoding,
-      headers: 'Subject: x\n',
+      smtputf8: x.utf8,
+      headers: x.headers ?? 'Subject: x\n',
       body,
     },
     recipients: [
@@ -89,6 +99,31 @@ for (const [name, dir, file, kind, body, encoding] of CASES) {
   test(`Content-Transfer-Encoding as Postfix: ${name}`, (t) => {
     const smtputf8 = dir === 'dsn' ? 'yes' : 'no';
     assert.deepEqual(ours(t, smtputf8, kind, body, encoding), postfix(dir, file));
+  });
+}
+
+/** record-template.sh: an iso-8859-1 failure template with ASCII text. */
+const TEMPLATE =
+  'failure_template = <<EOF\nCharset: iso-8859-1\nFrom: MAILER-DAEMON (Mail Delivery System)\n' +
+  'Subject: Undelivered Mail Returned to Sender\n\nPlain ASCII text.\nEOF\n';
+
+for (const [smtputf8, name, utf8] of [
+  ['no', 't7', false],
+  ['no', 'h8', false],
+  ['yes', 't7', false],
+  ['yes', 'h8', true],
+] as const) {
+  test(`Content-Transfer-Encoding as Postfix: iso-8859-1 template, smtputf8_enable = ${smtputf8}, ${name}`, (t) => {
+    const file = join(tempDir(t), 'bounce.cf');
+    writeFileSync(file, TEMPLATE);
+    // h8: an 8-bit Subject, which makes the message SMTPUTF8 when that is enabled (autodetection).
+    const headers = name === 'h8' ? 'Subject: h8 b\u00e9\n' : 'Subject: t7\n';
+    const mine = ours(t, smtputf8, 'failure', 'body\n', undefined, {
+      cf: `bounce_template_file = ${file}\n`,
+      headers,
+      utf8,
+    });
+    assert.deepEqual(mine, postfix('cte', `template-${smtputf8}-${name}.eml`));
   });
 }
 
