@@ -5,6 +5,7 @@
  * cannot be read to its end is never delivered cut off.
  */
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -18,8 +19,9 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { FRAME, frame } from '../../src/local/user_ops.js';
 import { type DeliveryOrder, deliverAs, type UserIds } from '../../src/virtual/delivery.js';
-import { tempDir } from '../harness/index.js';
+import { ROOT, tempDir } from '../harness/index.js';
 
 const ROOT_USER = process.getuid?.() === 0;
 const NOBODY: UserIds | null = ROOT_USER ? { uid: 65534, gid: 65534 } : null;
@@ -134,4 +136,67 @@ test('as root, files are made by the mailbox owner; a writable mbox of another o
     warnings: ['specify "strict_mailbox_ownership = no" to ignore mailbox ownership mismatch'],
   });
   assert.equal(existsSync(`${other}.lock`), false);
+});
+
+/** This process's worker processes running as uid 65534. */
+function nobodyWorkers(): string[] {
+  const ps = spawnSync('ps', ['-u', '65534', '-o', 'pid=,ppid=,args='], { encoding: 'utf8' });
+  return ps.stdout
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/u))
+    .filter((f) => f[1] === String(process.pid) && f.some((a) => a.endsWith('user_worker.js')))
+    .map((f) => f[0] ?? '');
+}
+
+test('as root, the worker that undid a cut-off message delivers the next one', async (t) => {
+  if (!ROOT_USER) {
+    t.skip('needs root');
+    return;
+  }
+  const dir = mailDir(t);
+  const box = join(dir, 'mbox');
+  const md = join(dir, 'u/');
+  assert.equal((await deliverAs(NOBODY, order('mbox', box), message('Subject: one\n\nbody\n'))).ok, true);
+  const used = nobodyWorkers();
+  assert.equal(used.length, 1, used.join(' '));
+  const before = readFileSync(box, 'latin1');
+  assert.equal((await deliverAs(NOBODY, order('mbox', box), brokenMessage())).ok, false);
+  assert.equal(readFileSync(box, 'latin1'), before);
+  assert.equal((await deliverAs(NOBODY, order('maildir', md), brokenMessage())).ok, false);
+  const r = await deliverAs(NOBODY, order('maildir', md), message('Subject: two\n\nbody\n'));
+  assert.deepEqual(r, { ok: true, warnings: [] });
+  assert.equal(readdirSync(join(md, 'new')).length, 1);
+  assert.deepEqual(readdirSync(join(md, 'tmp')), []);
+  assert.deepEqual(nobodyWorkers(), used);
+});
+
+test('as root, a worker whose agent goes away in the middle of a message undoes it', async (t) => {
+  if (!ROOT_USER) {
+    t.skip('needs root');
+    return;
+  }
+  const dir = mailDir(t);
+  const box = join(dir, 'mbox');
+  assert.equal((await deliverAs(NOBODY, order('mbox', box), message('Subject: one\n\nbody\n'))).ok, true);
+  const before = readFileSync(box, 'latin1');
+  const w = spawn(process.execPath, [join(ROOT, 'dist/src/local/user_worker.js'), '65534', '65534'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  t.after(() => {
+    if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+  });
+  let out = '';
+  w.stdout.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
+  const { path, sender, prefix, lock, retry, sizeLimit } = order('mbox', box);
+  w.stdin.write(
+    frame(FRAME.OP, JSON.stringify({ op: 'mbox', path, sender, prefix, lock, retry, sizeLimit })),
+  );
+  w.stdin.write(frame(FRAME.CONTENT, 'Subject: half\n\nfirst part\n'));
+  w.stdin.end();
+  const code = await new Promise<number | null>((resolve) => w.once('close', resolve));
+  assert.equal(code, 0);
+  assert.equal((JSON.parse(out) as { ok: boolean }).ok, false);
+  assert.equal(readFileSync(box, 'latin1'), before);
 });
