@@ -2,7 +2,7 @@
 # Records what Postfix's own "postfix" command says (on a terminal: postlog
 # shows postfix-script's messages on stderr only then) and its exit status,
 # for test/master/postfix.test.ts. Needs root; runs a private Postfix in a
-# private mount namespace (test/golden/mailbox/private_postfix.sh), never
+# private mount namespace (test/golden/private_postfix.sh), never
 # the system's. Output: test/golden/postfix/<case>.err and .rc, with
 # the master pid as <PID>.
 #   unshare -m bash test/master/record_postfix.sh
@@ -10,7 +10,7 @@
 # STOPPED_ONLY=1 skips the cases with a running Postfix (timing-free, fast).
 set -u
 OUT=${OUT:-$(cd "$(dirname "$0")/../golden/postfix" && pwd)}
-. "$(dirname "$0")/../golden/mailbox/private_postfix.sh"
+. "$(dirname "$0")/../golden/private_postfix.sh"
 mount --bind "$G/conf" /etc/postfix
 rec() {
   local name=$1; shift

@@ -2,7 +2,7 @@
 # header_checks REPLACE, STRIP, INFO and PASS through pickup+cleanup: the
 # stored headers and the log lines. Usage: sh record_actions2.sh > actions2/out.txt
 set -eu
-. "$(dirname "$0")/../mailbox/private_postfix.sh"
+. "$(dirname "$0")/../private_postfix.sh"
 sed -i 's/^qmgr /#qmgr /' "$G/conf/master.cf"
 echo "header_checks = regexp:$G/conf/hc" >> "$G/conf/main.cf"
 printf '/^Subject: replace me/ REPLACE Subject: replaced\n/^X-Strip:/ STRIP stripped it\n/^X-Info:/ INFO noted\n/^Subject: pass me/ PASS passing\n/^X-After-Pass:/ REJECT should not fire\n' > "$G/conf/hc"

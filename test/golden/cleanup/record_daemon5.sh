@@ -5,21 +5,16 @@
 # record_daemon.sh. Usage: sh record_daemon5.sh <out>
 set -eu
 OUT=${1:?output dir}
-. "$(dirname "$0")/../mailbox/private_postfix.sh"
-sed -i 's/^qmgr /#qmgr /' "$G/conf/master.cf"
-echo '127.0.0.1:10025 inet n - n - - smtpd' >> "$G/conf/master.cf"
-cat >> "$G/conf/main.cf" <<CF
-header_checks = regexp:$G/conf/header_checks
-strict_7bit_headers = yes
-mynetworks = 127.0.0.0/8
-CF
+. "$(dirname "$0")/../private_postfix.sh"
+pf_no_qmgr
+pf_smtpd 127.0.0.1:10025 \
+  "header_checks = regexp:$G/conf/header_checks" \
+  'strict_7bit_headers = yes' \
+  'mynetworks = 127.0.0.0/8'
 printf '/^Subject: warn me/ WARN watch this\n/^Subject: reject me/ REJECT no thanks\n' > "$G/conf/header_checks"
-TZ=UTC timeout 60 unshare -m sh -c "
-  mount --bind $G/conf /etc/postfix && postfix start && sleep 2
-  printf 'Subject: warn me\n\nbody\n' | sendmail -F root -f alice@example.com first@example.com second@example.com
-  sleep 1
-  printf 'Subject: caf\303\251\n\nbody\n' | sendmail -F root -f alice@example.com bob@example.com
-  sleep 1
+pf_run 60 3 "
+  printf 'Subject: warn me\n\nbody\n' | submit -F root -f alice@example.com first@example.com second@example.com
+  printf 'Subject: caf\303\251\n\nbody\n' | submit -F root -f alice@example.com bob@example.com
   python3 - <<'PY' > $G/smtp.txt
 import smtplib
 s = smtplib.SMTP('127.0.0.1', 10025)
@@ -30,8 +25,7 @@ try:
 except smtplib.SMTPDataError as e:
     print(e.smtp_code, e.smtp_error.decode())
 s.quit()
-PY
-  sleep 3; postfix stop; sleep 1"
+PY"
 mkdir -p "$OUT"
-grep -v 'postfix-script\|master\[' "$G/maillog" > "$OUT/maillog.txt" || true
+pf_maillog > "$OUT/maillog.txt"
 cp "$G/smtp.txt" "$OUT/smtp.txt"

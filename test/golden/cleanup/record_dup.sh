@@ -2,7 +2,7 @@
 # Duplicate recipients differing only in case, through pickup+cleanup:
 # Postfix 3.7 keeps the first only. Usage: sh record_dup.sh > dup/recipients.txt
 set -eu
-. "$(dirname "$0")/../mailbox/private_postfix.sh"
+. "$(dirname "$0")/../private_postfix.sh"
 sed -i 's/^qmgr /#qmgr /' "$G/conf/master.cf"
 TZ=UTC timeout 60 unshare -m sh -c "
   mount --bind $G/conf /etc/postfix && postfix start && sleep 2

@@ -7,7 +7,7 @@
 # instance as record_daemon.sh. Usage: sh record_encoding.sh <out>
 set -eu
 OUT=${1:?output dir}
-. "$(dirname "$0")/../mailbox/private_postfix.sh"
+. "$(dirname "$0")/../private_postfix.sh"
 sed -i 's/^qmgr /#qmgr /' "$G/conf/master.cf"
 S='sendmail -f alice@example.com'
 TZ=UTC timeout 120 unshare -m sh -c "

@@ -3,7 +3,7 @@
 # the Received: header an internal submission gets. Usage:
 # sh record_forward.sh > forward/postcat.txt (root, unshare; qmgr runs here).
 set -eu
-. "$(dirname "$0")/../mailbox/private_postfix.sh"
+. "$(dirname "$0")/../private_postfix.sh"
 printf 'fwd x@remote.test\n' > "$G/conf/aliases"; sed -i "s|^alias_maps =.*|alias_maps = texthash:$G/conf/aliases|" "$G/conf/main.cf" ##
 TZ=UTC timeout 60 unshare -m sh -c "
   mount --bind $G/conf /etc/postfix && postfix start && sleep 2

@@ -2,7 +2,7 @@
 # header, mime_header, nested_header and body checks on one MIME message:
 # the log lines (all say "header" or "body"). Usage: sh record_mime_checks.sh > mime_checks/maillog.txt
 set -eu
-. "$(dirname "$0")/../mailbox/private_postfix.sh"
+. "$(dirname "$0")/../private_postfix.sh"
 sed -i 's/^qmgr /#qmgr /' "$G/conf/master.cf"
 printf "header_checks = regexp:$G/conf/hc\nmime_header_checks = regexp:$G/conf/mh\nnested_header_checks = regexp:$G/conf/nh\nbody_checks = regexp:$G/conf/bc\n" >> "$G/conf/main.cf"
 printf '/^Subject:/ WARN primary\n' > "$G/conf/hc"

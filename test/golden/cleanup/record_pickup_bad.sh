@@ -4,7 +4,7 @@
 # Usage: sh record_pickup_bad.sh <out>
 set -eu
 OUT=${1:?output dir}
-. "$(dirname "$0")/../mailbox/private_postfix.sh"
+. "$(dirname "$0")/../private_postfix.sh"
 sed -i 's/^qmgr /#qmgr /' "$G/conf/master.cf"
 TZ=UTC timeout 60 unshare -m sh -c "
   mount --bind $G/conf /etc/postfix && postfix start && sleep 2

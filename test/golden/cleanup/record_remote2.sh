@@ -2,18 +2,16 @@
 # A remote SMTP client (not in local_header_rewrite_clients) sending
 # Return-Path:, Content-Length:, Bcc:. Usage: sh record_remote2.sh > remote2/out.txt
 set -eu
-. "$(dirname "$0")/../mailbox/private_postfix.sh"
-sed -i 's/^qmgr /#qmgr /' "$G/conf/master.cf"
-echo '127.0.0.1:10025 inet n - n - - smtpd' >> "$G/conf/master.cf"
-printf 'local_header_rewrite_clients =\nmynetworks = 127.0.0.0/8\n' >> "$G/conf/main.cf"
-TZ=UTC timeout 60 unshare -m sh -c "
-  mount --bind $G/conf /etc/postfix && postfix start && sleep 2
+. "$(dirname "$0")/../private_postfix.sh"
+pf_no_qmgr
+pf_smtpd 127.0.0.1:10025
+pf_main 'local_header_rewrite_clients =' 'mynetworks = 127.0.0.0/8'
+pf_run 60 2 "
   python3 - <<'PY'
 import smtplib
 s = smtplib.SMTP('127.0.0.1', 10025)
 s.ehlo('client.example.net')
 s.sendmail('s@example.net', ['one@example.com'], 'Return-Path: <x@y>\r\nContent-Length: 3\r\nBcc: hidden@example.org\r\nSubject: remote2\r\n\r\nbody\r\n')
 s.quit()
-PY
-  sleep 2; postfix stop; sleep 1"
+PY"
 for f in $(cd $G/q && find incoming -type f); do postcat -c $G/conf $G/q/$f | sed -n '/MESSAGE CONTENTS/,/HEADER EXTRACTED/p'; done

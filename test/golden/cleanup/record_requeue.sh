@@ -8,7 +8,7 @@
 # Usage: sh record_requeue.sh <out>
 set -eu
 OUT=${1:?output dir}
-. "$(dirname "$0")/../mailbox/private_postfix.sh"
+. "$(dirname "$0")/../private_postfix.sh"
 echo '127.0.0.1:10026 inet n - n - - smtpd' >> "$G/conf/master.cf"
 cat >> "$G/conf/main.cf" <<CF
 mynetworks = 127.0.0.0/8

@@ -2,7 +2,7 @@
 # Headers cleanup removes or keeps (Return-Path, Content-Length, bcc in lower
 # case, two Message-IDs). Usage: sh record_special.sh > special/out.txt
 set -eu
-. "$(dirname "$0")/../mailbox/private_postfix.sh"
+. "$(dirname "$0")/../private_postfix.sh"
 sed -i 's/^qmgr /#qmgr /' "$G/conf/master.cf"
 TZ=UTC timeout 60 unshare -m sh -c "
   mount --bind $G/conf /etc/postfix && postfix start && sleep 2

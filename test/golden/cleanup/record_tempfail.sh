@@ -4,15 +4,12 @@
 # record_daemon.sh. Usage: sh record_tempfail.sh <out>
 set -eu
 OUT=${1:?output dir}
-. "$(dirname "$0")/../mailbox/private_postfix.sh"
-sed -i 's/^qmgr /#qmgr /' "$G/conf/master.cf"
-echo '127.0.0.1:10025 inet n - n - - smtpd' >> "$G/conf/master.cf"
-cat >> "$G/conf/main.cf" <<CF
-header_checks = hash:$G/conf/missing
-mynetworks = 127.0.0.0/8
-CF
-TZ=UTC timeout 60 unshare -m sh -c "
-  mount --bind $G/conf /etc/postfix && postfix start && sleep 2
+. "$(dirname "$0")/../private_postfix.sh"
+pf_no_qmgr
+pf_smtpd 127.0.0.1:10025 \
+  "header_checks = hash:$G/conf/missing" \
+  'mynetworks = 127.0.0.0/8'
+pf_run 60 2 "
   python3 - <<'PY' > $G/smtp.txt
 import smtplib
 s = smtplib.SMTP('127.0.0.1', 10025)
@@ -22,8 +19,7 @@ try:
 except smtplib.SMTPDataError as e:
     print(e.smtp_code, e.smtp_error.decode())
 s.quit()
-PY
-  sleep 2; postfix stop; sleep 1"
+PY"
 mkdir -p "$OUT"
 grep -v 'postfix-script\|master\[' "$G/maillog" | sed "s#$G#DIR#g" > "$OUT/maillog.txt" || true
 cp "$G/smtp.txt" "$OUT/smtp.txt"

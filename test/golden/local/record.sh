@@ -1,11 +1,11 @@
 #!/bin/sh
 # Record what Postfix 3.7's local(8) logs and writes for the cases in
-# test/local/ (root and unshare needed; see ../mailbox/private_postfix.sh:
+# test/local/ (root and unshare needed; see ../private_postfix.sh:
 # a private instance, the system's /etc/postfix is never touched).
 # Usage: sh record.sh <output-dir>. Users prtest1 and prtest2 must exist.
 set -eu
 OUT=${1:?output dir}
-. "$(dirname "$0")/../mailbox/private_postfix.sh"
+. "$(dirname "$0")/../private_postfix.sh"
 mkdir -p "$G/files" "$G/fwd"
 chmod 1777 "$G/files"
 cat > "$G/aliases" <<AL

@@ -5,7 +5,7 @@
 # configuration is never touched. Usage: sh record.sh <output-dir>
 set -eu
 OUT=${1:?output dir}
-. "$(dirname "$0")/private_postfix.sh"
+. "$(dirname "$0")/../private_postfix.sh"
 TZ=UTC timeout 60 unshare -m sh -c "
   mount --bind $G/conf /etc/postfix && postfix start && sleep 2
   printf 'Subject: golden\n\nFrom here\n>From there\nFrom\nlast' | sendmail -f alice@example.com m@v.test u@v.test

@@ -7,7 +7,7 @@
 # to a local sender). Usage: sh record.sh <output-dir>
 set -eu
 OUT=${1:?output dir}
-. "$(dirname "$0")/../mailbox/private_postfix.sh"
+. "$(dirname "$0")/../private_postfix.sh"
 cat >> "$G/conf/main.cf" <<CF
 transport_maps = inline:{ deferme.test=slow:, nowhere.test=nosuch: }
 defer_transports = slow

@@ -2,12 +2,12 @@
 # Record what Postfix 3.7 does for sendmail -bv (address verification
 # report) and sendmail -v (delivery report) with local(8) recipients: log
 # lines, the reports the sender gets, and that -bv delivers nothing.
-# Root and unshare needed (see ../mailbox/private_postfix.sh: a private
+# Root and unshare needed (see ../private_postfix.sh: a private
 # instance, the system's /etc/postfix is never touched).
 # Usage: sh record.sh <output-dir>. Users prtest1 and prtest2 must exist.
 set -eu
 OUT=${1:?output dir}
-. "$(dirname "$0")/../mailbox/private_postfix.sh"
+. "$(dirname "$0")/../private_postfix.sh"
 mkdir -p "$G/files"
 chmod 1777 "$G/files"
 cat > "$G/aliases" <<AL

@@ -6,7 +6,7 @@
 # Output: maillog.txt (both runs), mailbox files as <name>.txt.
 set -eu
 OUT=${1:?output dir}
-. "$(dirname "$0")/../mailbox/private_postfix.sh"
+. "$(dirname "$0")/../private_postfix.sh"
 sed -i "/^virtual_/d" "$G/conf/main.cf"
 cat >> "$G/conf/main.cf" <<CF
 virtual_mailbox_base = $G/vmail

@@ -1,13 +1,13 @@
 #!/bin/sh
 # Companion of record.sh: Content-Transfer-Encoding with a bounce_template_file
 # whose failure template is iso-8859-1 (ASCII text), for smtputf8_enable = no
-# and yes (needs root and unshare(1), see ../../mailbox/private_postfix.sh).
+# and yes (needs root and unshare(1), see ../../private_postfix.sh).
 # Messages: t7 (7-bit, failure notice); h8 (an 8-bit Subject: SMTPUTF8 by
 # autodetection when enabled); u8 (a UTF-8 sender). Usage:
 #   SU=no sh record-template.sh <output-dir>; SU=yes sh record-template.sh <output-dir>
 OUT=$(realpath -m "${1:?output dir}")
 set -eu
-. "$(dirname "$(realpath "$0")")/../../mailbox/private_postfix.sh"
+. "$(dirname "$(realpath "$0")")/../../private_postfix.sh"
 sed -i '/^virtual_mailbox_maps/d' "$G/conf/main.cf"
 printf 'failure_template = <<EOF\nCharset: iso-8859-1\nFrom: MAILER-DAEMON (Mail Delivery System)\nSubject: Undelivered Mail Returned to Sender\n\nPlain ASCII text.\nEOF\n' > "$G/conf/bt.cf"
 cat >> "$G/conf/main.cf" <<CF

@@ -2,7 +2,7 @@
 # Record which Content-Transfer-Encoding Postfix 3.7's bounce daemon puts on
 # its notices, with smtputf8_enable = no (us-ascii template charset), for a
 # 7-bit and an 8-bit original; needs root and unshare(1) (see
-# ../../mailbox/private_postfix.sh). Usage: sh record.sh <output-dir>
+# ../../private_postfix.sh). Usage: sh record.sh <output-dir>
 # Messages: f7 (7-bit, to an unknown user: failure notice), f8 (8-bit body,
 # failure), d7/d8 (delay warnings), s7/s8 (-N success), v7 (sendmail -bv), b8 (8-bit, -B 8BITMIME), m8 (8-bit, MIME
 # Content-Transfer-Encoding: 8bit): failure notices.
@@ -11,7 +11,7 @@ OUT=$(realpath -m "${1:?output dir}")
 HERE=$(dirname "$(realpath "$0")")
 mkdir -p "$OUT"
 (
-  . "$HERE/../../mailbox/private_postfix.sh"
+  . "$HERE/../../private_postfix.sh"
   sed -i '/^virtual_mailbox_maps/d' "$G/conf/main.cf"
   cat >> "$G/conf/main.cf" <<CF
 virtual_mailbox_maps = inline:{ alice@v.test=alice/Maildir/ }

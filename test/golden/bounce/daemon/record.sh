@@ -1,7 +1,7 @@
 #!/bin/sh
 # Record what Postfix 3.7's bounce daemon does (log lines, the notices it
 # queues, a defer log) on private instances; needs root and unshare(1)
-# (see ../../mailbox/private_postfix.sh). Usage: sh record.sh <output-dir>
+# (see ../../private_postfix.sh). Usage: sh record.sh <output-dir>
 #   run "default": notify_classes left at its default
 #   run "classes": notify_classes = bounce, delay (bounce implies 2bounce)
 set -eu
@@ -10,7 +10,7 @@ HERE=$(dirname "$(realpath "$0")")
 mkdir -p "$OUT"
 for RUN in default classes; do
   (
-    . "$HERE/../../mailbox/private_postfix.sh"
+    . "$HERE/../../private_postfix.sh"
     sed -i '/^virtual_mailbox_maps/d' "$G/conf/main.cf"
     cat >> "$G/conf/main.cf" <<CF
 virtual_mailbox_maps = inline:{ alice@v.test=alice/Maildir/, pm@v.test=pm/Maildir/, dbl@v.test=dbl/Maildir/ }

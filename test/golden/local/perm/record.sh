@@ -1,7 +1,7 @@
 #!/bin/sh
 # Record what Postfix 3.7's local(8) does when a Maildir or mbox cannot be
 # created for lack of permission (root and unshare needed; see
-# ../../mailbox/private_postfix.sh). Usage: sh record.sh <output-dir>.
+# ../../private_postfix.sh). Usage: sh record.sh <output-dir>.
 # User prtest1 must exist. Cases (aliases, delivered as default_privs
 # nobody): mdnew (Maildir under a root-owned 0755 directory), mdtmp (a
 # Maildir whose tmp/ is root-owned 0755), mbox (a file in a root-owned
@@ -9,7 +9,7 @@
 # directory owned by root.
 set -eu
 OUT=$(realpath -m "${1:?output dir}")
-. "$(dirname "$(realpath "$0")")/../../mailbox/private_postfix.sh"
+. "$(dirname "$(realpath "$0")")/../../private_postfix.sh"
 mkdir -p "$G/ro/md/tmp" "$G/ro/md/new" "$G/ro/md/cur" "$G/home"
 chmod 755 "$G/ro" "$G/ro/md/tmp"
 cat > "$G/aliases" <<AL
