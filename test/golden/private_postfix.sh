@@ -55,6 +55,27 @@ pf_main() {
   printf '%s\n' "$@" >> "$G/conf/main.cf"
 }
 
+# In pf_run's SCRIPT, "python3 $G/smtp.py HOST ehlo:NAME|helo:NAME FROM
+# RCPT[,RCPT...] DATA ..." is one SMTP session on port 10025 sending each
+# (FROM, RCPTS, DATA) in turn; DATA takes \r\n escapes, and a refused DATA
+# prints Postfix's code and text instead of ending the session.
+cat > "$G/smtp.py" <<'PY'
+import smtplib
+import sys
+
+host, greeting, *mail = sys.argv[1:]
+verb, name = greeting.split(':', 1)
+s = smtplib.SMTP(host, 10025)
+s.ehlo(name) if verb == 'ehlo' else s.helo(name)
+for i in range(0, len(mail), 3):
+    sender, rcpts, data = mail[i:i + 3]
+    try:
+        s.sendmail(sender, rcpts.split(','), data.encode().decode('unicode_escape'))
+    except smtplib.SMTPDataError as e:
+        print(e.smtp_code, e.smtp_error.decode())
+s.quit()
+PY
+
 # pf_run TIMEOUT SETTLE SCRIPT: start the instance, run SCRIPT (shell text,
 # already expanded by the caller) in the namespace, give the daemons SETTLE
 # seconds, stop. In SCRIPT, "submit ARGS" is sendmail ARGS followed by the

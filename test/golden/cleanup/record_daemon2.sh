@@ -15,17 +15,7 @@ pf_run 60 2 "
   printf 'Subject: nofullname\n\nbody\n' | submit -F '' -f 'x@example.com' bob@example.com
   printf 'Subject: quoted\n\nbody\n' | submit -F 'A. B (C)' -f 'x@example.com' bob@example.com
   printf 'Delivered-To: a\nDelivered-To: b\nReceived: x\nReceived: y\nReceived: z\nSubject: dt hops\n\nbody\n' | submit -f x@example.com bob@example.com
-  python3 - <<'PY'
-import smtplib
-s = smtplib.SMTP('127.0.0.1', 10025)
-s.ehlo('client.example.net')
-s.sendmail('s@example.net', ['one@example.com'], 'Subject: smtp one\r\n\r\nbody\r\n')
-s.sendmail('s@example.net', ['one@example.com', 'two@example.com'], 'Subject: smtp two\r\n\r\nbody\r\n')
-s.quit()
-s = smtplib.SMTP('127.0.0.1', 10025)
-s.helo('h.example.net')
-s.sendmail('s@example.net', ['one@example.com'], 'Subject: smtp helo\r\nFrom: f@example.net\r\n\r\nbody\r\n')
-s.quit()
-PY"
+  python3 $G/smtp.py 127.0.0.1 ehlo:client.example.net s@example.net one@example.com 'Subject: smtp one\r\n\r\nbody\r\n' s@example.net one@example.com,two@example.com 'Subject: smtp two\r\n\r\nbody\r\n'
+  python3 $G/smtp.py 127.0.0.1 helo:h.example.net s@example.net one@example.com 'Subject: smtp helo\r\nFrom: f@example.net\r\n\r\nbody\r\n'"
 pf_postcat "$OUT"
 cp "$G/maillog" "$OUT/maillog.txt"

@@ -15,17 +15,7 @@ printf '/^Subject: warn me/ WARN watch this\n/^Subject: reject me/ REJECT no tha
 pf_run 60 3 "
   printf 'Subject: warn me\n\nbody\n' | submit -F root -f alice@example.com first@example.com second@example.com
   printf 'Subject: caf\303\251\n\nbody\n' | submit -F root -f alice@example.com bob@example.com
-  python3 - <<'PY' > $G/smtp.txt
-import smtplib
-s = smtplib.SMTP('127.0.0.1', 10025)
-s.ehlo('client.example.net')
-s.sendmail('s@example.net', ['one@example.com'], 'Subject: warn me\r\n\r\nbody\r\n')
-try:
-    s.sendmail('s@example.net', ['one@example.com'], 'Subject: reject me\r\n\r\nbody\r\n')
-except smtplib.SMTPDataError as e:
-    print(e.smtp_code, e.smtp_error.decode())
-s.quit()
-PY"
+  python3 $G/smtp.py 127.0.0.1 ehlo:client.example.net s@example.net one@example.com 'Subject: warn me\r\n\r\nbody\r\n' s@example.net one@example.com 'Subject: reject me\r\n\r\nbody\r\n' > $G/smtp.txt"
 mkdir -p "$OUT"
 pf_maillog > "$OUT/maillog.txt"
 cp "$G/smtp.txt" "$OUT/smtp.txt"

@@ -9,12 +9,6 @@ pf_smtpd '[::1]:10025'
 sed -i 's/^inet_protocols = .*/inet_protocols = all/; s/^inet_interfaces = .*/inet_interfaces = loopback-only/' "$G/conf/main.cf"
 pf_main 'mynetworks = [::1]/128'
 pf_run 60 2 "
-  python3 - <<'PY'
-import smtplib
-s = smtplib.SMTP('::1', 10025)
-s.ehlo('v6.example.net')
-s.sendmail('s@example.net', ['one@example.com'], 'Subject: v6\r\n\r\nbody\r\n')
-s.quit()
-PY"
+  python3 $G/smtp.py ::1 ehlo:v6.example.net s@example.net one@example.com 'Subject: v6\r\n\r\nbody\r\n'"
 pf_postcat "$OUT"
 pf_maillog > "$OUT/maillog.txt"

@@ -10,12 +10,6 @@ pf_smtpd 127.0.0.1:10025 \
   'local_header_rewrite_clients =' \
   'mynetworks = 127.0.0.0/8'
 pf_run 60 2 "
-  python3 - <<'PY'
-import smtplib
-s = smtplib.SMTP('127.0.0.1', 10025)
-s.ehlo('client.example.net')
-s.sendmail('s@example.net', ['one@example.com'], 'Subject: remote\r\nTo: x\r\n\r\nbody\r\n')
-s.quit()
-PY"
+  python3 $G/smtp.py 127.0.0.1 ehlo:client.example.net s@example.net one@example.com 'Subject: remote\r\nTo: x\r\n\r\nbody\r\n'"
 pf_postcat "$OUT"
 pf_maillog > "$OUT/maillog.txt"

@@ -10,16 +10,7 @@ pf_smtpd 127.0.0.1:10025 \
   "header_checks = hash:$G/conf/missing" \
   'mynetworks = 127.0.0.0/8'
 pf_run 60 2 "
-  python3 - <<'PY' > $G/smtp.txt
-import smtplib
-s = smtplib.SMTP('127.0.0.1', 10025)
-s.ehlo('client.example.net')
-try:
-    s.sendmail('s@example.net', ['one@example.com'], 'Subject: tf\r\n\r\nbody\r\n')
-except smtplib.SMTPDataError as e:
-    print(e.smtp_code, e.smtp_error.decode())
-s.quit()
-PY"
+  python3 $G/smtp.py 127.0.0.1 ehlo:client.example.net s@example.net one@example.com 'Subject: tf\r\n\r\nbody\r\n' > $G/smtp.txt"
 mkdir -p "$OUT"
 grep -v 'postfix-script\|master\[' "$G/maillog" | sed "s#$G#DIR#g" > "$OUT/maillog.txt" || true
 cp "$G/smtp.txt" "$OUT/smtp.txt"
