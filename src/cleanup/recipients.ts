@@ -33,12 +33,17 @@ export interface RecipientInput {
 export async function finalRecipients(inp: RecipientInput): Promise<MapResult<QueueRecipient[]>> {
   const keepOrig = inp.cfg.bool('enable_original_recipient');
   const always = inp.cfg.get('always_bcc');
-  const with_ = (r: QueueRecipient, address: string, orig: string): QueueRecipient => ({
-    address,
-    ...(keepOrig ? { orig } : {}),
-    ...(r.dsnOrcpt === undefined ? {} : { dsnOrcpt: r.dsnOrcpt }),
-    ...(r.dsnNotify ? { dsnNotify: r.dsnNotify } : {}),
-  });
+  // Without a client ORCPT, Postfix records the recipient after canonical mapping (before
+  // virtual aliasing) as the DSN original recipient: notices show it qualified.
+  const with_ = (r: QueueRecipient, address: string, orig: string, canonical?: string): QueueRecipient => {
+    const dsnOrcpt = r.dsnOrcpt ?? (canonical === undefined ? undefined : `rfc822;${canonical}`);
+    return {
+      address,
+      ...(keepOrig ? { orig } : {}),
+      ...(dsnOrcpt === undefined ? {} : { dsnOrcpt }),
+      ...(r.dsnNotify ? { dsnNotify: r.dsnNotify } : {}),
+    };
+  };
   // A table BCC address is rewritten and expanded like any recipient (not given to bcc
   // again); its original recipient is the rewritten address, as Postfix writes it.
   const bccOut: QueueRecipient[] = [];
@@ -66,7 +71,7 @@ export async function finalRecipients(inp: RecipientInput): Promise<MapResult<Qu
     if (!canon.ok) return canon;
     const expanded = await inp.mapper.virtualAlias(canon.value);
     if (!expanded.ok) return expanded;
-    const mine = expanded.value.map((a) => with_(r, a, orig));
+    const mine = expanded.value.map((a) => with_(r, a, orig, canon.value));
     normal.push(...mine);
     seq.push(mine);
     // recipient_bcc_maps sees the address after canonical mapping, before virtual aliasing.

@@ -278,3 +278,21 @@ test("pickup's content_filter reaches the queue file; mail from the null sender 
   assert.equal(bounce.back.file.attributes.content_filter, undefined);
   assert.equal(bounce.back.file.warnTime, 0);
 });
+
+test('without a client ORCPT, the DSN original recipient is the qualified address, before virtual aliasing', async (t) => {
+  const { back } = await submitted(
+    t,
+    'virtual_alias_maps = inline:{ {list@example.com=a@example.net, b@example.net} }',
+    ['-f', 'alice@example.com', 'bob', 'list@example.com'],
+    'Subject: orcpt\n\nbody\n',
+  );
+  // myorigin is $myhostname (mx.example.com) in the fixture.
+  assert.deepEqual(
+    back.file.recipients.map((r) => [r.address, r.dsnOrcpt]),
+    [
+      ['bob@mx.example.com', 'rfc822;bob@mx.example.com'],
+      ['a@example.net', 'rfc822;list@example.com'],
+      ['b@example.net', 'rfc822;list@example.com'],
+    ],
+  );
+});
