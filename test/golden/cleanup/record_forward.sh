@@ -5,8 +5,6 @@
 set -eu
 . "$(dirname "$0")/../private_postfix.sh"
 printf 'fwd x@remote.test\n' > "$G/conf/aliases"; sed -i "s|^alias_maps =.*|alias_maps = texthash:$G/conf/aliases|" "$G/conf/main.cf" ##
-TZ=UTC timeout 60 unshare -m sh -c "
-  mount --bind $G/conf /etc/postfix && postfix start && sleep 2
-  printf 'Subject: fwd\n\nbody\n' | sendmail -f alice@example.com fwd
-  sleep 4; postfix stop; sleep 1"
+pf_run 60 4 "
+  printf 'Subject: fwd\n\nbody\n' | sendmail -f alice@example.com fwd"
 for f in $(cd $G/q && find deferred active incoming -type f); do echo "=== deferred/ID"; postcat -c $G/conf $G/q/$f; done

@@ -5,7 +5,7 @@
 set -eu
 OUT=${1:?output dir}
 . "$(dirname "$0")/../private_postfix.sh"
-sed -i 's/^qmgr /#qmgr /' "$G/conf/master.cf"
+pf_no_qmgr
 TZ=UTC timeout 60 unshare -m sh -c "
   mount --bind $G/conf /etc/postfix && postfix start && sleep 2
   printf 'this is not a queue file\n' > $G/q/maildrop/ABCDE123451
@@ -15,5 +15,5 @@ TZ=UTC timeout 60 unshare -m sh -c "
   ls $G/q/maildrop > $G/left.txt
   postfix stop; sleep 1"
 mkdir -p "$OUT"
-grep -v "postfix-script\|master\[" "$G/maillog" > "$OUT/maillog.txt" || true
+pf_maillog > "$OUT/maillog.txt"
 cp "$G/left.txt" "$OUT/left.txt"

@@ -6,12 +6,10 @@
 set -eu
 OUT=${1:?output dir}
 . "$(dirname "$0")/../private_postfix.sh"
-TZ=UTC timeout 60 unshare -m sh -c "
-  mount --bind $G/conf /etc/postfix && postfix start && sleep 2
+pf_run 60 4 "
   printf 'Subject: golden\n\nFrom here\n>From there\nFrom\nlast' | sendmail -f alice@example.com m@v.test u@v.test
   printf 'Subject: two\n\nbody\n' | sendmail -f '' m@v.test
-  printf 'Subject: local\n\nFrom here\nlast\n' | sendmail -f '\"odd sender\"@Example.COM' NoBody
-  sleep 4; postfix stop; sleep 1"
+  printf 'Subject: local\n\nFrom here\nlast\n' | sendmail -f '\"odd sender\"@Example.COM' NoBody"
 mkdir -p "$OUT"
 cp "$G/vmail/mbox" "$OUT/postfix-virtual-mbox.txt"
 cp "$G"/vmail/u/Maildir/new/* "$OUT/postfix-virtual-maildir.txt"

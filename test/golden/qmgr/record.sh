@@ -14,13 +14,11 @@ defer_transports = slow
 maximal_queue_lifetime = 0
 CF
 printf 'slow unix - - n - - smtp\n' >> "$G/conf/master.cf"
-TZ=UTC timeout 60 unshare -m sh -c "
-  mount --bind $G/conf /etc/postfix && postfix start && sleep 2
+pf_run 60 4 "
   printf 'Subject: one\n\nhello\n' | sendmail -f nobody@mx.example.com nobody
   sleep 1
   printf 'Subject: two\n\nhello\n' | sendmail -f nobody@mx.example.com u@deferme.test
   sleep 1
-  printf 'Subject: three\n\nhello\n' | sendmail -f nobody@mx.example.com u@nowhere.test
-  sleep 4; postfix stop; sleep 1"
+  printf 'Subject: three\n\nhello\n' | sendmail -f nobody@mx.example.com u@nowhere.test"
 mkdir -p "$OUT"
 cp "$G/maillog" "$OUT/maillog.txt"

@@ -26,15 +26,13 @@ allow_mail_to_files = alias, forward, include
 forward_path = $G/fwd/\${user}.forward
 CF
 postalias -c "$G/conf" "hash:$G/aliases"
-TZ=UTC timeout 90 unshare -m sh -c "
-  mount --bind $G/conf /etc/postfix && postfix start && sleep 2
+pf_run 90 3 "
   sendmail -bv -f prtest2 prtest1 tocmd tofile tomaildir list nosuchuser remote@example.net </dev/null >$G/bv.out 2>$G/bv.err; echo \$? >$G/bv.status
   sleep 3
   printf 'Subject: record me\n\nbody\n' | sendmail -v -f prtest2 prtest1 tofile nosuchuser >$G/v.out 2>$G/v.err; echo \$? >$G/v.status
   sleep 4
   printf 'prtest1\\n' > $G/fwd/prtest2.forward; chown prtest2 $G/fwd/prtest2.forward
-  sendmail -bv -f prtest1 away prtest2 </dev/null >$G/bv2.out 2>$G/bv2.err; echo \$? >$G/bv2.status
-  sleep 3; postfix stop; sleep 1"
+  sendmail -bv -f prtest1 away prtest2 </dev/null >$G/bv2.out 2>$G/bv2.err; echo \$? >$G/bv2.status"
 mkdir -p "$OUT"
 cp "$G/maillog" "$OUT/maillog.txt"
 for f in bv2.out bv2.err bv2.status bv.out bv.err bv.status v.out v.err v.status; do cp "$G/$f" "$OUT/$f"; done
