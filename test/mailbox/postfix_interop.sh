@@ -6,7 +6,7 @@
 # 0 bad with locks, 12 of 22 bad without). Build first (npx tsc -p .).
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-. "$ROOT/test/golden/mailbox/private_postfix.sh"
+. "$ROOT/test/golden/private_postfix.sh"
 cat > $G/inner.sh <<'INNER'
 G=$1; ROOT=$2
 mount --bind $G/conf /etc/postfix && postfix start && sleep 2
