@@ -153,8 +153,8 @@ function deliveryStatus(req: NoticeRequest, host: string, utf8: boolean): string
 function humanRecipients(recipients: readonly DsnRecipient[]): string[] {
   const out: string[] = [];
   for (const r of recipients) {
-    const expanded =
-      r.original !== undefined && r.original !== r.address ? ` (expanded from <${r.original}>)` : '';
+    const from = r.expandedFrom ?? r.original;
+    const expanded = from !== undefined && from !== r.address ? ` (expanded from <${from}>)` : '';
     out.push(...wrapReason(`<${r.address}>${expanded}: ${r.reason}`), '');
   }
   return out;

@@ -41,6 +41,11 @@ export interface DsnRecipient {
   readonly original?: string | undefined;
   /** Address type of `original` (ORCPT's "rfc822", "utf-8"); rfc822 by default. */
   readonly originalType?: string | undefined;
+  /**
+   * The recipient before aliasing and rewriting as the queue file's original
+   * recipient has it, for "(expanded from <...>)"; `original` when absent.
+   */
+  readonly expandedFrom?: string | undefined;
   readonly action: DsnAction;
   /** Enhanced status code, e.g. "5.1.1". */
   readonly status: string;

@@ -93,6 +93,8 @@ export function noticeRecipient(r: LogRecord): DsnRecipient {
     address: r.recipient,
     original,
     originalType,
+    // Postfix's "(expanded from <...>)" names the original recipient record, not the ORCPT.
+    ...(r.origRcpt === '' ? {} : { expandedFrom: r.origRcpt }),
     action: r.action as DsnAction,
     status: r.status,
     reason: r.reason,

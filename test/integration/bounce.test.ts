@@ -92,7 +92,8 @@ test('non-delivery notice: multipart/report with every DSN field', async (t) => 
     /^\w{3}, \d{1,2} \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4} \(\w+\)$/,
   );
   assert.equal(field(rcptBlock!, 'Final-Recipient'), 'rfc822; nosuchuser@host.example.com');
-  assert.equal(field(rcptBlock!, 'Original-Recipient'), 'rfc822;nosuchuser');
+  // As Postfix: the sender typed "nosuchuser"; the DSN original recipient is its canonical form.
+  assert.equal(field(rcptBlock!, 'Original-Recipient'), 'rfc822;nosuchuser@host.example.com');
   assert.equal(field(rcptBlock!, 'Action'), 'failed');
   assert.equal(field(rcptBlock!, 'Status'), '5.1.1');
   assert.equal(field(rcptBlock!, 'Diagnostic-Code'), 'X-Postfix; unknown user: "nosuchuser"');
