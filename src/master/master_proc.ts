@@ -142,7 +142,9 @@ export class MasterService {
     }
     const owner = service.unprivileged ? this.env.mailOwner : null;
     const [file, args] =
-      program.kind === 'node' ? [process.execPath, [program.path, ...argv]] : [program.path, argv];
+      program.kind === 'node'
+        ? [process.execPath, [...nodeFlags(), program.path, ...argv]]
+        : [program.path, argv];
     let child: ChildProcess;
     try {
       child = spawn(file, args, {
@@ -241,4 +243,14 @@ export class MasterService {
   describe(): string {
     return `${this.def.key} on ${this.def.listen.map(addrText).join(', ')}`;
   }
+}
+
+/**
+ * Extra node flags for every daemon, from POSTROOM_NODE_FLAGS (e.g.
+ * "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the whole system:
+ * node refuses --cpu-prof in NODE_OPTIONS). For developers; see
+ * docs/performance.md.
+ */
+function nodeFlags(): string[] {
+  return (process.env.POSTROOM_NODE_FLAGS ?? '').split(/\s+/).filter((f) => f !== '');
 }

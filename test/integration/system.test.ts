@@ -6,7 +6,8 @@
  * extensions.
  */
 import assert from 'node:assert/strict';
-import { chownSync, existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_TEMPLATES } from '../../src/bounce/template_defaults.js';
@@ -99,4 +100,27 @@ test('temporary files a killed cleanup left in incoming/ are removed when master
   await inst.waitForLog(/removed stale temporary file incoming\/t12345\.7\.0badc0de/);
   assert.equal(existsSync(stale), false);
   assert.equal(existsSync(keep), true, 'maildrop/ belongs to sendmail, not master');
+});
+
+test('POSTROOM_NODE_FLAGS reaches every daemon master starts (profiling the whole system)', async (t) => {
+  const profiles = mkdtempSync(join(tmpdir(), 'postroom-prof-'));
+  chmodSync(profiles, 0o777);
+  t.after(() => rmSync(profiles, { recursive: true, force: true }));
+  process.env.POSTROOM_NODE_FLAGS = `--cpu-prof --cpu-prof-dir=${profiles}`;
+  let inst: Instance | null;
+  try {
+    inst = startInstance(t);
+  } finally {
+    delete process.env.POSTROOM_NODE_FLAGS;
+  }
+  if (!inst) return;
+  inst.mail(['prtest1'], 'Subject: profiled\n\nx\n');
+  await until(inst, 'the delivery', () => inst.readMbox(join(inst.spool, 'prtest1')).length === 1);
+  inst.stop();
+  // Each daemon writes its profile as it exits: pickup, cleanup, qmgr, local at least.
+  await until(
+    inst,
+    'the profiles',
+    () => readdirSync(profiles).filter((f) => f.endsWith('.cpuprofile')).length >= 4,
+  );
 });
