@@ -1,7 +1,7 @@
 /*
  * The stand-alone service as a process: several requests on one stream,
- * bad input ends the session with a warning (never a crash or a hang),
- * and without -S it refuses to run.
+ * bad input ends the session with a warning (never a crash or a hang)
+ * (service.test.ts: the same on the service's socket).
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -54,14 +54,5 @@ test('a rewrite context other than local or remote ends the session', (t) => {
   assert.deepEqual(
     [r.status, r.stdout, r.stderr],
     [0, '', 'postfix/trivial-rewrite: warning: unknown rewrite context: "bogus"\n'],
-  );
-});
-
-test('without -S (no master yet) it says so and exits 1', (t) => {
-  const r = run('node', [MAIN], { env: { MAIL_CONFIG: configDir(t, CF) } });
-  assert.equal(r.status, 1);
-  assert.equal(
-    r.stderr,
-    'postfix/trivial-rewrite: fatal: only stand-alone mode (-S) is available without master\n',
   );
 });
