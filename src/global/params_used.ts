@@ -27,6 +27,7 @@ export const PARAMS_USED: readonly string[] = [
   'command_execution_directory',
   'command_expansion_filter',
   'command_time_limit',
+  'content_filter',
   'daemon_directory',
   'daemon_timeout',
   'data_directory',

@@ -1,6 +1,7 @@
 """Parse a MIME message on stdin with Python's email package; print its structure as JSON.
 
-Used by dsn_notice.test.ts to check notices with a real MIME parser.
+Used by dsn_notice.test.ts to check notices with a real MIME parser;
+test/integration/read_mail.py imports part() for the mail it reads.
 """
 import email
 import email.policy
@@ -28,9 +29,11 @@ def part(m):
         else:
             out["parts"] = [part(p) for p in payload]
     else:
-        out["text"] = m.get_payload(decode=True).decode("utf-8", "surrogateescape")
+        data = m.get_payload(decode=True) or b""
+        out["text"] = data.decode("utf-8", "surrogateescape")
     return out
 
 
-msg = email.message_from_bytes(sys.stdin.buffer.read(), policy=email.policy.compat32)
-print(json.dumps(part(msg)))
+if __name__ == "__main__":
+    msg = email.message_from_bytes(sys.stdin.buffer.read(), policy=email.policy.compat32)
+    print(json.dumps(part(msg)))

@@ -8,32 +8,12 @@ import email
 import email.policy
 import json
 import mailbox
+import os
 import sys
 
-
-def headers(m):
-    return [[k, str(v)] for k, v in m.items()]
-
-
-def part(m):
-    out = {
-        "type": m.get_content_type(),
-        "params": dict((k.lower(), v) for k, v in m.get_params() or [] if v != ""),
-        "headers": headers(m),
-        "defects": [type(d).__name__ for d in m.defects],
-    }
-    if m.is_multipart():
-        payload = m.get_payload()
-        if m.get_content_type() == "message/delivery-status":
-            out["blocks"] = [headers(b) for b in payload]
-        elif m.get_content_maintype() == "message":
-            out["message"] = part(payload[0])
-        else:
-            out["parts"] = [part(p) for p in payload]
-    else:
-        data = m.get_payload(decode=True) or b""
-        out["text"] = data.decode("utf-8", "surrogateescape")
-    return out
+sys.dont_write_bytecode = True  # no __pycache__ in the checkout
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bounce"))
+from dsn_parse import headers, part  # noqa: E402  (one MIME walker for both)
 
 
 def message(raw, extra):
