@@ -105,6 +105,8 @@ export interface Instance {
   /** The log lines about one queue ID ("<program>[pid]: <ID>: ..."), without the time stamp and host. */
   logFor(id: string): string[];
   waitForLog(re: RegExp, ms?: number): Promise<string>;
+  /** Wait until `ok()` holds; on timeout the error names `what` and shows the log. */
+  until(what: string, ok: () => boolean, ms?: number): Promise<void>;
   /** Wait until maildrop, incoming, active and deferred are empty. */
   waitForQueueEmpty(ms?: number): Promise<void>;
   /** Queue IDs in one queue directory (hashed subdirectories included). */
@@ -338,6 +340,13 @@ export function startInstance(t: TestContext, opts: InstanceOptions = {}): Insta
         const text = log();
         if (re.test(text)) return text;
         if (Date.now() > end) throw new Error(`log never matched ${re}:\n${text}`);
+        await sleep(50);
+      }
+    },
+    async until(what, ok, ms = 30_000) {
+      const end = Date.now() + ms;
+      while (!ok()) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${log()}`);
         await sleep(50);
       }
     },

@@ -9,15 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { CLEANUP_FLAG, CLEANUP_STAT, CleanupClient } from '../../src/global/cleanup_client.js';
 import { loadMainConfig } from '../../src/global/config.js';
-import { header, type Instance, sleep, startInstance } from '../harness/instance.js';
-
-async function until(inst: Instance, what: string, ok: () => boolean, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${inst.log()}`);
-    await sleep(50);
-  }
-}
+import { header, startInstance } from '../harness/instance.js';
 
 test('header/body checks: REJECT returns a local submission to its sender; HOLD waits for postsuper -H', async (t) => {
   const inst = startInstance(t, {
@@ -41,9 +33,9 @@ test('header/body checks: REJECT returns a local submission to its sender; HOLD 
   send('fine', 'ok');
 
   // The two rejected messages come back to prtest1; prtest2 gets the clean one only.
-  await until(inst, 'two notices', () => inst.readMbox(join(inst.spool, 'prtest1')).length === 2);
-  await until(inst, 'the clean message', () => inst.readMbox(join(inst.spool, 'prtest2')).length === 1);
-  await until(inst, 'the held message', () => inst.queueIds('hold').length === 1);
+  await inst.until('two notices', () => inst.readMbox(join(inst.spool, 'prtest1')).length === 2);
+  await inst.until('the clean message', () => inst.readMbox(join(inst.spool, 'prtest2')).length === 1);
+  await inst.until('the held message', () => inst.queueIds('hold').length === 1);
   await inst.waitForQueueEmpty();
   const log = inst.log();
   // to= is the recipient as the envelope gave it (unqualified from sendmail), as Postfix logs it.
@@ -74,7 +66,7 @@ test('header/body checks: REJECT returns a local submission to its sender; HOLD 
   // mailq marks it held; postsuper -H releases it and it is delivered.
   assert.match(inst.cmd('mailq', []).stdout, new RegExp(`^${held}! `, 'm'));
   assert.equal(inst.cmd('postsuper', ['-H', held!]).status, 0);
-  await until(inst, 'the released message', () => inst.readMbox(join(inst.spool, 'prtest2')).length === 2);
+  await inst.until('the released message', () => inst.readMbox(join(inst.spool, 'prtest2')).length === 2);
   assert.deepEqual(inst.queueIds('hold'), []);
   assert.deepEqual(
     inst
@@ -109,7 +101,7 @@ test('message_size_limit: sendmail refuses a message too big; cleanup refuses on
   assert.match(res.reason, /^5\.3\.4 /);
 
   inst.mail(['-f', 'prtest1', 'prtest2'], 'Subject: small\n\nx\n');
-  await until(inst, 'the small message', () => inst.readMbox(join(inst.spool, 'prtest2')).length === 1);
+  await inst.until('the small message', () => inst.readMbox(join(inst.spool, 'prtest2')).length === 1);
   await inst.waitForQueueEmpty();
   assert.deepEqual(
     inst.readMbox(join(inst.spool, 'prtest2')).map((m) => header(m, 'Subject')),

@@ -10,15 +10,7 @@ import { chownSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isRoot } from '../../src/master/master_user.js';
-import { account, type Instance, sleep, startInstance } from '../harness/instance.js';
-
-async function waitFor(what: string, ok: () => boolean, inst: Instance, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${inst.log()}`);
-    await sleep(50);
-  }
-}
+import { account, startInstance } from '../harness/instance.js';
 
 test('deferred mail: postqueue -p/-j, postsuper -h/-H/-r/-d, postqueue -f delivers', async (t) => {
   const inst = startInstance(t, {
@@ -33,7 +25,7 @@ test('deferred mail: postqueue -p/-j, postsuper -h/-H/-r/-d, postqueue -f delive
     inst.mail(['-f', 'sender@example.org', 'flaky'], `Subject: ${subject}\n\nx\n`);
 
   send('first');
-  await waitFor('the first deferral', () => inst.queueIds('deferred').length === 1, inst);
+  await inst.until('the first deferral', () => inst.queueIds('deferred').length === 1);
   const [id] = inst.queueIds('deferred');
   const deferLine = await inst.waitForLog(
     new RegExp(
@@ -91,7 +83,7 @@ test('deferred mail: postqueue -p/-j, postsuper -h/-H/-r/-d, postqueue -f delive
   // Deferred again: postsuper -d removes it for good.
   rmSync(ok);
   send('second');
-  await waitFor('the second deferral', () => inst.queueIds('deferred').length === 1, inst);
+  await inst.until('the second deferral', () => inst.queueIds('deferred').length === 1);
   const [id2] = inst.queueIds('deferred');
   const d = inst.cmd('postsuper', ['-d', id2!]);
   assert.equal(d.stderr, `postsuper: ${id2}: removed\npostsuper: Deleted: 1 message\n`);
@@ -101,7 +93,7 @@ test('deferred mail: postqueue -p/-j, postsuper -h/-H/-r/-d, postqueue -f delive
 
   // Requeue: -r sends it through pickup and cleanup again; then it is delivered.
   send('third');
-  await waitFor('the third deferral', () => inst.queueIds('deferred').length === 1, inst);
+  await inst.until('the third deferral', () => inst.queueIds('deferred').length === 1);
   const [id3] = inst.queueIds('deferred');
   writeFileSync(ok, '');
   const r = inst.cmd('postsuper', ['-r', id3!]);
@@ -118,10 +110,8 @@ test('deferred mail: postqueue -p/-j, postsuper -h/-H/-r/-d, postqueue -f delive
       `${newId}: to=<flaky@host\\.example\\.com>, orig_to=<flaky>, .*status=sent \\(delivered to command`,
     ),
   );
-  await waitFor(
-    'the third delivery',
-    () => /^Subject: third$/m.test(readFileSync(join(inst.files, 'flaky.out'), 'utf8')),
-    inst,
+  await inst.until('the third delivery', () =>
+    /^Subject: third$/m.test(readFileSync(join(inst.files, 'flaky.out'), 'utf8')),
   );
   assert.doesNotMatch(readFileSync(join(inst.files, 'flaky.out'), 'utf8'), /^Subject: second$/m);
   assert.ok(!existsSync(join(inst.queue, 'defer', id3!)));
@@ -137,11 +127,8 @@ test('transport_maps: error bounces, retry defers, discard drops', async (t) => 
   if (!inst) return;
   for (const to of ['a@err.example', 'b@retry.example', 'c@drop.example'])
     inst.mail(['-f', 'prtest1', to], `Subject: ${to}\n\nx\n`);
-  await waitFor(
-    'all three outcomes',
-    () =>
-      ['a@err.example', 'b@retry.example', 'c@drop.example'].every((a) => inst.log().includes(`to=<${a}>`)),
-    inst,
+  await inst.until('all three outcomes', () =>
+    ['a@err.example', 'b@retry.example', 'c@drop.example'].every((a) => inst.log().includes(`to=<${a}>`)),
   );
   const text = inst.log();
   assert.match(
@@ -159,10 +146,9 @@ test('transport_maps: error bounces, retry defers, discard drops', async (t) => 
   // The retry service runs the error program: Postfix logs it as postfix/error too.
   // The bounce for a@err.example reaches the sender.
   await inst.waitForLog(/sender non-delivery notification/);
-  await waitFor(
+  await inst.until(
     "the bounce in prtest1's mailbox",
     () => inst.readMbox(join(inst.spool, 'prtest1')).length === 1,
-    inst,
   );
 });
 
@@ -182,7 +168,7 @@ test('a mailbox that fails for now defers (postcat -q, qshape show it); fixed, p
   writeFileSync(mbox, '', { mode: 0o600 });
   chownSync(mbox, p2.uid, p2.gid);
   inst.mail(['-f', 'sender@example.org', 'prtest1'], 'Subject: patience\n\nx\n');
-  await waitFor('the deferral', () => inst.queueIds('deferred').length === 1, inst);
+  await inst.until('the deferral', () => inst.queueIds('deferred').length === 1);
   const [id] = inst.queueIds('deferred');
   assert.match(
     inst.log(),

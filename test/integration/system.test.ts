@@ -12,15 +12,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_TEMPLATES } from '../../src/bounce/template_defaults.js';
 import { getpwnam, isRoot } from '../../src/master/master_user.js';
-import { header, type Instance, sleep, startInstance } from '../harness/instance.js';
-
-async function until(inst: Instance, what: string, ok: () => boolean, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${inst.log()}`);
-    await sleep(50);
-  }
-}
+import { header, type Instance, startInstance } from '../harness/instance.js';
 
 test('mail submitted while the system is down waits in maildrop; start and reload deliver it', async (t) => {
   const inst = startInstance(t, { noStart: true });
@@ -31,12 +23,12 @@ test('mail submitted while the system is down waits in maildrop; start and reloa
   assert.equal(r.status, 0, r.stderr);
   assert.equal(inst.queueIds('maildrop').length, 1);
   inst.start();
-  await until(inst, 'the delivery', () => inst.readMbox(join(inst.spool, 'prtest1')).length === 1);
+  await inst.until('the delivery', () => inst.readMbox(join(inst.spool, 'prtest1')).length === 1);
   const reload = inst.postfix(['reload']);
   assert.equal(reload.status, 0, reload.stderr);
   await inst.waitForLog(/postfix\/master\[\d+\]: reload -- version 3\.7\.11/);
   inst.mail(['prtest1'], 'Subject: after reload\n\nx\n');
-  await until(inst, 'the second delivery', () => inst.readMbox(join(inst.spool, 'prtest1')).length === 2);
+  await inst.until('the second delivery', () => inst.readMbox(join(inst.spool, 'prtest1')).length === 2);
   assert.deepEqual(
     inst.readMbox(join(inst.spool, 'prtest1')).map((m) => header(m, 'Subject')),
     ['while down', 'after reload'],
@@ -52,8 +44,8 @@ test('a queue file that cannot be parsed goes to corrupt/ with a log line; other
   const owner = isRoot() ? getpwnam('postfix') : undefined;
   if (owner) chownSync(path, owner.uid, owner.gid);
   inst.mail(['prtest2'], 'Subject: fine\n\nx\n');
-  await until(inst, 'the good message', () => inst.readMbox(join(inst.spool, 'prtest2')).length === 1);
-  await until(inst, 'the file in corrupt/', () => inst.queueIds('corrupt').includes(id));
+  await inst.until('the good message', () => inst.readMbox(join(inst.spool, 'prtest2')).length === 1);
+  await inst.until('the file in corrupt/', () => inst.queueIds('corrupt').includes(id));
   assert.deepEqual(inst.queueIds('incoming'), []);
   assert.match(inst.log(), new RegExp(`postfix/qmgr\\[\\d+\\]: warning: .*${id}.*corrupt`, 'i'));
 });
@@ -66,8 +58,8 @@ test('DSN NOTIFY=SUCCESS gets a success notice; always_bcc; address extensions',
   const r = inst.sendmail(['-f', 'prtest2', '-N', 'success', 'prtest1+lists'], 'Subject: tell me\n\nx\n');
   assert.equal(r.status, 0, r.stderr);
   // prtest1 gets it (the extension is the user's); prtest2 gets the bcc copy and the notice.
-  await until(inst, 'the delivery', () => inst.readMbox(join(inst.spool, 'prtest1')).length === 1);
-  await until(inst, 'bcc copy and notice', () => inst.readMbox(join(inst.spool, 'prtest2')).length === 2);
+  await inst.until('the delivery', () => inst.readMbox(join(inst.spool, 'prtest1')).length === 1);
+  await inst.until('bcc copy and notice', () => inst.readMbox(join(inst.spool, 'prtest2')).length === 2);
   await inst.waitForQueueEmpty();
   const [m] = inst.readMbox(join(inst.spool, 'prtest1'));
   assert.equal(header(m!, 'Delivered-To'), 'prtest1+lists@host.example.com');
@@ -115,11 +107,10 @@ test('POSTROOM_NODE_FLAGS reaches every daemon master starts (profiling the whol
   }
   if (!inst) return;
   inst.mail(['prtest1'], 'Subject: profiled\n\nx\n');
-  await until(inst, 'the delivery', () => inst.readMbox(join(inst.spool, 'prtest1')).length === 1);
+  await inst.until('the delivery', () => inst.readMbox(join(inst.spool, 'prtest1')).length === 1);
   inst.stop();
   // Each daemon writes its profile as it exits: pickup, cleanup, qmgr, local at least.
-  await until(
-    inst,
+  await inst.until(
     'the profiles',
     () => readdirSync(profiles).filter((f) => f.endsWith('.cpuprofile')).length >= 4,
   );
