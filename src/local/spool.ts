@@ -4,8 +4,9 @@
  * (users may not create files in /var/mail), as Postfix does.
  */
 
+import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { link, lstat, open, unlink } from 'node:fs/promises';
 import { DotLockError, dotLock, type LockRetry } from '../global/dotlock.js';
 import type { LockMethod } from '../global/mbox.js';
 import { msg } from '../global/msg.js';
@@ -30,22 +31,41 @@ export async function spoolDotLock(
   }
 }
 
-/** Create the mailbox (O_EXCL, no symlink) and give it to the user; an existing one is left alone. */
+/**
+ * Create the mailbox for the user; an existing one is left alone. It is made
+ * under a private name, given to the user and only then linked into place,
+ * so a concurrent delivery never sees a root-owned mailbox (it would defer
+ * it under strict_mailbox_ownership).
+ */
 export async function createForUser(path: string, u: UserAttr): Promise<void> {
+  if (
+    await lstat(path).then(
+      () => true,
+      () => false,
+    )
+  )
+    return;
+  const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.new`;
   let fh: import('node:fs/promises').FileHandle;
   try {
     fh = await open(
-      path,
+      temp,
       constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
       0o600,
     );
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return;
     throw new MailboxError('5.2.0', `cannot open file: ${strerror(e)}`);
   }
   try {
-    await fh.chown(u.uid, u.gid);
+    try {
+      await fh.chown(u.uid, u.gid);
+    } finally {
+      await fh.close();
+    }
+    await link(temp, path).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw new MailboxError('5.2.0', `cannot open file: ${strerror(e)}`);
+    });
   } finally {
-    await fh.close();
+    await unlink(temp).catch(() => undefined);
   }
 }

@@ -43,6 +43,8 @@ export interface LocalTest {
   readonly logs: RpcMessage[];
   readonly resubmitted: Resubmitted[];
   deliver(env: Message): Promise<{ reply: DeliverReply; id: string }>;
+  /** Write the queue file now; send() makes the delivery request (to fire several at once). */
+  prepare(env: Message): Promise<{ id: string; send(): Promise<DeliverReply> }>;
   maillog(): string;
   /** The status lines logged for queue ID `id`, "to=<...>, ..., status=... (...)" without delays. */
   statusLines(id: string): string[];
@@ -190,6 +192,10 @@ export async function startLocal(
     logs,
     resubmitted,
     async deliver(m) {
+      const { id, send } = await lt.prepare(m);
+      return { reply: await send(), id };
+    },
+    async prepare(m) {
       const w = await createQueueFile(layout, { queue: 'active' });
       const now = Date.now();
       await w.envelope({
@@ -222,8 +228,7 @@ export async function startLocal(
         ...(m.flags === undefined ? {} : { flags: m.flags }),
       };
       await file.close();
-      const reply = (await client.call(req)) as unknown as DeliverReply;
-      return { reply, id };
+      return { id, send: async () => (await client.call(req)) as unknown as DeliverReply };
     },
     maillog() {
       try {

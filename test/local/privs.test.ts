@@ -168,3 +168,21 @@ test('as root, the spool dot lock is made by root: a spool directory the user ca
     `to=<prtest1@host.example>, relay=local, dsn=4.2.0, status=deferred (cannot update mailbox ${lt.spool}/prtest1 for user prtest1. unable to create lock file ${lt.spool}/prtest1.lock: File exists)`,
   ]);
 });
+
+test('as root, concurrent first deliveries to a new spool mailbox all succeed (it is never seen owned by root)', async (t) => {
+  if (!asRoot) return t.skip('needs root');
+  const u = testUser(t, 'prtest1');
+  if (!u) return;
+  const lt = await startLocal(t);
+  const ready = await Promise.all(
+    Array.from({ length: 20 }, () => lt.prepare({ recipients: ['prtest1@host.example'] })),
+  );
+  const replies = await Promise.all(ready.map((r) => r.send()));
+  assert.deepEqual(
+    replies.map((r) => r.results.map((x) => x.outcome).join()),
+    Array(20).fill('sent'),
+    lt.maillog(),
+  );
+  assert.equal(statSync(join(lt.spool, 'prtest1')).uid, u.uid);
+  assert.equal(readFileSync(join(lt.spool, 'prtest1'), 'utf8').match(/^From /gmu)?.length, 20);
+});
