@@ -12,6 +12,7 @@
  * code that decides between defer (4.x.x) and bounce (5.x.x).
  */
 
+import { writeSync } from 'node:fs';
 import { strerror } from '../util/strerror.js';
 
 /** The message as bytes, or a stream of chunks (split anywhere, even inside a line). */
@@ -169,7 +170,7 @@ export class BatchWriter {
   written = 0;
 
   constructor(
-    private readonly write: (b: Buffer) => Promise<void>,
+    private readonly write: (b: Buffer) => Promise<void> | void,
     private readonly room: number,
   ) {}
 
@@ -192,6 +193,12 @@ export class BatchWriter {
     await this.write(b);
     this.written += b.length;
   }
+}
+
+/** writeAll with a descriptor and synchronous writes (small local files: no thread-pool round trip). */
+export function writeAllSync(fd: number, b: Buffer): void {
+  let done = 0;
+  while (done < b.length) done += writeSync(fd, b, done, b.length - done);
 }
 
 /** Write a whole buffer at the current position (or the end, for O_APPEND). */

@@ -46,9 +46,16 @@ import { biffNotify } from './biff.js';
 import { deliverCommand } from './command.js';
 import { filterChars, type LocalAttrs, localExpand } from './expand.js';
 import { Forwarder } from './forward.js';
-import { deliveryHeaders, MailboxError } from './mailbox_copy.js';
+import { deliveryHeaders, MailboxError, type MessageSource } from './mailbox_copy.js';
 import { filterStatus, flush, type Sub } from './outcome.js';
-import { type Parts, parts, readDeliveredTo, splitExtension, unmatched } from './recipient_parts.js';
+import {
+  type Parts,
+  parts,
+  readDeliveredTo,
+  requestContent,
+  splitExtension,
+  unmatched,
+} from './recipient_parts.js';
 import type { ExpansionType, LocalSettings } from './settings.js';
 import { createForUser, spoolDotLock } from './spool.js';
 import { Tables } from './tables.js';
@@ -85,6 +92,8 @@ interface RequestState {
   subs: Sub[];
   /** An address probe: report, deliver nothing. */
   readonly verify: boolean;
+  /** The message content, for each delivery (read once when small). */
+  readonly content: () => MessageSource;
 }
 
 const MAX_LEVEL = 100;
@@ -100,9 +109,11 @@ export class LocalDelivery {
   /** Deliver every recipient of the request and record each outcome. */
   async deliver(job: DeliveryJob): Promise<void> {
     const verify = ((job.req.flags ?? 0) & DEL_REQ_FLAG.VERIFY) !== 0;
-    const deliveredTo = await readDeliveredTo(job);
+    const content = await requestContent(job);
+    const deliveredTo = await readDeliveredTo(content());
     const st: RequestState = {
       job,
+      content,
       deliveredTo,
       dup: new Map(),
       forwarder: new Forwarder(),
@@ -459,13 +470,13 @@ export class LocalDelivery {
     const { lock, retry: lockRetry, sizeLimit } = this.s.mailbox;
     try {
       if (path.endsWith('/')) {
-        await runAs(privs, { op: 'maildir', dir: path, prefix, sizeLimit }, st.job.content());
+        await runAs(privs, { op: 'maildir', dir: path, prefix, sizeLimit }, st.content());
         this.#sub(st, ctx, 'sent', '2.0.0', 'delivered to maildir');
       } else {
         await runAs(
           privs,
           { op: 'mbox', path, sender: ctx.sender, prefix, lock, retry: lockRetry, sizeLimit },
-          st.job.content(),
+          st.content(),
         );
         this.#sub(st, ctx, 'sent', '2.0.0', `delivered to file: ${path}`);
       }
@@ -528,7 +539,7 @@ export class LocalDelivery {
       timeLimitSec: this.s.commandTimeLimit,
       sender: ctx.sender,
       prefix: this.#headers(ctx, 'command'),
-      content: st.job.content(),
+      content: st.content(),
     });
     this.#sub(st, ctx, r.kind, r.status, r.reason);
   }
@@ -700,7 +711,7 @@ export class LocalDelivery {
     const { lock, retry: lockRetry, sizeLimit } = this.s.mailbox;
     try {
       if (maildir) {
-        await runAs(privs, { op: 'maildir', dir: path, prefix, sizeLimit }, st.job.content());
+        await runAs(privs, { op: 'maildir', dir: path, prefix, sizeLimit }, st.content());
         this.#sub(st, ctx, 'sent', '2.0.0', 'delivered to maildir');
         return;
       }
@@ -729,7 +740,7 @@ export class LocalDelivery {
             retry: lockRetry,
             sizeLimit,
           },
-          st.job.content(),
+          st.content(),
         );
       } finally {
         await unlock?.();

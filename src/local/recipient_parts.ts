@@ -6,6 +6,7 @@
  */
 
 import type { DeliveryJob } from '../global/deliver_agent.js';
+import { chunks, type MessageSource } from './mailbox_copy.js';
 
 /** The recipient address taken apart (Postfix's msg_attr). */
 export interface Parts {
@@ -45,16 +46,49 @@ export function parts(address: string, delimiter: string): Parts {
   return { local, user: sp.user, extension: sp.extension, delim: local[sp.user.length] as string, domain };
 }
 
-/** Delivered-To: values in the message header, lower case (loop detection). */
-export async function readDeliveredTo(job: DeliveryJob): Promise<Set<string>> {
-  const out = new Set<string>();
-  let text = '';
-  for await (const c of job.content()) {
-    text += c.toString('latin1');
-    if (/(^|\n)\n/u.test(text) || text.length > 1 << 20) break;
+/** Content up to this size is read once per request and kept; larger content streams for each delivery. */
+const KEEP_MAX = 256 * 1024;
+
+/**
+ * The message content for every delivery of one request: a small message
+ * is read from the queue file once (and its header searched once) instead
+ * of once per delivery; memory stays bounded by KEEP_MAX a request. A
+ * content that cannot be read whole is not kept: each delivery then reads
+ * it and fails on its own, undoing its half delivery as always.
+ */
+export async function requestContent(job: DeliveryJob): Promise<() => MessageSource> {
+  const stream = () => job.content();
+  if (job.file.contentLength > KEEP_MAX) return stream;
+  const parts: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const c of job.content()) {
+      parts.push(c);
+      size += c.length;
+      if (size > KEEP_MAX) return stream;
+    }
+  } catch {
+    return stream;
   }
-  const end = text.search(/(^|\n)\n/u);
-  const header = end < 0 ? text : text.slice(0, end + 1);
+  const all = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size);
+  return () => all;
+}
+
+const LF2 = Buffer.from('\n\n');
+
+/** Delivered-To: values in the message header, lower case (loop detection). */
+export async function readDeliveredTo(content: MessageSource): Promise<Set<string>> {
+  const out = new Set<string>();
+  let head: Buffer = Buffer.alloc(0);
+  // The header ends at the first empty line (the message's first line, or "\n\n").
+  let end = -1;
+  for await (const c of chunks(content)) {
+    const from = Math.max(0, head.length - 1);
+    head = head.length === 0 ? Buffer.from(c.buffer, c.byteOffset, c.byteLength) : Buffer.concat([head, c]);
+    end = head[0] === 0x0a ? 0 : head.indexOf(LF2, from);
+    if (end >= 0 || head.length > 1 << 20) break;
+  }
+  const header = (end < 0 ? head : head.subarray(0, end === 0 ? 0 : end + 1)).toString('latin1');
   for (const m of header.replace(/\n[ \t]+/gu, ' ').matchAll(/^delivered-to:[ \t]*(.*)$/gimu))
     out.add((m[1] ?? '').trim().toLowerCase());
   return out;

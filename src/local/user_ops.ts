@@ -103,6 +103,45 @@ export function frame(type: number, payload: Uint8Array | string): Buffer {
   return Buffer.concat([head, body]);
 }
 
+const EMPTY = Buffer.alloc(0);
+/** The most a frame carries: the worker's reader never holds much more than one frame. */
+const FRAME_MAX = 64 * 1024;
+
+/**
+ * Frames waiting to be written: flushed when about FRAME_MAX bytes are
+ * gathered, so memory stays bounded and the pipe gets few, large writes.
+ * Content is cut into frames of at most FRAME_MAX bytes (views, not copies).
+ */
+class FrameBatch {
+  #parts: Uint8Array[] = [];
+  #size = 0;
+
+  constructor(private readonly write: (b: Buffer) => Promise<void>) {}
+
+  async add(type: number, payload: Uint8Array): Promise<void> {
+    if (type === FRAME.CONTENT && payload.length === 0) return;
+    let at = 0;
+    do {
+      const piece = payload.subarray(at, at + FRAME_MAX);
+      at += piece.length;
+      const head = Buffer.allocUnsafe(5);
+      head[0] = type;
+      head.writeUInt32BE(piece.length, 1);
+      this.#parts.push(head, piece);
+      this.#size += 5 + piece.length;
+      if (this.#size >= FRAME_MAX) await this.flush();
+    } while (at < payload.length);
+  }
+
+  async flush(): Promise<void> {
+    if (this.#size === 0) return;
+    const b = Buffer.concat(this.#parts, this.#size);
+    this.#parts = [];
+    this.#size = 0;
+    await this.write(b);
+  }
+}
+
 /** The op a worker is doing: where its warnings go, and a read error of its content. */
 interface Pending {
   resolve(r: OpResult): void;
@@ -209,20 +248,25 @@ class UserWorker {
       this.#pending = pending;
     });
     void (async () => {
-      await this.#write(frame(FRAME.OP, JSON.stringify(op)));
+      // Frames are gathered and written together: a small message is one
+      // pipe write (op, content, end), not one per line.
+      const out = new FrameBatch((b) => this.#write(b));
+      await out.add(FRAME.OP, Buffer.from(JSON.stringify(op)));
       try {
         if (content !== undefined)
           for await (const c of chunks(content)) {
             if (this.dead) break;
-            if (c.length > 0) await this.#write(frame(FRAME.CONTENT, c));
+            await out.add(FRAME.CONTENT, c);
           }
       } catch (e) {
         // The worker undoes what it wrote and answers; the reason is the read error.
         pending.readError = e;
-        await this.#write(frame(FRAME.ABORT, ''));
+        await out.add(FRAME.ABORT, EMPTY);
+        await out.flush();
         return;
       }
-      await this.#write(frame(FRAME.END, ''));
+      await out.add(FRAME.END, EMPTY);
+      await out.flush();
     })().catch((e: unknown) => {
       const p = this.#pending;
       this.#pending = undefined;
