@@ -10,7 +10,17 @@
  * queue ID's microseconds in hex (see queue_id.ts); other queues are flat.
  */
 
-import { chmod, type FileHandle, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
+import {
+  closeSync,
+  type Dirent,
+  fsync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  unlinkSync,
+} from 'node:fs';
+import { chmod, mkdir, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { loadParams, type MainConfig } from './config.js';
 import { isQueueId, queueIdHashKey } from './queue_id.js';
@@ -103,15 +113,17 @@ export async function createQueueDirs(
 /** Per directory: the fsync under way, and the one queued behind it. */
 const dirSyncs = new Map<string, { running: Promise<void>; next: Promise<void> | undefined }>();
 
+/** open and close are synchronous (cheap metadata calls); the fsync itself goes to the thread pool. */
 async function fsyncDir(dir: string): Promise<void> {
-  let fh: FileHandle | undefined;
+  let fd: number | undefined;
   try {
-    fh = await open(dir, 'r');
-    await fh.sync();
+    fd = openSync(dir, 'r');
+    const open = fd;
+    await new Promise<void>((resolve, reject) => fsync(open, (e) => (e ? reject(e) : resolve())));
   } catch {
     // Some file systems refuse to sync a directory; the rename or link is made anyway.
   } finally {
-    await fh?.close().catch(() => {});
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -145,45 +157,64 @@ export function syncQueueDir(dir: string): Promise<void> {
   return cur.next;
 }
 
+/** What a caller asks of a move or removal. */
+export interface QueueSyncOptions {
+  /**
+   * Sync the directories (default). false: the caller has shown that
+   * losing this change in a crash only makes the message be processed
+   * again (at least once), never lost; see docs/qmgr.md.
+   */
+  readonly sync?: boolean;
+}
+
 /**
  * Move queue file `id` from one queue to another (incoming to active,
  * active to deferred, anything to corrupt...), making hashed
  * subdirectories as needed. A rename: the file is in exactly one queue at
- * any instant. Resolves once both directories are synced.
+ * any instant. Resolves once both directories are synced (unless
+ * opts.sync is false). The rename itself is a synchronous call: one
+ * metadata operation costs less than a trip through the thread pool.
  */
 export async function moveQueueFile(
   layout: QueueLayout,
   from: string,
   to: string,
   id: string,
+  opts: QueueSyncOptions = {},
 ): Promise<string> {
   const src = queueFilePath(layout, from, id);
   const dst = queueFilePath(layout, to, id);
   try {
-    await rename(src, dst);
+    renameSync(src, dst);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     // Either the file is gone (the caller's error) or the hashed subdirectory is missing.
-    await mkdir(dirname(dst), { recursive: true, mode: 0o700 });
-    await rename(src, dst);
+    mkdirSync(dirname(dst), { recursive: true, mode: 0o700 });
+    renameSync(src, dst);
   }
-  await Promise.all([syncQueueDir(dirname(dst)), syncQueueDir(dirname(src))]);
+  if (opts.sync !== false) await Promise.all([syncQueueDir(dirname(dst)), syncQueueDir(dirname(src))]);
   return dst;
 }
 
 /**
  * Remove queue file `id` from `queue` (delivered, or deleted by postsuper)
- * and sync its directory. False when it was not there.
+ * and sync its directory (unless opts.sync is false). False when it was
+ * not there.
  */
-export async function removeQueueFile(layout: QueueLayout, queue: string, id: string): Promise<boolean> {
+export async function removeQueueFile(
+  layout: QueueLayout,
+  queue: string,
+  id: string,
+  opts: QueueSyncOptions = {},
+): Promise<boolean> {
   const path = queueFilePath(layout, queue, id);
   try {
-    await unlink(path);
+    unlinkSync(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw e;
   }
-  await syncQueueDir(dirname(path));
+  if (opts.sync !== false) await syncQueueDir(dirname(path));
   return true;
 }
 
@@ -198,7 +229,7 @@ export async function* scanQueue(
 ): AsyncGenerator<{ id: string; path: string }> {
   const depth = layout.hashed.has(queue) ? Math.max(0, layout.depth) : 0;
   async function* walk(dir: string, level: number): AsyncGenerator<{ id: string; path: string }> {
-    let entries: import('node:fs').Dirent[];
+    let entries: Dirent[];
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch (e) {
@@ -215,4 +246,33 @@ export async function* scanQueue(
     }
   }
   yield* walk(join(layout.directory, queue), 0);
+}
+
+/**
+ * scanQueue at once, with synchronous directory reads: for a daemon that
+ * lists a queue on every trigger (qmgr), where a listing is a few getdents
+ * calls and the thread pool's hops would cost more than the reads.
+ */
+export function listQueue(layout: QueueLayout, queue: string): { id: string; path: string }[] {
+  const depth = layout.hashed.has(queue) ? Math.max(0, layout.depth) : 0;
+  const out: { id: string; path: string }[] = [];
+  const walk = (dir: string, level: number): void => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    for (const e of entries) {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) {
+        if (level < depth && e.name.length === 1) walk(path, level + 1);
+      } else if (isQueueId(e.name)) {
+        out.push({ id: e.name, path });
+      }
+    }
+  };
+  walk(join(layout.directory, queue), 0);
+  return out;
 }

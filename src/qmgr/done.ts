@@ -22,7 +22,8 @@
  * was made, so a failure anywhere leaves it to do (at least once).
  */
 
-import { readFile, stat, unlink, utimes } from 'node:fs/promises';
+import { statSync, unlinkSync, utimesSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { bounceFlush, deferWarn, logAppend, traceFlush } from '../global/bounce_client.js';
 import type { MainConfig } from '../global/config.js';
 import { expiredLine, removedLine } from '../global/log_format.js';
@@ -41,9 +42,10 @@ export interface DoneContext {
 
 const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-async function size(path: string): Promise<number | null> {
+/** A per-message log's size, null when there is none (a stat that fails for any reason counts as none). */
+function size(path: string): number | null {
   try {
-    return (await stat(path)).size;
+    return statSync(path, { throwIfNoEntry: false })?.size ?? null;
   } catch {
     return null;
   }
@@ -52,9 +54,11 @@ async function size(path: string): Promise<number | null> {
 export async function messageDone(ctx: DoneContext, m: ActiveMessage): Promise<void> {
   const { cfg, layout, params } = ctx;
   const bounceLog = queueFilePath(layout, 'bounce', m.id);
-  const bounceSize = await size(bounceLog);
+  const bounceSize = size(bounceLog);
   if (bounceSize === 0) {
-    await unlink(bounceLog).catch(() => {});
+    try {
+      unlinkSync(bounceLog);
+    } catch {}
   } else if (bounceSize !== null) {
     try {
       await bounceFlush(cfg, m.noticeTarget);
@@ -63,7 +67,7 @@ export async function messageDone(ctx: DoneContext, m: ActiveMessage): Promise<v
       m.deferred = true;
     }
   }
-  if ((await size(queueFilePath(layout, 'trace', m.id))) !== null) {
+  if (size(queueFilePath(layout, 'trace', m.id)) !== null) {
     try {
       // The flags choose the report: sendmail -bv/-v's, or the DSN success notice.
       await traceFlush(cfg, { ...m.noticeTarget, ...(m.traceFlags === 0 ? {} : { flags: m.traceFlags }) });
@@ -88,20 +92,20 @@ export async function messageDone(ctx: DoneContext, m: ActiveMessage): Promise<v
     const when = Math.floor(now) + delay;
     // A file gone meanwhile was taken by postsuper: warn (Postfix's words) and forget it.
     try {
-      await utimes(active, when, when);
+      utimesSync(active, when, when);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
         msg.warn(`qmgr_active_defer: update ${active} time stamps: ${why(e)}`);
     }
     try {
-      await moveQueueFile(layout, 'active', 'deferred', m.id);
+      await moveQueueFile(layout, 'active', 'deferred', m.id, { sync: false });
     } catch (e) {
       msg.warn(`qmgr_active_defer: rename ${m.id} from active to deferred: ${errnoText(e)}`);
     }
     return;
   }
   try {
-    if (await removeQueueFile(layout, 'active', m.id)) msg.info(removedLine(m.id));
+    if (await removeQueueFile(layout, 'active', m.id, { sync: false })) msg.info(removedLine(m.id));
     else msg.warn(`qmgr_active_done_3_generic: remove ${m.id} from active: No such file or directory`);
   } catch (e) {
     msg.warn(`qmgr_active_done_3_generic: remove ${m.id} from active: ${errnoText(e)}`);

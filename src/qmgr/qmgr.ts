@@ -32,7 +32,7 @@
  * exactly one queue directory at any instant.
  */
 
-import { stat, utimes } from 'node:fs/promises';
+import { statSync, utimesSync } from 'node:fs';
 import type { MainConfig } from '../global/config.js';
 import type { DeliverRecipient, DeliverReply } from '../global/deliver_request.js';
 import { type DsnDetail, RecipientStatus } from '../global/deliver_status.js';
@@ -65,13 +65,6 @@ import { type DeliveryResult, type DestQueue, type Entry, Transport } from './tr
 
 const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-async function fileSize(path: string): Promise<number | null> {
-  try {
-    return (await stat(path)).size;
-  } catch {
-    return null;
-  }
-}
 const NONE = 'none';
 /** Messages on their way into the active queue at once. */
 const FEED_PARALLEL = 16;
@@ -126,7 +119,7 @@ export class Qmgr {
     const now = Date.now() / 1000;
     for await (const f of scanQueue(this.layout, 'active')) {
       try {
-        await utimes(f.path, now, now);
+        utimesSync(f.path, now, now);
         await moveQueueFile(this.layout, 'active', 'incoming', f.id);
       } catch (e) {
         msg.warn(`${f.id}: rename from active to incoming: ${why(e)}`);
@@ -227,7 +220,8 @@ export class Qmgr {
     let mtime: number;
     let forced: boolean;
     try {
-      const st = await stat(from);
+      const st = statSync(from, { throwIfNoEntry: false });
+      if (st === undefined) return;
       mtime = Math.floor(st.mtimeMs / 1000);
       forced = (st.mode & EXPIRE_MODE_BIT) !== 0;
     } catch {
@@ -236,7 +230,9 @@ export class Qmgr {
     // Deferred files carry their next attempt time; files from the future cool down.
     if (!flags.all && mtime > Math.floor(Date.now() / 1000) + 1) return;
     try {
-      await moveQueueFile(this.layout, queue, 'active', id);
+      // No directory sync: a rename lost in a crash leaves the file where it
+      // was, and active/ goes back to incoming/ at start-up (docs/qmgr.md).
+      await moveQueueFile(this.layout, queue, 'active', id, { sync: false });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
         msg.warn(`${id}: rename from ${queue} to active: ${why(e)}`);
@@ -258,8 +254,10 @@ export class Qmgr {
     const env = file.envelope;
     msg.info(queueActiveLine(id, env.sender, file.contentLength, file.size.rcptCount));
     // Force-expired (postsuper -e) with the reasons of an earlier attempt: returned as is.
-    const keepDeferLog = forced && ((await fileSize(queueFilePath(this.layout, 'defer', id))) ?? 0) > 0;
-    if (!keepDeferLog) await removeQueueFile(this.layout, 'defer', id).catch(() => false);
+    const deferLog = statSync(queueFilePath(this.layout, 'defer', id), { throwIfNoEntry: false });
+    const keepDeferLog = forced && (deferLog?.size ?? 0) > 0;
+    if (!keepDeferLog && deferLog !== undefined)
+      await removeQueueFile(this.layout, 'defer', id).catch(() => false);
     const m = new ActiveMessage(
       id,
       env.sender,
