@@ -21,11 +21,11 @@ import type { MainConfig } from '../global/config.js';
 import { DSN_RET_HDRS } from '../global/dsn.js';
 import { msg } from '../global/msg.js';
 import type { QueueLayout } from '../global/queue_dirs.js';
-import { type QueueRecipient, REC } from '../global/queue_file.js';
+import { encodeRecord, type QueueRecipient, REC } from '../global/queue_file.js';
 import { createQueueFile, type QueueFileWriter } from '../global/queue_file_writer.js';
-import { readRecords, type StreamRecord, writeRecord } from '../global/record_stream.js';
+import { readRecords, type StreamRecord, writeEncoded, writeRecord } from '../global/record_stream.js';
 import { decodeBytes, encodeBytes } from '../maps/bytes.js';
-import { sendTrigger, servicePath } from '../master/trigger.js';
+import { servicePath, triggerPath } from '../master/trigger.js';
 import { bounceToSender } from './bounce.js';
 import { withoutHeaderBodyChecks } from './checks_config.js';
 import { type ChecksConfig, ContentChecks, type ContentOutcome } from './checks_engine.js';
@@ -55,7 +55,10 @@ const NEWLINE = Buffer.from('\n');
 const PERM_BITS = CLEANUP_STAT.SIZE | CLEANUP_STAT.HOPS | CLEANUP_STAT.CONT;
 const TEMP_BITS = CLEANUP_STAT.DEFER | CLEANUP_STAT.WRITE | CLEANUP_STAT.BAD | CLEANUP_STAT.PROXY;
 
-/** Serve one client connection: one message. */
+/**
+ * Serve one client connection: one message, or several one after the
+ * other (a client may send the next F record once it has the verdict).
+ */
 export async function serveMessage(sock: Socket, env: CleanupEnv): Promise<void> {
   sock.on('error', () => {});
   // A client that stops talking must not hold a temporary queue file forever.
@@ -63,33 +66,44 @@ export async function serveMessage(sock: Socket, env: CleanupEnv): Promise<void>
   const records = readRecords(sock);
   let m: CleanupMessage | undefined;
   try {
-    const first = await records.next();
-    if (first.done) return;
-    if (first.value.type !== REC_CLEANUP_FLAGS || !/^\d{1,10}$/.test(first.value.data.toString('latin1')))
-      throw new ProtocolError(`unexpected record type ${first.value.type} at start of stream`);
-    const flags = Number(first.value.data.toString('latin1'));
-    let writer: QueueFileWriter;
-    try {
-      writer = await createQueueFile(env.layout);
-    } catch (e) {
-      msg.warn(`create queue file in ${env.layout.directory}/incoming: ${(e as Error).message}`);
-      sock.destroy();
-      return;
-    }
-    m = new CleanupMessage(env, flags, writer);
-    await writeRecord(sock, REC.ATTR, `queue_id=${writer.queueId}`);
     for (;;) {
-      const r = await records.next();
-      if (r.done) throw new ProtocolError('unexpected EOF from client');
-      if (await m.record(r.value)) break;
+      m = undefined;
+      const first = await records.next();
+      if (first.done) {
+        sock.end();
+        return;
+      }
+      if (first.value.type !== REC_CLEANUP_FLAGS || !/^\d{1,10}$/.test(first.value.data.toString('latin1')))
+        throw new ProtocolError(`unexpected record type ${first.value.type} at start of stream`);
+      const flags = Number(first.value.data.toString('latin1'));
+      let writer: QueueFileWriter;
+      try {
+        writer = await createQueueFile(env.layout);
+      } catch (e) {
+        msg.warn(`create queue file in ${env.layout.directory}/incoming: ${(e as Error).message}`);
+        sock.destroy();
+        return;
+      }
+      m = new CleanupMessage(env, flags, writer);
+      await writeRecord(sock, REC.ATTR, `queue_id=${writer.queueId}`);
+      for (;;) {
+        const r = await records.next();
+        if (r.done) throw new ProtocolError('unexpected EOF from client');
+        if (await m.record(r.value)) break;
+      }
+      const result = await m.finish();
+      // The verdict in one write: one wake-up of the client, not four.
+      await writeEncoded(
+        sock,
+        Buffer.concat([
+          encodeRecord(REC.ATTR, `status=${result.status}`),
+          encodeRecord(REC.ATTR, `reason=${result.reason}`),
+          encodeRecord(REC.ATTR, `queue_id=${result.queueId}`),
+          encodeRecord(REC.END, ''),
+        ]),
+      );
+      if (result.wakeQmgr) wakeQmgr(env.cfg);
     }
-    const result = await m.finish();
-    await writeRecord(sock, REC.ATTR, `status=${result.status}`);
-    await writeRecord(sock, REC.ATTR, `reason=${result.reason}`);
-    await writeRecord(sock, REC.ATTR, `queue_id=${result.queueId}`);
-    await writeRecord(sock, REC.END, '');
-    sock.end();
-    if (result.wakeQmgr) await wakeQmgr(env.cfg);
   } catch (e) {
     // The temporary file goes first: once the warning is out, nothing is left behind.
     await m?.abort();
@@ -101,14 +115,32 @@ export async function serveMessage(sock: Socket, env: CleanupEnv): Promise<void>
   }
 }
 
-/** Tell qmgr there is new mail; say so, as Postfix does, when qmgr is not there at all. */
-async function wakeQmgr(cfg: MainConfig): Promise<void> {
+/** A trigger to qmgr on its way, and whether another must follow it. */
+let waking: { again: boolean } | undefined;
+
+/**
+ * Tell qmgr there is new mail; say so, as Postfix does, when qmgr is not
+ * there at all. Under load one trigger serves many messages: while one is
+ * being sent, the messages committed meanwhile ask for a single next one,
+ * sent once it is through, so every commit is followed by a trigger that
+ * qmgr reads after it (a trigger is a hint: qmgr scans incoming whole).
+ */
+function wakeQmgr(cfg: MainConfig): void {
+  if (waking !== undefined) {
+    waking.again = true;
+    return;
+  }
   const path = servicePath(cfg, 'public', 'qmgr');
   if (!existsSync(path)) {
     msg.warn('unable to look up public/qmgr: No such file or directory');
     return;
   }
-  await sendTrigger(cfg, 'public', 'qmgr', 'A');
+  const w = { again: false };
+  waking = w;
+  void triggerPath(path, 'A').finally(() => {
+    waking = undefined;
+    if (w.again) wakeQmgr(cfg);
+  });
 }
 
 export interface MessageResult {

@@ -14,13 +14,26 @@
  * synced): then the caller may acknowledge the message. Any failure to
  * reach or talk to cleanup throws CleanupUnavailable: the caller keeps the
  * message (maildrop file, or a 4XX reply) and tries again.
+ *
+ * A client with many messages (pickup) may send them one after the other
+ * over one connection: `CleanupClient.open(cfg, flags, { keep: true, conn })`
+ * per message, `conn` being the previous message's `client.connection`;
+ * finish() then leaves the connection open for the next one (close() it
+ * when done; after a failure it is unusable, see `conn.usable`). Records are buffered and
+ * sent in pieces of up to 64 KiB: a small message travels in one write.
  */
 
 import { connect, type Socket } from 'node:net';
 import type { MainConfig } from './config.js';
 import { msg } from './msg.js';
-import { type QueueEnvelope, type QueueRecipient, REC, recipientRecords } from './queue_file.js';
-import { readRecords, type StreamRecord, writeRecord } from './record_stream.js';
+import {
+  encodeRecord,
+  type QueueEnvelope,
+  type QueueRecipient,
+  REC,
+  recipientRecords,
+} from './queue_file.js';
+import { readRecords, type StreamRecord, writeEncoded } from './record_stream.js';
 
 /** Record type of the flags record that opens the stream (not used in queue files). */
 export const REC_CLEANUP_FLAGS = 0x46; // F
@@ -93,18 +106,16 @@ export interface CleanupResult {
 
 const CONTENT_PIECE = 64 * 1024;
 
-export class CleanupClient {
-  #extracting = false;
-  #contentStarted = false;
-
+/** One connection to cleanup, for one message or several in turn. */
+export class CleanupConnection {
   private constructor(
-    private readonly sock: Socket,
-    private readonly replies: AsyncGenerator<StreamRecord>,
-    readonly queueId: string,
+    readonly path: string,
+    readonly sock: Socket,
+    readonly replies: AsyncGenerator<StreamRecord>,
   ) {}
 
-  /** Connect to $queue_directory/public/$cleanup_service_name and open a message. */
-  static async open(cfg: MainConfig, flags: number): Promise<CleanupClient> {
+  /** Connect to $queue_directory/public/$cleanup_service_name. */
+  static async connect(cfg: MainConfig): Promise<CleanupConnection> {
     const path = `${cfg.get('queue_directory')}/public/${cfg.get('cleanup_service_name')}`;
     const sock = connect(path);
     try {
@@ -117,16 +128,75 @@ export class CleanupClient {
       throw new CleanupUnavailable(`connect to ${path}: ${(e as Error).message}`);
     }
     sock.on('error', () => {});
-    const replies = readRecords(sock);
+    return new CleanupConnection(path, sock, readRecords(sock));
+  }
+
+  /** Still good for another message. */
+  get usable(): boolean {
+    return !this.sock.destroyed && !this.sock.writableEnded;
+  }
+
+  /** No more messages: cleanup sees the end of the stream. */
+  close(): void {
+    this.sock.end();
+  }
+}
+
+export class CleanupClient {
+  #extracting = false;
+  #contentStarted = false;
+  #pending: Buffer[] = [];
+  #pendingLen = 0;
+
+  private constructor(
+    private readonly conn: CleanupConnection,
+    /** The connection was the caller's: finish() leaves it open. */
+    private readonly shared: boolean,
+    readonly queueId: string,
+  ) {}
+
+  private get sock(): Socket {
+    return this.conn.sock;
+  }
+
+  /** The connection the message went over (open() may have replaced a dead one). */
+  get connection(): CleanupConnection {
+    return this.conn;
+  }
+
+  /**
+   * Open a message on a connection of its own, or with `keep` on one that
+   * finish() leaves open (`client.connection`) for the next message:
+   * `conn` when given and still good. A reused connection that cleanup
+   * closed meanwhile (idle exit, restart) is replaced by a fresh one.
+   */
+  static async open(
+    cfg: MainConfig,
+    flags: number,
+    opts: { readonly keep?: boolean; readonly conn?: CleanupConnection | undefined } = {},
+  ): Promise<CleanupClient> {
+    const keep = opts.keep === true;
+    const conn = opts.conn;
+    if (keep && conn?.usable) {
+      try {
+        return await CleanupClient.#begin(conn, flags, true);
+      } catch {
+        // Nothing was said on the old connection yet: start over on a new one.
+      }
+    }
+    return CleanupClient.#begin(await CleanupConnection.connect(cfg), flags, keep);
+  }
+
+  static async #begin(conn: CleanupConnection, flags: number, shared: boolean): Promise<CleanupClient> {
     try {
-      await writeRecord(sock, REC_CLEANUP_FLAGS, String(flags));
-      const first = await replies.next();
+      await writeEncoded(conn.sock, encodeRecord(REC_CLEANUP_FLAGS, String(flags)));
+      const first = await conn.replies.next();
       const id = first.done ? undefined : attr(first.value, 'queue_id');
       if (id === undefined) throw new Error('no queue ID from cleanup');
-      return new CleanupClient(sock, replies, id);
+      return new CleanupClient(conn, shared, id);
     } catch (e) {
-      sock.destroy();
-      throw new CleanupUnavailable(`${path}: ${(e as Error).message}`);
+      conn.sock.destroy();
+      throw new CleanupUnavailable(`${conn.path}: ${(e as Error).message}`);
     }
   }
 
@@ -156,14 +226,16 @@ export class CleanupClient {
 
   /** End the message and wait for cleanup's verdict. */
   async finish(): Promise<CleanupResult> {
+    let ok = false;
     try {
       await this.#startExtracted();
       await this.#put(REC.END, '');
+      await this.#flush();
       let status: number | undefined;
       let reason = '';
       let queueId = this.queueId;
       for (;;) {
-        const r = await this.replies.next();
+        const r = await this.conn.replies.next();
         if (r.done) throw new Error('cleanup closed the connection');
         if (r.value.type === REC.END) break;
         const text = r.value.data.toString('utf8');
@@ -175,11 +247,13 @@ export class CleanupClient {
         else if (name === 'queue_id') queueId = value;
       }
       if (status === undefined || !Number.isInteger(status)) throw new Error('no status from cleanup');
+      ok = true;
       return { status, reason, queueId };
     } catch (e) {
       throw new CleanupUnavailable(`cleanup: ${(e as Error).message}`);
     } finally {
-      this.sock.end();
+      if (!this.shared) this.sock.end();
+      else if (!ok) this.sock.destroy();
     }
   }
 
@@ -206,8 +280,20 @@ export class CleanupClient {
   }
 
   async #put(type: number, payload: Uint8Array | string): Promise<void> {
+    const rec = encodeRecord(type, payload);
+    this.#pending.push(rec);
+    this.#pendingLen += rec.length;
+    if (this.#pendingLen >= CONTENT_PIECE) await this.#flush();
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#pendingLen === 0) return;
+    const bytes =
+      this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending, this.#pendingLen);
+    this.#pending = [];
+    this.#pendingLen = 0;
     try {
-      await writeRecord(this.sock, type, payload);
+      await writeEncoded(this.sock, bytes);
     } catch (e) {
       msg.debug(`cleanup stream: ${(e as Error).message}`);
       throw new CleanupUnavailable(`cleanup: ${(e as Error).message}`);

@@ -15,10 +15,28 @@
  * fixed size and each call waits for its write when the batch is full.
  * Many writers may run at once; each has its own file. Await every call
  * before the next on the same writer; after a failed call, abort().
+ *
+ * Cost: a queue file is small and local, so everything but the syncs is
+ * a synchronous call (no thread-pool round trip each). A message smaller
+ * than the batch reaches the disk as one write, its size record already
+ * filled in; only the file fsync and the directory fsync are asynchronous,
+ * so that many messages' syncs run at once (and the directory syncs are
+ * shared, see syncQueueDir).
  */
 
 import { randomBytes } from 'node:crypto';
-import { type FileHandle, link, mkdir, open, unlink } from 'node:fs/promises';
+import {
+  closeSync,
+  fchmodSync,
+  fstatSync,
+  fsync,
+  ftruncateSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { QueueLayout } from './queue_dirs.js';
 import { queueFileDir, queueFilePath, syncQueueDir } from './queue_dirs.js';
@@ -64,18 +82,30 @@ export async function createQueueFile(
   // (isWriterTempName recognises exactly these names.)
   // maildrop files are readable by all: pickup, running as mail_owner, reads what any user submitted.
   const mode = queue === 'maildrop' ? 0o644 : 0o600;
-  const fh = await open(tmpPath, 'wx', mode);
+  const fd = openSync(tmpPath, 'wx', mode);
   try {
-    if (mode !== 0o600) await fh.chmod(mode);
-    const st = await fh.stat({ bigint: true });
-    const w = new QueueFileWriter(layout, queue, fh, tmpPath, st.ino, opts);
-    await w.start();
+    if (mode !== 0o600) fchmodSync(fd, mode);
+    const st = fstatSync(fd, { bigint: true });
+    const w = new QueueFileWriter(layout, queue, fd, tmpPath, st.ino, opts);
+    w.start();
     return w;
   } catch (e) {
-    await fh.close().catch(() => {});
-    await unlink(tmpPath).catch(() => {});
+    quietly(() => closeSync(fd));
+    quietly(() => unlinkSync(tmpPath));
     throw e;
   }
+}
+
+function quietly(f: () => void): void {
+  try {
+    f();
+  } catch {
+    // Cleaning up after a failure: the first error is the one to report.
+  }
+}
+
+function fsyncAsync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
 }
 
 type State = 'new' | 'envelope' | 'content' | 'extracted' | 'committed' | 'aborted';
@@ -86,6 +116,8 @@ export class QueueFileWriter {
   #batchLen = 0;
   /** File offset of the next byte not yet in the batch or on disk. */
   #offset = 0;
+  /** Bytes already written to the file (the batch starts there). */
+  #written = 0;
   #contentOffset = 0;
   #xtraOffset = 0;
   #contentLength = 0;
@@ -100,7 +132,7 @@ export class QueueFileWriter {
   constructor(
     readonly layout: QueueLayout,
     readonly queue: string,
-    private readonly fh: FileHandle,
+    private readonly fd: number,
     readonly tempPath: string,
     private readonly inode: bigint,
     opts: CreateOptions,
@@ -120,14 +152,18 @@ export class QueueFileWriter {
     return this.#contentLength;
   }
 
-  /** @internal the C placeholder: zero sizes read as a torn file until commit patches them. */
-  async start(): Promise<void> {
+  /**
+   * @internal the C placeholder: zero sizes read as a torn file until commit
+   * patches them. It stays in the batch: a message that fits in one batch
+   * is written once, with the real sizes (the file has no queue ID name
+   * before it is synced, so nothing reads it half written).
+   */
+  start(): void {
     this.#put(
       REC.SIZE,
       formatSize({ contentOffset: 0, xtraOffset: 0, contentLength: 0, rcptCount: 0, fileSize: 0 }),
     );
     if (this.#offset !== SIZE_RECORD_LEN) throw new Error('queue file: size record length mismatch');
-    await this.#flush();
   }
 
   /** Write the envelope: everything before the content. */
@@ -145,7 +181,7 @@ export class QueueFileWriter {
     if (env.dsnRet !== undefined) this.#put(REC.DSN_RET, String(env.dsnRet));
     this.#put(REC.FROM, env.sender);
     for (const r of env.recipients) this.#putRecipient(r);
-    await this.#maybeFlush();
+    this.#maybeFlush();
   }
 
   /** Append raw message content (header and body, LF line ends, any bytes). */
@@ -173,7 +209,7 @@ export class QueueFileWriter {
         start = end;
         if (this.#lineLen === this.#pieceSize) this.#endLine(REC.CONT);
       }
-      if (this.#batchLen >= FLUSH_AT) await this.#flush();
+      if (this.#batchLen >= FLUSH_AT) this.#flush();
     }
   }
 
@@ -182,7 +218,7 @@ export class QueueFileWriter {
     if (this.#state === 'envelope' || this.#state === 'content') this.#endContent();
     this.#expect('extracted', 'recipient');
     this.#putRecipient(r);
-    await this.#maybeFlush();
+    this.#maybeFlush();
   }
 
   /**
@@ -199,9 +235,10 @@ export class QueueFileWriter {
     this.#expect('content', 'rewind');
     if (this.#lineLen > 0 || mark.offset > this.#offset)
       throw new Error(`queue file ${this.tempPath}: bad rewind`);
-    await this.#flush();
-    await this.fh.truncate(mark.offset);
+    this.#flush();
+    ftruncateSync(this.fd, mark.offset);
     this.#offset = mark.offset;
+    this.#written = mark.offset;
     this.#contentLength = mark.length;
   }
 
@@ -212,7 +249,7 @@ export class QueueFileWriter {
     if (name === '' || name.includes('='))
       throw new TypeError(`bad queue file attribute name: ${JSON.stringify(name)}`);
     this.#put(REC.ATTR, `${name}=${value}`);
-    await this.#maybeFlush();
+    this.#maybeFlush();
   }
 
   /**
@@ -227,7 +264,6 @@ export class QueueFileWriter {
       this.#expect('extracted', 'commit');
       this.#put(REC.END, '');
       const fileSize = this.#offset;
-      await this.#flush();
       const size = encodeRecord(
         REC.SIZE,
         formatSize({
@@ -238,21 +274,29 @@ export class QueueFileWriter {
           fileSize,
         }),
       );
-      await this.fh.write(size, 0, size.length, 0);
-      await this.fh.sync();
+      if (size.length !== SIZE_RECORD_LEN) throw new Error('queue file: size record length mismatch');
+      if (this.#written === 0) {
+        // Nothing on disk yet: the real sizes replace the placeholder, one write.
+        this.#batch[0] = size;
+        this.#flush();
+      } else {
+        this.#flush();
+        this.#writeAt(size, 0);
+      }
+      await fsyncAsync(this.fd);
     } catch (e) {
       // A file that cannot be finished is never kept (disk full, misuse).
       await this.abort();
       throw e;
     }
-    await this.fh.close();
     this.#state = 'committed';
     let finalPath: string;
     try {
+      closeSync(this.fd);
       finalPath = await this.#link(opts.queue ?? this.queue);
-      await unlink(this.tempPath);
+      unlinkSync(this.tempPath);
     } catch (e) {
-      await unlink(this.tempPath).catch(() => {});
+      quietly(() => unlinkSync(this.tempPath));
       throw e;
     }
     const dirs = new Set([dirname(finalPath), dirname(this.tempPath)]);
@@ -265,12 +309,12 @@ export class QueueFileWriter {
     for (;;) {
       const finalPath = queueFilePath(this.layout, queue, this.#queueId);
       try {
-        await link(this.tempPath, finalPath);
+        linkSync(this.tempPath, finalPath);
         return finalPath;
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'ENOENT') {
-          await mkdir(queueFileDir(this.layout, queue, this.#queueId), { recursive: true, mode: 0o700 });
+          mkdirSync(queueFileDir(this.layout, queue, this.#queueId), { recursive: true, mode: 0o700 });
         } else if (code === 'EEXIST') {
           // Short IDs repeat (same microseconds, reused inode): take a fresh time.
           await new Promise((r) => setTimeout(r, 1));
@@ -287,8 +331,8 @@ export class QueueFileWriter {
   async abort(): Promise<void> {
     if (this.#state === 'committed' || this.#state === 'aborted') return;
     this.#state = 'aborted';
-    await this.fh.close().catch(() => {});
-    await unlink(this.tempPath).catch(() => {});
+    quietly(() => closeSync(this.fd));
+    quietly(() => unlinkSync(this.tempPath));
   }
 
   #expect(state: State, op: string): void {
@@ -334,20 +378,23 @@ export class QueueFileWriter {
     this.#offset += rec.length;
   }
 
-  async #maybeFlush(): Promise<void> {
-    if (this.#batchLen >= FLUSH_AT) await this.#flush();
+  #maybeFlush(): void {
+    if (this.#batchLen >= FLUSH_AT) this.#flush();
   }
 
-  async #flush(): Promise<void> {
+  #flush(): void {
     if (this.#batchLen === 0) return;
-    const data = Buffer.concat(this.#batch, this.#batchLen);
+    const data =
+      this.#batch.length === 1 ? (this.#batch[0] as Buffer) : Buffer.concat(this.#batch, this.#batchLen);
     const at = this.#offset - this.#batchLen;
     this.#batch = [];
     this.#batchLen = 0;
+    this.#writeAt(data, at);
+    this.#written = this.#offset;
+  }
+
+  #writeAt(data: Buffer, at: number): void {
     let done = 0;
-    while (done < data.length) {
-      const { bytesWritten } = await this.fh.write(data, done, data.length - done, at + done);
-      done += bytesWritten;
-    }
+    while (done < data.length) done += writeSync(this.fd, data, done, data.length - done, at + done);
   }
 }

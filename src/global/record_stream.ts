@@ -3,6 +3,7 @@
  *
  *   for await (const rec of readRecords(sock)) ...    // { type, data }
  *   await writeRecord(sock, REC.FROM, sender);          // waits on backpressure
+ *   await writeEncoded(sock, Buffer.concat([...records]));  // several at once
  *
  * Records use the queue file encoding (src/global/queue_file.ts), so what
  * a client streams to cleanup is what cleanup writes to disk. The reader
@@ -48,7 +49,17 @@ export async function* readRecords(
 
 /** Write one record; resolves when the stream can take more. */
 export function writeRecord(out: Writable, type: number, payload: Uint8Array | string): Promise<void> {
-  const ok = out.write(encodeRecord(type, payload));
+  return writeEncoded(out, encodeRecord(type, payload));
+}
+
+/**
+ * Write records already encoded (several at once: one socket write, one
+ * wake-up of the peer, instead of one per record); resolves when the
+ * stream can take more.
+ */
+export function writeEncoded(out: Writable, bytes: Uint8Array): Promise<void> {
+  if (out.destroyed || out.writableEnded) return Promise.reject(new RecordStreamError('connection closed'));
+  const ok = out.write(bytes);
   if (ok) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const done = (e?: Error) => {

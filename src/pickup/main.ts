@@ -36,6 +36,7 @@ runService({
     void pickup?.scan();
   },
   async stop() {
+    pickup?.halt();
     await pickup?.idle();
   },
 });

@@ -19,12 +19,19 @@
  * log_ident is logged as orig_id, as Postfix's pickup does. Recipients
  * already done are not sent again. Scans never overlap: a trigger
  * during a scan asks for one more scan after it.
+ *
+ * Cost: during a scan each of the MAX_PARALLEL lanes sends its messages
+ * over one cleanup connection, one after the other (no connect per
+ * message); the connections are closed when the scan ends, so an idle
+ * pickup holds none. A maildrop file is small and local: it is looked
+ * at and removed with synchronous calls.
  */
-import { stat, unlink } from 'node:fs/promises';
+import { statSync, unlinkSync } from 'node:fs';
 import {
   CLEANUP_FLAG,
   CLEANUP_STAT,
   CleanupClient,
+  type CleanupConnection,
   CleanupUnavailable,
   receiveOverrides,
 } from '../global/cleanup_client.js';
@@ -54,6 +61,9 @@ export class Pickup {
   #again = false;
   readonly #busy = new Set<string>();
   #owner: number | undefined | null = null;
+  /** Cleanup connections free for the next message of this scan. */
+  #conns: CleanupConnection[] = [];
+  #halted = false;
 
   constructor(
     readonly cfg: MainConfig,
@@ -77,6 +87,12 @@ export class Pickup {
     return this.#running;
   }
 
+  /** Stop early (the service is told to stop): the scan in progress ends after the files in hand. */
+  halt(): void {
+    this.#halted = true;
+    this.#again = false;
+  }
+
   /** Resolves when no scan is running. */
   async idle(): Promise<void> {
     while (this.#running !== undefined) await this.#running;
@@ -87,7 +103,7 @@ export class Pickup {
     let unavailable = false;
     try {
       for await (const { id, path } of scanQueue(this.layout, 'maildrop')) {
-        if (unavailable) break;
+        if (unavailable || this.#halted) break;
         if (this.#busy.has(path)) continue;
         this.#busy.add(path);
         const p = this.#one(id, path)
@@ -106,13 +122,14 @@ export class Pickup {
       msg.warn(`scan ${this.layout.directory}/maildrop: ${(e as Error).message}`);
     }
     await Promise.all(inFlight);
+    for (const c of this.#conns.splice(0)) c.close();
   }
 
   /** One maildrop file; 'keep' when cleanup could not take it now. */
   async #one(id: string, path: string): Promise<Outcome> {
     let uid: number;
     try {
-      uid = (await stat(path)).uid;
+      uid = statSync(path).uid;
     } catch {
       return 'done'; // gone meanwhile (another pickup, postsuper)
     }
@@ -177,7 +194,7 @@ export class Pickup {
     const flags = receiveOverrides(this.cfg, CLEANUP_FLAG.MASK_EXTERNAL | CLEANUP_FLAG.BOUNCE);
     let c: CleanupClient | undefined;
     try {
-      c = await CleanupClient.open(this.cfg, flags);
+      c = await CleanupClient.open(this.cfg, flags, { keep: true, conn: this.#conns.pop() });
       msg.info(pickupLine(c.queueId, uid, env.sender, origId));
       await c.envelope({
         arrival: env.arrival,
@@ -190,6 +207,7 @@ export class Pickup {
       for await (const chunk of file.contentBytes()) await c.content(chunk);
       for (const r of file.recipients) if (!r.done && r.offset > xtra) await c.extracted(plain(r));
       const res = await c.finish();
+      this.#conns.push(c.connection);
       if (res.status !== 0 && res.status & TEMP_STAT)
         msg.warn(`${res.queueId}: cleanup: ${res.reason} -- will try again`);
       else if (res.status !== 0) msg.warn(`${res.queueId}: ${res.reason} -- message removed`);
@@ -212,7 +230,7 @@ export class Pickup {
 
   async #remove(path: string): Promise<void> {
     try {
-      await unlink(path);
+      unlinkSync(path);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') msg.warn(`remove ${path}: ${(e as Error).message}`);
     }
