@@ -10,9 +10,9 @@
  * itself). Each call logs the "to=<...>, relay=..., status=..." line and
  * returns the outcome that really happened:
  *   sent:   trace record when DSN NOTIFY=SUCCESS asked for one, then the
- *           recipient is marked done (R -> D, synced). A trace record that
- *           cannot be made defers instead (the next attempt may deliver a
- *           duplicate: at least once, never lost).
+ *           recipient is marked done (R -> D; not synced, docs/queue.md).
+ *           A trace record that cannot be made defers instead (the next
+ *           attempt may deliver a duplicate: at least once, never lost).
  *   bounce: bounce record, then done; soft_bounce = yes turns it into a
  *           deferral with a 4.X.X status; a bounce record that cannot be
  *           made defers ("bounce or trace service failure").

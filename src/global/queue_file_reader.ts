@@ -15,10 +15,17 @@
  * cut short anywhere is 'incomplete', any other damage 'corrupt'. Content
  * is read in fixed-size chunks (memory does not grow with the message);
  * damage found there throws a QueueFileError. markDone changes only the
- * recipient's type byte (R to D) and syncs before it resolves.
+ * recipient's type byte (R to D) with one write and does not sync it: a
+ * mark lost in a crash only makes the recipient be tried again (at least
+ * once, as Postfix; see docs/queue.md). setWarnTime syncs.
+ *
+ * Cost: a queue file is small and local, so it is read with synchronous
+ * calls (no thread-pool round trip per read): opening a typical message
+ * is open, fstat and one read of the whole file, which then also serves
+ * the content; only a file larger than HEAD is read on demand.
  */
 
-import { type FileHandle, open } from 'node:fs/promises';
+import { close, closeSync, fdatasync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import {
   type Decoded,
   decodeRecord,
@@ -33,6 +40,9 @@ import {
   WARN_FIELD_WIDTH,
 } from './queue_file.js';
 
+/** Bytes read at open: a file this small is read whole, in one call. */
+const HEAD = 128 * 1024;
+/** Content reads beyond HEAD, and the largest piece contentBytes() yields (a longer record comes whole). */
 const CHUNK = 64 * 1024;
 /** Envelope and extracted sections are read whole; beyond this a size record is taken as damage. */
 const MAX_SECTION = 256 * 1024 * 1024;
@@ -48,9 +58,9 @@ export type OpenResult = { ok: true; file: QueueFileReader } | { ok: false; erro
 
 /** Open and check a queue file. `write` allows markDone. */
 export async function openQueueFile(path: string, opts: { write?: boolean } = {}): Promise<OpenResult> {
-  let fh: FileHandle;
+  let fd: number;
   try {
-    fh = await open(path, opts.write ? 'r+' : 'r');
+    fd = openSync(path, opts.write ? 'r+' : 'r');
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT')
@@ -58,23 +68,23 @@ export async function openQueueFile(path: string, opts: { write?: boolean } = {}
     throw e;
   }
   try {
-    const file = await QueueFileReader.load(fh, path, opts.write === true);
+    const file = QueueFileReader.load(fd, path, opts.write === true);
     return { ok: true, file };
   } catch (e) {
-    await fh.close().catch(() => {});
+    closeSync(fd);
     if (e instanceof QueueFileError) return { ok: false, error: e };
     throw e;
   }
 }
 
 /** Read `len` bytes at `pos`, or fewer at end of file. */
-async function readAt(fh: FileHandle, pos: number, len: number): Promise<Buffer> {
-  const buf = Buffer.alloc(len);
+function readAt(fd: number, pos: number, len: number): Buffer {
+  const buf = Buffer.allocUnsafe(len);
   let got = 0;
   while (got < len) {
-    const { bytesRead } = await fh.read(buf, got, len - got, pos + got);
-    if (bytesRead === 0) break;
-    got += bytesRead;
+    const n = readSync(fd, buf, got, len - got, pos + got);
+    if (n === 0) break;
+    got += n;
   }
   return buf.subarray(0, got);
 }
@@ -91,13 +101,20 @@ export class QueueFileReader {
   /** Offset of the W record's payload. */
   #warnOffset = -1;
   #warnTime = 0;
+  #fd: number;
+  /** The file's first bytes (all of a file up to HEAD), read at open. */
+  #head: Buffer = Buffer.alloc(0);
+  /** Syncs in flight: close waits for them so the descriptor is never reused under one. */
+  readonly #syncs = new Set<Promise<void>>();
 
   private constructor(
-    private readonly fh: FileHandle,
+    fd: number,
     readonly path: string,
     readonly size: SizeRecord,
     private readonly writable: boolean,
-  ) {}
+  ) {
+    this.#fd = fd;
+  }
 
   /** The envelope (recipients in file order, done or not). */
   get envelope(): QueueEnvelope {
@@ -114,14 +131,19 @@ export class QueueFileReader {
     return this.recipients.filter((r) => !r.done);
   }
 
-  /** @internal */
-  static async load(fh: FileHandle, path: string, writable: boolean): Promise<QueueFileReader> {
+  /**
+   * @internal `handle`: a descriptor, or an object holding one (qmgr's
+   * interim synchronous handle); on success the reader owns it, on a throw
+   * the caller closes it.
+   */
+  static load(handle: number | { readonly fd: number }, path: string, writable: boolean): QueueFileReader {
+    const fd = typeof handle === 'number' ? handle : handle.fd;
     const incomplete = (why: string) => new QueueFileError('incomplete', path, why);
     const corrupt = (why: string) => new QueueFileError('corrupt', path, why);
-    const st = await fh.stat();
-    const head = await readAt(fh, 0, SIZE_RECORD_LEN);
+    const st = fstatSync(fd);
+    const head = readAt(fd, 0, Math.min(st.size, HEAD));
     if (head.length > 0 && head[0] !== REC.SIZE) throw corrupt('no size record at start of file');
-    const c = decodeRecord(head, 0);
+    const c = decodeRecord(head.subarray(0, SIZE_RECORD_LEN), 0);
     if (c.kind === 'short') throw incomplete('file ends in the size record');
     if (c.kind === 'bad' || c.next !== SIZE_RECORD_LEN) throw corrupt('bad size record');
     const size = parseSize(c.data.toString('latin1'));
@@ -141,18 +163,26 @@ export class QueueFileReader {
     if (size.contentOffset - SIZE_RECORD_LEN > MAX_SECTION || size.fileSize - size.xtraOffset > MAX_SECTION) {
       throw corrupt('envelope sections larger than any real message has');
     }
-    const r = new QueueFileReader(fh, path, size, writable);
-    const env = await r.#section(SIZE_RECORD_LEN, size.contentOffset + 2, REC.MESG);
-    const xtra = await r.#section(size.xtraOffset, size.fileSize, REC.END);
+    const r = new QueueFileReader(fd, path, size, writable);
+    r.#head = head;
+    const env = r.#section(SIZE_RECORD_LEN, size.contentOffset + 2, REC.MESG);
+    const xtra = r.#section(size.xtraOffset, size.fileSize, REC.END);
     if (xtra.records[0]?.type !== REC.XTRA) throw corrupt('no extracted section where the size record says');
     r.#envelope = r.#parseEnvelope(env, xtra, corrupt);
     if (r.recipients.length !== size.rcptCount) throw corrupt('recipient count differs from size record');
     return r;
   }
 
+  /** Bytes `from` to `to` (fewer at end of file): from the head when it holds them. */
+  #bytes(from: number, to: number): Buffer {
+    if (to <= this.#head.length) return this.#head.subarray(from, to);
+    if (this.#fd < 0) throw new Error(`${this.path}: queue file closed`);
+    return readAt(this.#fd, from, to - from);
+  }
+
   /** The records from `from` to exactly `to`, the last being `lastType`. */
-  async #section(from: number, to: number, lastType: number): Promise<Section> {
-    const buf = await readAt(this.fh, from, to - from);
+  #section(from: number, to: number, lastType: number): Section {
+    const buf = this.#bytes(from, to);
     if (buf.length < to - from)
       throw new QueueFileError('incomplete', this.path, 'file shorter than its sections');
     const records: Section['records'] = [];
@@ -169,7 +199,6 @@ export class QueueFileReader {
     }
     return { records };
   }
-
   #parseEnvelope(env: Section, xtra: Section, corrupt: (why: string) => QueueFileError): QueueEnvelope {
     let arrival: { sec: number; usec: number } | undefined;
     let sender: string | undefined;
@@ -259,26 +288,28 @@ export class QueueFileReader {
     };
   }
 
-  /**
-   * The content as lines: `partial` is true for a piece of a line with no
-   * LF after it (a long line continues in the next piece, or the message
-   * ends without a final LF).
-   */
-  async *contentRecords(): AsyncGenerator<{ line: Buffer; partial: boolean }> {
+  /** The content records' payloads, in order; each Buffer stays valid (never reused). */
+  *#records(): Generator<{ line: Buffer; partial: boolean }> {
+    if (this.#fd < 0) throw new Error(`${this.path}: queue file closed`);
     let pos = this.size.contentOffset;
     const end = this.size.xtraOffset;
-    let buf = Buffer.alloc(0);
+    // buf holds file bytes from bufAt on.
     let bufAt = pos;
+    let buf = this.#head.subarray(Math.min(pos, this.#head.length), Math.min(end, this.#head.length));
     let first = true;
     while (pos < end) {
-      const d = decodeRecord(buf, pos - bufAt);
+      const d: Decoded = decodeRecord(buf, pos - bufAt);
       if (d.kind === 'bad')
         throw new QueueFileError('corrupt', this.path, `bad content record at offset ${pos}`);
       if (d.kind === 'short') {
-        const more = await readAt(this.fh, bufAt + buf.length, Math.min(CHUNK, end - (bufAt + buf.length)));
+        const have = bufAt + buf.length;
+        // A record longer than CHUNK is read whole in one go.
+        const need = Math.max(CHUNK, this.#recordLength(buf.subarray(pos - bufAt)) - (have - pos));
+        if (this.#fd < 0) throw new Error(`${this.path}: queue file closed`);
+        const more = readAt(this.#fd, have, Math.min(need, end - have));
         if (more.length === 0)
           throw new QueueFileError('corrupt', this.path, `content record crosses offset ${end}`);
-        buf = Buffer.concat([buf.subarray(pos - bufAt), more]);
+        buf = pos === have ? more : Buffer.concat([buf.subarray(pos - bufAt), more]);
         bufAt = pos;
         continue;
       }
@@ -292,30 +323,70 @@ export class QueueFileReader {
       if (d.type !== REC.NORM && d.type !== REC.CONT) {
         throw new QueueFileError('corrupt', this.path, `unexpected record type ${d.type} in content`);
       }
-      yield { line: Buffer.from(d.data), partial: d.type === REC.CONT };
+      yield { line: d.data, partial: d.type === REC.CONT };
     }
   }
 
-  /** The content exactly as written, in pieces. */
-  async *contentBytes(): AsyncGenerator<Buffer> {
-    const lf = Buffer.from('\n');
-    for await (const { line, partial } of this.contentRecords()) {
-      yield partial ? line : Buffer.concat([line, lf]);
+  /** Bytes of the record that starts `b` (header and payload), or 0 when `b` does not say yet. */
+  #recordLength(b: Buffer): number {
+    let len = 0;
+    let shift = 0;
+    for (let p = 1; p < b.length && shift <= 28; p++) {
+      const x = b[p] as number;
+      len += (x & 0x7f) * 2 ** shift;
+      if ((x & 0x80) === 0) return p + 1 + len;
+      shift += 7;
     }
+    return 0;
   }
 
   /**
-   * Mark a recipient done in place: its R byte becomes D, then the file
-   * is synced. Checks the byte first, so a wrong offset cannot damage the file.
+   * The content as lines: `partial` is true for a piece of a line with no
+   * LF after it (a long line continues in the next piece, or the message
+   * ends without a final LF).
+   */
+  async *contentRecords(): AsyncGenerator<{ line: Buffer; partial: boolean }> {
+    yield* this.#records();
+  }
+
+  /**
+   * The content exactly as written, in pieces of at most CHUNK bytes
+   * (a record longer than that comes as one piece).
+   */
+  async *contentBytes(): AsyncGenerator<Buffer> {
+    let left = this.size.contentLength;
+    let out = Buffer.allocUnsafe(0);
+    let n = 0;
+    for (const { line, partial } of this.#records()) {
+      const len = line.length + (partial ? 0 : 1);
+      if (n + len > out.length) {
+        if (n > 0) yield out.subarray(0, n);
+        left -= n;
+        out = Buffer.allocUnsafe(Math.max(len, Math.min(CHUNK, left)));
+        n = 0;
+      }
+      line.copy(out, n);
+      n += line.length;
+      if (!partial) out[n++] = 0x0a;
+    }
+    if (n > 0) yield out.subarray(0, n);
+  }
+
+  /**
+   * Mark a recipient done in place: its R byte becomes D. Checks the
+   * byte first, so a wrong offset cannot damage the file. Not synced: a
+   * mark lost in a crash means one more delivery attempt, never a lost
+   * recipient (the mailbox or log it follows was synced first).
    */
   async markDone(rcpt: StoredRecipient): Promise<void> {
     if (!this.writable) throw new Error(`${this.path}: queue file opened read-only`);
-    const b = await readAt(this.fh, rcpt.offset, 1);
-    if (b[0] === REC.DONE) return;
-    if (b[0] !== REC.RCPT)
-      throw new QueueFileError('corrupt', this.path, `no recipient record at offset ${rcpt.offset}`);
-    await this.fh.write(Buffer.of(REC.DONE), 0, 1, rcpt.offset);
-    await this.fh.datasync();
+    if (this.#fd < 0) throw new Error(`${this.path}: queue file closed`);
+    const b = readAt(this.#fd, rcpt.offset, 1);
+    if (b[0] !== REC.DONE) {
+      if (b[0] !== REC.RCPT)
+        throw new QueueFileError('corrupt', this.path, `no recipient record at offset ${rcpt.offset}`);
+      writeSync(this.#fd, Buffer.of(REC.DONE), 0, 1, rcpt.offset);
+    }
     const i = this.recipients.indexOf(rcpt);
     if (i >= 0) this.recipients[i] = { ...rcpt, done: true };
   }
@@ -331,13 +402,37 @@ export class QueueFileReader {
    */
   async setWarnTime(sec: number): Promise<void> {
     if (!this.writable) throw new Error(`${this.path}: queue file opened read-only`);
+    if (this.#fd < 0) throw new Error(`${this.path}: queue file closed`);
     const text = Buffer.from(formatWarn(sec), 'latin1');
-    await this.fh.write(text, 0, text.length, this.#warnOffset);
-    await this.fh.datasync();
+    writeSync(this.#fd, text, 0, text.length, this.#warnOffset);
+    await this.#datasync();
     this.#warnTime = sec;
   }
 
+  /** fdatasync in the thread pool: many files' syncs may run at once. */
+  #datasync(): Promise<void> {
+    const p = new Promise<void>((resolve, reject) => {
+      fdatasync(this.#fd, (e) => (e ? reject(e) : resolve()));
+    });
+    const tracked = p.then(
+      () => {},
+      () => {},
+    );
+    this.#syncs.add(tracked);
+    void tracked.then(() => this.#syncs.delete(tracked));
+    return p;
+  }
+
+  /**
+   * Close the descriptor (once; later calls do nothing). In the thread
+   * pool: the last close of a file already unlinked (pickup, qmgr) frees
+   * it, which may wait on the file system journal.
+   */
   async close(): Promise<void> {
-    await this.fh.close();
+    if (this.#syncs.size > 0) await Promise.all(this.#syncs);
+    if (this.#fd < 0) return;
+    const fd = this.#fd;
+    this.#fd = -1;
+    await new Promise<void>((resolve, reject) => close(fd, (e) => (e ? reject(e) : resolve())));
   }
 }

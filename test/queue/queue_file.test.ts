@@ -209,7 +209,46 @@ test('a large message streams in and out (1 MiB lines, 8 MiB total)', async (t) 
     biggest = Math.max(biggest, b.length);
   }
   assert.equal(total, 8 << 20);
-  assert.ok(biggest <= 4097, `pieces stay small, got ${biggest}`);
+  assert.ok(
+    biggest <= 64 * 1024,
+    `pieces stay bounded (memory does not grow with the message), got ${biggest}`,
+  );
+});
+
+test('records longer than a read and files larger than the first read come back exactly', async (t) => {
+  const layout = await queue(t);
+  // Pieces of 200 KiB (each longer than a read) and envelopes with many
+  // recipients, so sections and records straddle every buffer boundary.
+  const line = Buffer.alloc(300 * 1024, 0x62);
+  line[line.length - 1] = 0x0a;
+  const extra = Array.from({ length: 3000 }, (_, i) => ({ address: `late${i}@example.com` }));
+  for (const [chunks, pieceSize] of [
+    [[line, line, Buffer.from('tail without LF')], 200 * 1024],
+    [[Buffer.alloc(127 * 1024, 0x0a)], 1],
+    [[Buffer.from('x\n')], undefined],
+  ] as const) {
+    const id = await write(layout, ENV, chunks, { extra, ...(pieceSize ? { pieceSize } : {}) });
+    const f = await mustOpen(queueFilePath(layout, 'incoming', id), true);
+    assert.equal(f.recipients.length, 2 + extra.length);
+    assert.deepEqual(await readContent(f), Buffer.concat(chunks));
+    const joined: Buffer[] = [];
+    for await (const { line: l, partial } of f.contentRecords())
+      joined.push(l, Buffer.from(partial ? '' : '\n'));
+    assert.deepEqual(Buffer.concat(joined), Buffer.concat(chunks));
+    const last = f.recipients.at(-1) as NonNullable<(typeof f.recipients)[0]>;
+    await f.markDone(last);
+    await f.close();
+    await f.close(); // twice: nothing happens
+    const g = await mustOpen(queueFilePath(layout, 'incoming', id));
+    assert.deepEqual(
+      g.pending.map((r) => r.address),
+      ['bob@example.org', 'carol@example.net', ...extra.slice(0, -1).map((r) => r.address)],
+    );
+    await g.close();
+    await assert.rejects(async () => {
+      for await (const _ of g.contentBytes());
+    }, /queue file closed/);
+  }
 });
 
 test('a torn file is "incomplete" at every length, never a partial message', async (t) => {
