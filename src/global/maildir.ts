@@ -8,7 +8,11 @@
  * name Postfix 3.7 gives) and the tmp name removed. A reader sees either
  * no message or the whole one. Unlike Postfix, the new/ directory is
  * fsync'd too, so the link itself survives a crash before the delivery
- * is reported done. Missing tmp/, new/ and cur/ are created (mode 0700).
+ * is reported done (deliveries at once in one process share those
+ * directory fsyncs). Missing tmp/, new/ and cur/ are created (mode 0700).
+ * Opens, writes, links and unlinks are synchronous calls (small local
+ * files: cheaper than a thread-pool round trip); the fsyncs, which wait
+ * for the disk, run in the thread pool so deliveries overlap.
  *
  * Content is copied as is: no "From " line and no quoting; a last line
  * without newline gets one. The "Q<n>" counter in the tmp name keeps
@@ -43,8 +47,10 @@ export interface MaildirDelivery {
 }
 
 let sequence = 0;
+/** The host name, as Postfix takes it once per process. */
+let myHostname: string | undefined;
 
-export function maildirHostname(name: string = hostname()): string {
+export function maildirHostname(name: string = (myHostname ??= hostname())): string {
   return name.replace(/\//gu, '\\057').replace(/:/gu, '\\072');
 }
 
@@ -152,7 +158,7 @@ function linkNew(dir: string, tmpFile: string, newFile: string): void {
 }
 
 /** fsync a directory so a link in it survives a crash; file systems that refuse are let be. */
-async function syncDir(dir: string): Promise<void> {
+async function fsyncDir(dir: string): Promise<void> {
   let fd: number;
   try {
     fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
@@ -161,4 +167,29 @@ async function syncDir(dir: string): Promise<void> {
   }
   await syncFd(fd).catch(() => undefined);
   closeQuietly(fd);
+}
+
+/** Per directory: the fsync running, and the one that will follow it. */
+const dirSyncs = new Map<string, { running: Promise<void>; next?: Promise<void> }>();
+
+/**
+ * Shared directory syncs: a caller that arrives while one runs (it may
+ * have started before the caller's link) waits for the next one, which
+ * starts after it and covers every link made before it began; callers
+ * that arrive meanwhile share that one. Many deliveries to one Maildir
+ * at once pay few fsyncs of new/.
+ */
+function syncDir(dir: string): Promise<void> {
+  const start = (): Promise<void> => {
+    const entry: { running: Promise<void>; next?: Promise<void> } = { running: fsyncDir(dir) };
+    dirSyncs.set(dir, entry);
+    void entry.running.then(() => {
+      if (dirSyncs.get(dir) === entry && entry.next === undefined) dirSyncs.delete(dir);
+    });
+    return entry.running;
+  };
+  const cur = dirSyncs.get(dir);
+  if (cur === undefined) return start();
+  cur.next ??= cur.running.then(start);
+  return cur.next;
 }

@@ -7,8 +7,11 @@
  * the target uid/gid (src/local/user_worker.ts), so the kernel checks
  * every open, create and symlink as it would for the user: a trick in the
  * user's own directories can only hurt that user. Workers are kept per
- * uid/gid for a few seconds and reused, one op at a time each, so a burst
- * of mail to one user does not start a process per message. A message
+ * uid/gid for a few seconds and reused, several ops at once each (their
+ * frames interleaved on the worker's stdin, answers matched by op
+ * number), so a burst of mail to one user does not start a process per
+ * message and usually needs one worker; a small message goes to the
+ * worker in one pipe write. A message
  * that cannot be read to its end is aborted, never delivered cut off: the
  * worker undoes its half delivery and stays usable.
  * Failures come back as MailboxError (status decides defer or bounce).
@@ -87,20 +90,30 @@ async function readSmall(path: string, limit: number): Promise<OpResult> {
 
 const WORKER = fileURLToPath(new URL('./user_worker.js', import.meta.url));
 const IDLE_MS = 10_000;
+/** Workers of one uid/gid at most, and ops one worker does at once. */
+const MAX_PER_USER = 4;
+const OPS_PER_WORKER = 8;
 
 function needSwitch(p: Privs | undefined): p is Privs {
   return p !== undefined && typeof process.getuid === 'function' && process.getuid() === 0 && p.uid !== 0;
 }
 
-/** Frame types of the worker protocol: op (JSON), content chunk, end of content. */
+/** Frame types of the worker protocol: op (JSON), content chunk, end of content, abort. */
 export const FRAME = Object.freeze({ OP: 0x4f, CONTENT: 0x43, END: 0x45, ABORT: 0x41 });
+/** Type byte, op number, payload length. */
+export const FRAME_HEAD = 9;
 
-export function frame(type: number, payload: Uint8Array | string): Buffer {
-  const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
-  const head = Buffer.alloc(5);
+function frameHead(type: number, id: number, length: number): Buffer {
+  const head = Buffer.allocUnsafe(FRAME_HEAD);
   head[0] = type;
-  head.writeUInt32BE(body.length, 1);
-  return Buffer.concat([head, body]);
+  head.writeUInt32BE(id, 1);
+  head.writeUInt32BE(length, 5);
+  return head;
+}
+
+export function frame(type: number, id: number, payload: Uint8Array | string): Buffer {
+  const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  return Buffer.concat([frameHead(type, id, body.length), body]);
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -108,15 +121,19 @@ const EMPTY = Buffer.alloc(0);
 const FRAME_MAX = 64 * 1024;
 
 /**
- * Frames waiting to be written: flushed when about FRAME_MAX bytes are
- * gathered, so memory stays bounded and the pipe gets few, large writes.
+ * One op's frames waiting to be written: flushed when about FRAME_MAX
+ * bytes are gathered, so memory stays bounded and the pipe gets few,
+ * large writes (a small message is one write: op, content, end).
  * Content is cut into frames of at most FRAME_MAX bytes (views, not copies).
  */
 class FrameBatch {
   #parts: Uint8Array[] = [];
   #size = 0;
 
-  constructor(private readonly write: (b: Buffer) => Promise<void>) {}
+  constructor(
+    private readonly id: number,
+    private readonly write: (b: Buffer) => Promise<void>,
+  ) {}
 
   async add(type: number, payload: Uint8Array): Promise<void> {
     if (type === FRAME.CONTENT && payload.length === 0) return;
@@ -124,11 +141,8 @@ class FrameBatch {
     do {
       const piece = payload.subarray(at, at + FRAME_MAX);
       at += piece.length;
-      const head = Buffer.allocUnsafe(5);
-      head[0] = type;
-      head.writeUInt32BE(piece.length, 1);
-      this.#parts.push(head, piece);
-      this.#size += 5 + piece.length;
+      this.#parts.push(frameHead(type, this.id, piece.length), piece);
+      this.#size += FRAME_HEAD + piece.length;
       if (this.#size >= FRAME_MAX) await this.flush();
     } while (at < payload.length);
   }
@@ -142,7 +156,7 @@ class FrameBatch {
   }
 }
 
-/** The op a worker is doing: where its warnings go, and a read error of its content. */
+/** An op in a worker's hands: where its warnings go, and a read error of its content. */
 interface Pending {
   resolve(r: OpResult): void;
   reject(e: Error): void;
@@ -150,16 +164,32 @@ interface Pending {
   readError?: unknown;
 }
 
+interface Reply {
+  id?: number;
+  ok?: boolean;
+  status?: string;
+  reason?: string;
+  code?: string;
+  result?: OpResult;
+  warnings?: string[];
+}
+
 /**
- * One long-lived worker process running as one uid/gid. It does one op at
- * a time; the pool keeps it IDLE_MS for the next delivery to that user.
+ * One long-lived worker process running as one uid/gid. It does up to
+ * OPS_PER_WORKER ops at once (as local does in-process when it need not
+ * switch); the pool keeps it IDLE_MS for the next delivery to that user.
  */
 class UserWorker {
   readonly child: ChildProcessWithoutNullStreams;
-  #pending: Pending | undefined;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
   #out = '';
   #err = '';
   dead = false;
+  /** Ops taken from the pool and not given back (counted before run() is called). */
+  busy = 0;
+  /** Local is stopping: end the worker once its ops are done. */
+  closing = false;
   idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -168,7 +198,9 @@ class UserWorker {
   ) {
     // The worker starts as root and drops to the user itself once its code
     // is loaded, so it works even where the user may not read our files.
-    this.child = spawn(process.execPath, [WORKER, String(privs.uid), String(privs.gid)], {
+    // Profiling flags given to local (POSTROOM_NODE_FLAGS) reach the workers too.
+    const flags = process.execArgv.filter((f) => f.startsWith('--cpu-prof'));
+    this.child = spawn(process.execPath, [...flags, WORKER, String(privs.uid), String(privs.gid)], {
       cwd: '/',
       stdio: ['pipe', 'pipe', 'pipe'],
       // The From line is local time: keep the agent's TZ (none means the system's).
@@ -181,9 +213,9 @@ class UserWorker {
     });
     const gone = (why: string) => {
       this.dead = true;
-      const p = this.#pending;
-      this.#pending = undefined;
-      p?.reject(new MailboxError('4.3.0', `user delivery process failed: ${why}`));
+      const all = [...this.#pending.values()];
+      this.#pending.clear();
+      for (const p of all) p.reject(new MailboxError('4.3.0', `user delivery process failed: ${why}`));
     };
     this.child.once('error', (e) => gone(e.message));
     this.child.once('close', (code, signal) =>
@@ -196,32 +228,28 @@ class UserWorker {
     for (let nl = this.#out.indexOf('\n'); nl >= 0; nl = this.#out.indexOf('\n')) {
       const line = this.#out.slice(0, nl);
       this.#out = this.#out.slice(nl + 1);
-      const p = this.#pending;
-      this.#pending = undefined;
-      let r:
-        | {
-            ok?: boolean;
-            status?: string;
-            reason?: string;
-            code?: string;
-            result?: OpResult;
-            warnings?: string[];
-          }
-        | undefined;
+      let r: Reply | undefined;
       try {
-        r = JSON.parse(line);
+        r = JSON.parse(line) as Reply;
       } catch {
         r = undefined;
       }
+      const p = r?.id === undefined ? undefined : this.#pending.get(r.id);
+      if (r?.id !== undefined) this.#pending.delete(r.id);
       for (const w of r?.warnings ?? []) {
         if (p?.warnings) p.warnings.push(w);
         else msg.warn(w);
       }
-      if (p?.readError !== undefined)
+      if (p === undefined) {
+        // Not an answer to anything asked: the worker cannot be trusted any more.
+        if (!this.dead) this.child.kill();
+        continue;
+      }
+      if (p.readError !== undefined)
         p.reject(new MailboxError('4.3.0', `error reading message: ${strerror(p.readError)}`));
-      else if (r?.ok === true) p?.resolve(r.result ?? {});
+      else if (r?.ok === true) p.resolve(r.result ?? {});
       else
-        p?.reject(
+        p.reject(
           new MailboxError(r?.status ?? '4.3.0', r?.reason ?? 'user delivery process: bad reply', r?.code),
         );
     }
@@ -233,6 +261,7 @@ class UserWorker {
       await new Promise<void>((resolve) => {
         const done = () => {
           this.child.off('close', done);
+          this.child.stdin.off('drain', done);
           resolve();
         };
         this.child.stdin.once('drain', done);
@@ -242,15 +271,15 @@ class UserWorker {
   }
 
   run(op: UserOp, content?: MessageSource, warnings?: string[]): Promise<OpResult> {
+    const id = this.#nextId;
+    this.#nextId = id >= 0xffffffff ? 1 : id + 1;
     let pending!: Pending;
     const result = new Promise<OpResult>((resolve, reject) => {
       pending = { resolve, reject, warnings };
-      this.#pending = pending;
+      this.#pending.set(id, pending);
     });
     void (async () => {
-      // Frames are gathered and written together: a small message is one
-      // pipe write (op, content, end), not one per line.
-      const out = new FrameBatch((b) => this.#write(b));
+      const out = new FrameBatch(id, (b) => this.#write(b));
       await out.add(FRAME.OP, Buffer.from(JSON.stringify(op)));
       try {
         if (content !== undefined)
@@ -268,9 +297,9 @@ class UserWorker {
       await out.add(FRAME.END, EMPTY);
       await out.flush();
     })().catch((e: unknown) => {
-      const p = this.#pending;
-      this.#pending = undefined;
-      p?.reject(new MailboxError('4.3.0', `user delivery process failed: ${strerror(e)}`));
+      // A write that failed leaves the frame stream unusable: every op of this worker fails.
+      this.#pending.delete(id);
+      pending.reject(new MailboxError('4.3.0', `user delivery process failed: ${strerror(e)}`));
       this.child.kill();
     });
     return result;
@@ -281,34 +310,36 @@ class UserWorker {
   }
 }
 
-/** Workers of one uid/gid: at most MAX_PER_USER at once, the rest wait their turn. */
+/** Workers of one uid/gid: at most MAX_PER_USER, each with OPS_PER_WORKER ops at most; the rest wait their turn. */
 interface Pool {
-  readonly idle: UserWorker[];
-  busy: number;
+  readonly workers: UserWorker[];
   readonly waiting: (() => void)[];
 }
 
-const MAX_PER_USER = 4;
 const pools = new Map<string, Pool>();
 
 async function takeWorker(privs: Privs): Promise<UserWorker> {
   const key = `${privs.uid}:${privs.gid}`;
   let pool = pools.get(key);
   if (pool === undefined) {
-    pool = { idle: [], busy: 0, waiting: [] };
+    pool = { workers: [], waiting: [] };
     pools.set(key, pool);
   }
   for (;;) {
-    for (let w = pool.idle.pop(); w !== undefined; w = pool.idle.pop()) {
+    for (let i = pool.workers.length - 1; i >= 0; i--) if (pool.workers[i]?.dead) pool.workers.splice(i, 1);
+    // The first worker with room: the others then fall idle and end.
+    const w = pool.workers.find((x) => x.busy < OPS_PER_WORKER);
+    if (w !== undefined) {
       clearTimeout(w.idleTimer);
-      if (!w.dead) {
-        pool.busy++;
-        return w;
-      }
+      w.idleTimer = undefined;
+      w.busy++;
+      return w;
     }
-    if (pool.busy < MAX_PER_USER) {
-      pool.busy++;
-      return new UserWorker(key, privs);
+    if (pool.workers.length < MAX_PER_USER) {
+      const fresh = new UserWorker(key, privs);
+      pool.workers.push(fresh);
+      fresh.busy++;
+      return fresh;
     }
     await new Promise<void>((resolve) => pool.waiting.push(resolve));
   }
@@ -316,13 +347,21 @@ async function takeWorker(privs: Privs): Promise<UserWorker> {
 
 function giveBack(w: UserWorker): void {
   const pool = pools.get(w.key);
+  w.busy--;
+  if (w.closing) {
+    if (w.busy === 0) w.close();
+    return;
+  }
   if (pool === undefined) return;
-  pool.busy--;
-  if (!w.dead) {
-    pool.idle.push(w);
+  if (w.dead) {
+    const i = pool.workers.indexOf(w);
+    if (i >= 0) pool.workers.splice(i, 1);
+  } else if (w.busy === 0) {
+    clearTimeout(w.idleTimer);
     w.idleTimer = setTimeout(() => {
-      const i = pool.idle.indexOf(w);
-      if (i >= 0) pool.idle.splice(i, 1);
+      if (w.busy > 0) return;
+      const i = pool.workers.indexOf(w);
+      if (i >= 0) pool.workers.splice(i, 1);
       w.close();
     }, IDLE_MS);
     w.idleTimer.unref();
@@ -349,7 +388,12 @@ export async function runAs(
   }
 }
 
-/** End the idle workers (process exit). */
+/** End the workers (process exit): the idle ones now, the others when their ops are done. */
 export function closeUserWorkers(): void {
-  for (const pool of pools.values()) for (const w of pool.idle.splice(0)) w.close();
+  for (const pool of pools.values())
+    for (const w of pool.workers.splice(0)) {
+      clearTimeout(w.idleTimer);
+      w.closing = true;
+      if (w.busy === 0) w.close();
+    }
 }

@@ -3,29 +3,37 @@
  *
  * Started by user_ops.runAs() as root with the recipient's uid and gid as
  * arguments; once its code is loaded it sets groups (none), gid and uid
- * for good, and refuses to work if that did not take. Kept for reuse. Input on stdin is a sequence
- * of frames (type byte, 32-bit big-endian length, payload): an op (JSON),
- * its content chunks, an end frame; then the next op. For each op one
- * JSON line goes to stdout: {"ok":true,"result":{...},"warnings":[...]} or
- * {"ok":false,"status":"5.2.0","reason":"...","code":"EACCES","warnings":[...]}
- * (the op's warnings travel back: the worker has no log of its own). An
- * abort frame, or end of input, in the middle of an op's content makes the
- * content fail, so the writer undoes its half delivery (mbox cut back,
- * Maildir temporary file removed). End of input between ops ends the
- * process. Files it creates are private to the user (umask 077), as
- * Postfix's are.
+ * for good, and refuses to work if that did not take. Kept for reuse.
+ * Input on stdin is a sequence of frames (type byte, 32-bit big-endian op
+ * number, 32-bit big-endian length, payload): an op (JSON) opens op N,
+ * content frames carry its message, an end frame closes it. Several ops
+ * may be in progress at once (their frames interleaved), as several
+ * deliveries run at once in local(8) itself; each op's warnings are kept
+ * apart. For each op one JSON line goes to stdout, once the op is done
+ * and its end frame came: {"id":N,"ok":true,"result":{...},"warnings":[...]}
+ * or {"id":N,"ok":false,"status":"5.2.0","reason":"...","code":"EACCES",
+ * "warnings":[...]} (the op's warnings travel back: the worker has no log
+ * of its own). An abort frame, or end of input, in the middle of an op's
+ * content makes the content fail, so the writer undoes its half delivery
+ * (mbox cut back, Maildir temporary file removed). End of input ends the
+ * process once the ops in hand have answered. Input is paused while much
+ * content waits to be written (backpressure). Files it creates are
+ * private to the user (umask 077), as Postfix's are.
  */
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { msg } from '../global/msg.js';
 import { MailboxError } from './mailbox_copy.js';
-import { doOp, FRAME, type UserOp } from './user_ops.js';
+import { doOp, FRAME, FRAME_HEAD, type UserOp } from './user_ops.js';
 
 process.umask(0o077);
 msg.setProgram('postfix/local');
-let warnings: string[] = [];
+/** The warnings of the op whose code is running (ops run interleaved). */
+const opWarnings = new AsyncLocalStorage<string[]>();
+const stray: string[] = [];
 msg.setSink((level, line) => {
   if (level === 'warning' || level === 'error')
-    warnings.push(line.replace(/^[^:]*: (?:warning|error): /u, ''));
+    (opWarnings.getStore() ?? stray).push(line.replace(/^[^:]*: (?:warning|error): /u, ''));
   else process.stderr.write(`${line}\n`);
 });
 
@@ -47,88 +55,146 @@ function dropPrivileges(): void {
     throw new Error(`user worker: cannot run as uid ${uid} gid ${gid}`);
 }
 
-interface Frame {
-  readonly type: number;
-  readonly payload: Buffer;
-}
+/** Content waiting in the worker beyond this pauses input until the writers catch up. */
+const HIGH_WATER = 1 << 20;
+let queued = 0;
 
-/** Frames from stdin, one at a time. */
-class FrameReader {
-  #buf: Buffer = Buffer.alloc(0);
-  #ended = false;
+/** One op in hand: its content as it arrives, and whether its end (or abort) came. */
+class OpState {
+  readonly chunks: Buffer[] = [];
+  /** 'end': the message is whole; 'abort': it never will be. */
+  closed: 'end' | 'abort' | undefined;
   #wake: (() => void) | undefined;
+  #closedWaiters: (() => void)[] = [];
 
-  constructor() {
-    process.stdin.on('data', (b: Buffer) => {
-      this.#buf = this.#buf.length === 0 ? b : Buffer.concat([this.#buf, b]);
-      this.#wake?.();
-    });
-    process.stdin.on('end', () => {
-      this.#ended = true;
-      this.#wake?.();
-    });
+  push(b: Buffer): void {
+    this.chunks.push(b);
+    queued += b.length;
+    if (queued > HIGH_WATER) process.stdin.pause();
+    this.#poke();
   }
 
-  async next(): Promise<Frame | null> {
+  close(how: 'end' | 'abort'): void {
+    this.closed ??= how;
+    this.#poke();
+    for (const w of this.#closedWaiters.splice(0)) w();
+  }
+
+  /** Forget content nobody will read (the op ended early). */
+  drop(): void {
+    for (const b of this.chunks.splice(0)) taken(b.length);
+  }
+
+  whenClosed(): Promise<void> {
+    if (this.closed !== undefined) return Promise.resolve();
+    return new Promise((resolve) => this.#closedWaiters.push(resolve));
+  }
+
+  #poke(): void {
+    const w = this.#wake;
+    this.#wake = undefined;
+    w?.();
+  }
+
+  /** The content; only an end frame says the message is whole: never keep a cut-off one. */
+  async *content(): AsyncGenerator<Uint8Array> {
     for (;;) {
-      if (this.#buf.length >= 5) {
-        const len = this.#buf.readUInt32BE(1);
-        if (this.#buf.length >= 5 + len) {
-          const f = { type: this.#buf[0] as number, payload: this.#buf.subarray(5, 5 + len) };
-          this.#buf = this.#buf.subarray(5 + len);
-          return f;
-        }
+      const b = this.chunks.shift();
+      if (b !== undefined) {
+        taken(b.length);
+        yield b;
+        continue;
       }
-      if (this.#ended) return null;
+      if (this.closed === 'end') return;
+      if (this.closed === 'abort') throw new Error('message content incomplete');
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
       });
-      this.#wake = undefined;
     }
   }
 }
 
-async function main(): Promise<void> {
-  dropPrivileges();
-  const frames = new FrameReader();
-  for (;;) {
-    const f = await frames.next();
-    if (f === null) return;
-    if (f.type !== FRAME.OP) throw new Error('user worker: protocol error');
-    let ended = false;
-    async function* content(): AsyncGenerator<Uint8Array> {
-      for (;;) {
-        const c = await frames.next();
-        if (c !== null && c.type === FRAME.END) {
-          ended = true;
-          return;
-        }
-        // Only an end frame says the message is whole: never keep a cut-off one.
-        if (c === null || c.type === FRAME.ABORT) {
-          ended = true;
-          throw new Error('message content incomplete');
-        }
-        yield c.payload;
-      }
-    }
-    let reply: string;
-    warnings = [];
-    try {
-      const op = JSON.parse(f.payload.toString('utf8')) as UserOp;
-      const result = await doOp(op, op.op === 'read' ? undefined : content());
-      reply = JSON.stringify({ ok: true, result, warnings });
-    } catch (e) {
-      const me =
-        e instanceof MailboxError ? e : new MailboxError('4.3.0', e instanceof Error ? e.message : String(e));
-      reply = JSON.stringify({ ok: false, status: me.status, reason: me.message, code: me.code, warnings });
-    }
-    // Whatever the op read, the rest of its content is skipped to the next op.
-    while (!ended) {
-      const c = await frames.next();
-      if (c === null || c.type === FRAME.END || c.type === FRAME.ABORT) ended = true;
-    }
-    process.stdout.write(`${reply}\n`);
+function taken(n: number): void {
+  queued -= n;
+  if (queued <= HIGH_WATER / 2 && process.stdin.isPaused()) process.stdin.resume();
+}
+
+const ops = new Map<number, OpState>();
+const running = new Set<Promise<void>>();
+
+function protocolError(): never {
+  throw new Error('user worker: protocol error');
+}
+
+async function runOp(id: number, payload: Buffer, state: OpState): Promise<void> {
+  const warnings: string[] = [];
+  let reply: Record<string, unknown>;
+  try {
+    const op = JSON.parse(payload.toString('utf8')) as UserOp;
+    const result = await opWarnings.run(warnings, () =>
+      doOp(op, op.op === 'read' ? undefined : state.content()),
+    );
+    reply = { id, ok: true, result, warnings };
+  } catch (e) {
+    const me =
+      e instanceof MailboxError ? e : new MailboxError('4.3.0', e instanceof Error ? e.message : String(e));
+    reply = { id, ok: false, status: me.status, reason: me.message, code: me.code, warnings };
   }
+  // Whatever the op read, the rest of its content is skipped: the answer follows its end.
+  state.drop();
+  await state.whenClosed();
+  state.drop();
+  ops.delete(id);
+  process.stdout.write(`${JSON.stringify(reply)}\n`);
+}
+
+function onFrame(type: number, id: number, payload: Buffer): void {
+  const state = ops.get(id);
+  if (type === FRAME.OP) {
+    if (state !== undefined) protocolError();
+    const s = new OpState();
+    ops.set(id, s);
+    const p = runOp(id, payload, s);
+    running.add(p);
+    void p.finally(() => running.delete(p));
+    return;
+  }
+  if (state === undefined) protocolError();
+  if (type === FRAME.CONTENT) state.push(payload);
+  else if (type === FRAME.END) state.close('end');
+  else if (type === FRAME.ABORT) state.close('abort');
+  else protocolError();
+}
+
+function main(): Promise<void> {
+  dropPrivileges();
+  return new Promise((resolve, reject) => {
+    let buf: Buffer = Buffer.alloc(0);
+    process.stdin.on('data', (b: Buffer) => {
+      buf = buf.length === 0 ? b : Buffer.concat([buf, b]);
+      let at = 0;
+      try {
+        while (buf.length - at >= FRAME_HEAD) {
+          const len = buf.readUInt32BE(at + 5);
+          if (buf.length - at < FRAME_HEAD + len) break;
+          const type = buf[at] as number;
+          const id = buf.readUInt32BE(at + 1);
+          // A view: the op may keep it, and each read makes a new buffer.
+          onFrame(type, id, buf.subarray(at + FRAME_HEAD, at + FRAME_HEAD + len));
+          at += FRAME_HEAD + len;
+        }
+      } catch (e) {
+        reject(e);
+        return;
+      }
+      buf = buf.subarray(at);
+    });
+    process.stdin.on('end', () => {
+      // Input ended: whatever is still open was cut off.
+      for (const s of ops.values()) s.close('abort');
+      void Promise.all(running).then(() => resolve());
+    });
+  });
 }
 
 main().then(

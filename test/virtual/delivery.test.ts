@@ -191,9 +191,9 @@ test('as root, a worker whose agent goes away in the middle of a message undoes 
   });
   const { path, sender, prefix, lock, retry, sizeLimit } = order('mbox', box);
   w.stdin.write(
-    frame(FRAME.OP, JSON.stringify({ op: 'mbox', path, sender, prefix, lock, retry, sizeLimit })),
+    frame(FRAME.OP, 1, JSON.stringify({ op: 'mbox', path, sender, prefix, lock, retry, sizeLimit })),
   );
-  w.stdin.write(frame(FRAME.CONTENT, 'Subject: half\n\nfirst part\n'));
+  w.stdin.write(frame(FRAME.CONTENT, 1, 'Subject: half\n\nfirst part\n'));
   w.stdin.end();
   const code = await new Promise<number | null>((resolve) => w.once('close', resolve));
   assert.equal(code, 0);
