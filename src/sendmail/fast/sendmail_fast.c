@@ -106,6 +106,9 @@ static void slow(void)
 	const char *mode = getenv("POSTROOM_SENDMAIL_FAST");
 	if (mode != NULL && strcmp(mode, "test") == 0) {
 		/* tests: show that the fast path did not handle this */
+		static char sink[65536];
+		while (read(0, sink, sizeof sink) > 0)
+			; /* the input, so that the caller's write does not fail */
 		fprintf(stderr, "sendmail-fast: handed over\n");
 		exit(99);
 	}
