@@ -8,7 +8,14 @@
  * accepts itself starts the process when none runs (on demand) and is
  * handed over with {type:'connection'} once the process says it is ready;
  * the process also gets every listener ({type:'listen'}) and accepts on
- * it directly from then on.
+ * it directly from then on. The process sends a copy of each listener
+ * back ({type:'held'}); master then stops accepting on it and only holds
+ * it open, as Postfix's master stops watching a service that has a
+ * process: otherwise both would wake for every connection and master,
+ * usually the idle one, would win most and pass each over (CPU on both
+ * sides, per message). When the process goes (exit, reload), master
+ * accepts on the held copy again, so no connection waiting in the
+ * socket's queue is lost.
  *
  * A process that exits 0 is done; any other end is logged as Postfix logs
  * it and, when the process died before it was ready to serve ("bad command
@@ -18,11 +25,11 @@
  * one at start-up; with "?" only once it has been used.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import type { Server, Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { constants } from 'node:os';
 import { msg } from '../global/msg.js';
-import { addrText, openListener } from './master_listen.js';
-import type { ServiceDef } from './master_services.js';
+import { addrText, openListener, removeListenerPath } from './master_listen.js';
+import type { ListenAddr, ServiceDef } from './master_services.js';
 import { triggerPath } from './trigger.js';
 
 export interface ProcEnv {
@@ -45,8 +52,24 @@ export function exitText(
   return `process ${path} pid ${pid} exit status ${code}`;
 }
 
+/** A listening socket as Node passes it between processes (a Pipe or TCP handle): open, not accepted on. */
+interface HeldHandle {
+  close(): void;
+}
+
+/** One listener of a service. */
+interface Listener {
+  readonly addr: ListenAddr;
+  /** Master accepts on it (no process has it, or none has sent its copy back yet). */
+  server: Server | null;
+  /** The socket held open while the process accepts on it. */
+  held: HeldHandle | null;
+  /** Master may close its server without removing the socket's name (master_listen.ts). */
+  readonly releasable: boolean;
+}
+
 export class MasterService {
-  readonly servers: Server[] = [];
+  readonly #listeners: Listener[] = [];
   #child: ChildProcess | null = null;
   #ready = false;
   /** Processes told to stop (reload) that have not exited yet. */
@@ -80,8 +103,38 @@ export class MasterService {
   /** Open every listener; rejects with the first bind error. */
   async listen(): Promise<void> {
     const owner = this.env.mailOwner;
-    for (const addr of this.def.listen)
-      this.servers.push(await openListener(addr, owner, (s) => this.#onConnection(s)));
+    for (const addr of this.def.listen) {
+      const { server, releasable } = await openListener(addr, owner, (s) => this.#onConnection(s));
+      this.#listeners.push({ addr, server, held: null, releasable });
+    }
+  }
+
+  /** The process sent back its copy of listener `index`: stop accepting on ours, hold the copy. */
+  #onHeld(child: ChildProcess, index: unknown, handle: HeldHandle | undefined): void {
+    const l = typeof index === 'number' ? this.#listeners[index] : undefined;
+    if (handle === undefined) return;
+    if (l === undefined || child !== this.#child || this.#closed || !l.releasable) {
+      handle.close();
+      return;
+    }
+    l.held?.close();
+    l.held = handle;
+    l.server?.close();
+    l.server = null;
+  }
+
+  /** No process serves any more: master accepts on the held listeners again. */
+  #repoll(): void {
+    if (this.#closed) return;
+    for (const l of this.#listeners) {
+      if (l.server !== null || l.held === null) continue;
+      const server = createServer({ pauseOnConnect: true }, (s) => this.#onConnection(s));
+      server.on('error', (e) => msg.warn(`${this.def.key}: accept: ${e.message}`));
+      // The server takes over the held descriptor (a TCP handle itself, a Pipe by its fd).
+      server.listen(l.held);
+      l.server = server;
+      l.held = null;
+    }
   }
 
   /** Wakeup timer (unix listeners only: the trigger connects to the socket). */
@@ -162,8 +215,9 @@ export class MasterService {
     this.#child = child;
     this.#ready = false;
     child.on('error', (e) => msg.warn(`spawn ${program.path}: ${e.message}`));
-    child.on('message', (m: { type?: string }) => {
+    child.on('message', (m: { type?: string; index?: unknown }, handle?: unknown) => {
       if (m?.type === 'ready' && child === this.#child) this.#onReady(child);
+      else if (m?.type === 'held') this.#onHeld(child, m.index, handle as HeldHandle | undefined);
     });
     child.on('exit', (code, signal) => this.#onExit(child, code, signal));
   }
@@ -171,7 +225,8 @@ export class MasterService {
   #onReady(child: ChildProcess): void {
     this.#ready = true;
     const limit = this.def.service.processLimit;
-    for (const server of this.servers) child.send({ type: 'listen', limit }, server);
+    for (const [index, l] of this.#listeners.entries())
+      if (l.server !== null) child.send({ type: 'listen', limit, index }, l.server);
     for (const s of this.#pending.splice(0)) this.#hand(s);
   }
 
@@ -184,6 +239,7 @@ export class MasterService {
     this.#child = null;
     this.#ready = false;
     if (this.#closed) return;
+    this.#repoll();
     if (this.def.run === 'always') {
       if (code === 0) this.start();
       else this.#throttle();
@@ -210,6 +266,7 @@ export class MasterService {
     if (child) {
       this.#child = null;
       this.#ready = false;
+      this.#repoll();
       this.#retiring.add(child);
       // postlogd (run 'always') is not a runService daemon: it stops on SIGTERM.
       if (child.connected && this.def.run !== 'always') child.send({ type: 'stop' }, () => {});
@@ -231,7 +288,12 @@ export class MasterService {
     if (this.#throttleTimer) clearTimeout(this.#throttleTimer);
     this.#throttleTimer = undefined;
     for (const s of this.#pending.splice(0)) s.destroy();
-    for (const server of this.servers.splice(0)) server.close();
+    for (const l of this.#listeners.splice(0)) {
+      l.server?.close();
+      l.held?.close();
+      // A server bound under a temporary name leaves the real one behind.
+      if (l.releasable) removeListenerPath(l.addr);
+    }
     this.retire();
   }
 

@@ -63,6 +63,8 @@ const TRIGGER_MAX = 1024;
 interface ListenMessage {
   readonly type: 'listen' | 'connection' | 'stop';
   readonly limit?: number;
+  /** Which of master's listeners: echoed with the copy sent back. */
+  readonly index?: number;
 }
 
 /** Parse the daemon command line (Postfix's flags; unknown ones are fatal). */
@@ -148,6 +150,10 @@ class ServiceRunner {
       this.#servers.push(server);
       server.on('connection', (s: Socket) => this.#accept(s));
       server.on('error', (e) => msg.warn(`${this.ctx.service}: accept: ${e.message}`));
+      // Master holds this copy and stops accepting on its own (master_proc.ts).
+      const native = (server as unknown as { _handle?: unknown })._handle;
+      if (m.index !== undefined && native)
+        process.send?.({ type: 'held', index: m.index }, native as Server, {}, () => {});
     } else if (m.type === 'connection' && handle) {
       this.#accept(handle as Socket);
     } else if (m.type === 'stop') {

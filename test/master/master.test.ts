@@ -77,6 +77,41 @@ test('wakeup services get "W" every wakeup seconds from start-up; "?" ones only 
   assert.equal(logPids(after, 'postfix/tick').length, 2);
 });
 
+test('a running service accepts its connections itself; killed, the next connection starts a new one', async (t) => {
+  const inst = makeInstance(t, 'echo unix n - n - - echo\n');
+  startMaster(inst);
+  await waitLog(inst, STARTED);
+  const sock = join(inst.queue, 'public/echo');
+  const ask = async (): Promise<{ pid: string; handed: number }> => {
+    const c = client(sock);
+    const [pid] = await c.waitLines(1);
+    c.send('handed\n');
+    const lines = await c.waitLines(2);
+    c.close();
+    await c.closed;
+    return { pid: pid as string, handed: Number(lines[1]?.replace('handed ', '')) };
+  };
+  // The first connection started the process, so master passed it over.
+  // Once the process has the listener, master no longer takes any.
+  const first = await ask();
+  assert.ok(first.handed >= 1, `the first was handed over: ${first.handed}`);
+  let last = first;
+  let direct = 0;
+  for (const end = Date.now() + 10_000; direct < 20 && Date.now() < end; ) {
+    const r = await ask();
+    assert.equal(r.pid, first.pid, 'the same process');
+    direct = r.handed === last.handed ? direct + 1 : 0;
+    last = r;
+  }
+  assert.equal(direct, 20, `master still passes connections over (${last.handed} so far)`);
+  // Killed: the socket stays (master holds it) and the next client is served by a new process.
+  process.kill(Number(first.pid.slice(4)), 'SIGKILL');
+  assert.ok(existsSync(sock));
+  const next = await ask();
+  assert.notEqual(next.pid, first.pid, 'a new process');
+  await waitLog(inst, /echo\/main\.js pid \d+ killed by signal 9\n/);
+});
+
 test('a crash is logged and the service restarts on demand; a bad start-up is throttled', async (t) => {
   const inst = makeInstance(t, 'echo unix n - n - - echo\nbad unix n - n - - badstart\n');
   startMaster(inst);
