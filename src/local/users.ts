@@ -21,7 +21,8 @@ export interface UserAttr {
 }
 
 const TTL_MS = 60_000;
-const cache = new Map<string, { at: number; user: UserAttr | null }>();
+/** Answers, and lookups under way: deliveries at once to one user share one getent. */
+const cache = new Map<string, { at: number; user: Promise<UserAttr | null> }>();
 
 function parseLine(line: string): UserAttr | null {
   const f = line.split(':');
@@ -60,12 +61,17 @@ async function passwdFile(key: string): Promise<UserAttr | null> {
   return null;
 }
 
-async function cached(key: string): Promise<UserAttr | null> {
+function cached(key: string): Promise<UserAttr | null> {
+  const now = Date.now();
   const hit = cache.get(key);
-  if (hit && Date.now() - hit.at < TTL_MS) return hit.user;
-  const user = await getent(key);
-  cache.set(key, { at: Date.now(), user });
-  return user;
+  if (hit && now - hit.at < TTL_MS) return hit.user;
+  const entry = { at: now, user: getent(key) };
+  cache.set(key, entry);
+  // A failed lookup is not kept: the next delivery asks again.
+  entry.user.catch(() => {
+    if (cache.get(key) === entry) cache.delete(key);
+  });
+  return entry.user;
 }
 
 /** The user called `name`, or null. Names with characters no login name has are never looked up. */
