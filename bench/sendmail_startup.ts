@@ -17,8 +17,9 @@
  *
  * Rows for ours: the ES modules (node dist/src/cli/sendmail.js), the
  * start-up snapshot (node --snapshot-blob dist/sendmail.blob, made by
- * npm run build), and bin/sendmail as users run it (the shell
- * launcher picks the snapshot when it is fresh). Also shown, as the floor
+ * npm run build), the compiled fast path (dist/sendmail-fast, see
+ * docs/sendmail.md), and bin/sendmail as users run it (the shell
+ * launcher picks the fast path, else the snapshot, when fresh). Also shown, as the floor
  * any Node entry point pays: `node -e 0`, and `node <empty ES module>`. Postfix's row needs /usr/sbin/sendmail and root
  * (a private configuration directory); otherwise it says it is skipped.
  */
@@ -129,6 +130,9 @@ if (existsSync(blob))
     ),
   );
 else console.log(`${blob} is missing (npm run build): the snapshot row is skipped.`);
+const fast = join(ROOT, 'dist/sendmail-fast');
+if (existsSync(fast)) rows.push(measure('postroom sendmail, C fast path', [fast, ...ourArgs], MESSAGE));
+else console.log(`${fast} is missing (npm run build with a C compiler): the fast path row is skipped.`);
 rows.push(measure('postroom bin/sendmail', [join(ROOT, 'bin/sendmail'), ...ourArgs], MESSAGE));
 if (!existsSync(POSTFIX_SENDMAIL))
   console.log('Postfix is not installed (/usr/sbin/sendmail): its row is skipped.');

@@ -918,8 +918,9 @@ int main(int argc, char **argv)
 	struct stat st;
 
 	g_argv = argv;
-	if (fcntl(0, F_GETFD) < 0)
-		slow(); /* Node opens /dev/null for a closed standard input */
+	for (i = 0; i <= 2; i++)
+		if (fcntl(i, F_GETFD) < 0)
+			slow(); /* Node opens /dev/null there; a queue file must never get fd 1 or 2 */
 	for (i = 1; i < argc; i++)
 		if (!valid_utf8((const unsigned char *)argv[i]))
 			slow();
