@@ -51,7 +51,6 @@ export interface CleanupEnv {
 class ProtocolError extends Error {}
 
 const LF = 0x0a;
-const NEWLINE = Buffer.from('\n');
 const PERM_BITS = CLEANUP_STAT.SIZE | CLEANUP_STAT.HOPS | CLEANUP_STAT.CONT;
 const TEMP_BITS = CLEANUP_STAT.DEFER | CLEANUP_STAT.WRITE | CLEANUP_STAT.BAD | CLEANUP_STAT.PROXY;
 
@@ -91,7 +90,13 @@ export async function serveMessage(sock: Socket, env: CleanupEnv): Promise<void>
         if (r.done) throw new ProtocolError('unexpected EOF from client');
         if (await m.record(r.value)) break;
       }
-      const result = await m.finish();
+      committing++;
+      let result: MessageResult;
+      try {
+        result = await m.finish();
+      } finally {
+        committing--;
+      }
       // The verdict in one write: one wake-up of the client, not four.
       await writeEncoded(
         sock,
@@ -103,6 +108,7 @@ export async function serveMessage(sock: Socket, env: CleanupEnv): Promise<void>
         ]),
       );
       if (result.wakeQmgr) wakeQmgr(env.cfg);
+      else sendWake(env.cfg, true); // a trigger owed for others may have waited for this one
     }
   } catch (e) {
     // The temporary file goes first: once the warning is out, nothing is left behind.
@@ -115,31 +121,56 @@ export async function serveMessage(sock: Socket, env: CleanupEnv): Promise<void>
   }
 }
 
-/** A trigger to qmgr on its way, and whether another must follow it. */
-let waking: { again: boolean } | undefined;
+/** Messages of this process between their E record and their verdict. */
+let committing = 0;
+/** qmgr is owed an 'A' trigger for a message already committed. */
+let wakeOwed = false;
+let waking = false;
+let wakeTimer: NodeJS.Timeout | undefined;
+let wakeSentAt = Number.NEGATIVE_INFINITY;
+/** How long a trigger may wait for other messages' commits to end (load only). */
+const WAKE_HOLD_MS = 5;
+/** Triggers are at least this far apart: a busy cleanup wakes qmgr ~100 times a second at most. */
+const WAKE_GAP_MS = 10;
 
 /**
  * Tell qmgr there is new mail; say so, as Postfix does, when qmgr is not
- * there at all. Under load one trigger serves many messages: while one is
- * being sent, the messages committed meanwhile ask for a single next one,
- * sent once it is through, so every commit is followed by a trigger that
- * qmgr reads after it (a trigger is a hint: qmgr scans incoming whole).
+ * there at all. Under load one trigger serves many messages: while other
+ * messages of this process are committing, or a trigger is being sent,
+ * the owed trigger waits for them (at most WAKE_HOLD_MS), and triggers
+ * are at least WAKE_GAP_MS apart, so a burst of commits costs qmgr (and
+ * master) one connection, not one each; mail that comes now and then is
+ * announced at once. Every
+ * commit is still followed by a trigger sent after it (a trigger is a
+ * hint: qmgr scans incoming whole).
  */
 function wakeQmgr(cfg: MainConfig): void {
-  if (waking !== undefined) {
-    waking.again = true;
-    return;
-  }
-  const path = servicePath(cfg, 'public', 'qmgr');
-  if (!existsSync(path)) {
+  if (!existsSync(servicePath(cfg, 'public', 'qmgr'))) {
     msg.warn('unable to look up public/qmgr: No such file or directory');
     return;
   }
-  const w = { again: false };
-  waking = w;
-  void triggerPath(path, 'A').finally(() => {
-    waking = undefined;
-    if (w.again) wakeQmgr(cfg);
+  wakeOwed = true;
+  sendWake(cfg, true);
+}
+
+function sendWake(cfg: MainConfig, hold: boolean): void {
+  if (!wakeOwed || waking) return;
+  const wait = Math.max(hold && committing > 0 ? WAKE_HOLD_MS : 0, wakeSentAt + WAKE_GAP_MS - Date.now());
+  if (wait > 0) {
+    wakeTimer ??= setTimeout(() => {
+      wakeTimer = undefined;
+      sendWake(cfg, false);
+    }, wait);
+    return;
+  }
+  if (wakeTimer !== undefined) clearTimeout(wakeTimer);
+  wakeTimer = undefined;
+  wakeOwed = false;
+  waking = true;
+  wakeSentAt = Date.now();
+  void triggerPath(servicePath(cfg, 'public', 'qmgr'), 'A').finally(() => {
+    waking = false;
+    sendWake(cfg, true);
   });
 }
 
@@ -491,7 +522,7 @@ class CleanupMessage {
   async #writeBytes(bytes: Buffer): Promise<void> {
     if (this.#errs & CLEANUP_STAT.WRITE) return;
     try {
-      await this.writer.content(Buffer.concat([bytes, NEWLINE]));
+      await this.writer.line(bytes);
     } catch (e) {
       msg.warn(`${this.queueId}: write queue file: ${(e as Error).message}`);
       this.#errs |= CLEANUP_STAT.WRITE;

@@ -55,7 +55,14 @@ import { makeQueueId, type QueueIdTime, queueIdNow } from './queue_id.js';
 
 const FLUSH_AT = 64 * 1024;
 const LF = 0x0a;
+const NEWLINE = Buffer.from('\n');
 let tempSeq = 0;
+/** Random per process (a pid reused after a crash meets no leftover name), then counted: no entropy call per file. */
+const tempBase = randomBytes(4).readUInt32BE(0);
+
+function tempTag(seq: number): string {
+  return ((tempBase + seq) >>> 0).toString(16).padStart(8, '0');
+}
 
 export interface CreateOptions {
   /** The queue to create the file in (default incoming). */
@@ -78,7 +85,7 @@ export async function createQueueFile(
 ): Promise<QueueFileWriter> {
   const queue = opts.queue ?? 'incoming';
   const tmpDir = join(layout.directory, queue);
-  const tmpPath = join(tmpDir, `t${process.pid}.${++tempSeq}.${randomBytes(4).toString('hex')}`);
+  const tmpPath = join(tmpDir, `t${process.pid}.${++tempSeq}.${tempTag(tempSeq)}`);
   // (isWriterTempName recognises exactly these names.)
   // maildrop files are readable by all: pickup, running as mail_owner, reads what any user submitted.
   const mode = queue === 'maildrop' ? 0o644 : 0o600;
@@ -211,6 +218,22 @@ export class QueueFileWriter {
       }
       if (this.#batchLen >= FLUSH_AT) this.#flush();
     }
+  }
+
+  /** One whole line of content without its LF: content(line + LF), without copying or scanning twice. */
+  async line(bytes: Uint8Array): Promise<void> {
+    if (
+      this.#state !== 'content' ||
+      this.#lineLen > 0 ||
+      bytes.length > this.#pieceSize ||
+      bytes.includes(LF)
+    ) {
+      await this.content(Buffer.concat([bytes, NEWLINE]));
+      return;
+    }
+    this.#contentLength += bytes.length + 1;
+    this.#put(REC.NORM, bytes);
+    this.#maybeFlush();
   }
 
   /** Add a recipient after the content (sendmail -t, header-derived). */
