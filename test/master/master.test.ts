@@ -62,6 +62,14 @@ test('inet services listen on host:port; a bare port uses inet_interfaces', asyn
   assert.equal(lines[1], 'hello');
   c.close();
   assert.match(readLog(inst), new RegExp(`echo ready as ${port} `));
+  // The process has the listener; killed, master takes connections again and starts another.
+  await new Promise((r) => setTimeout(r, 200));
+  process.kill(Number(lines[0]!.slice(4)), 'SIGKILL');
+  const d = client({ host: '127.0.0.1', port });
+  const [again] = await d.waitLines(1);
+  assert.match(again!, /^pid \d+$/);
+  assert.notEqual(again, lines[0], 'a new process');
+  d.close();
 });
 
 test('wakeup services get "W" every wakeup seconds from start-up; "?" ones only after use', async (t) => {
