@@ -64,10 +64,19 @@ export async function serveMessage(sock: Socket, env: CleanupEnv): Promise<void>
   sock.setTimeout(env.ipcTimeoutMs, () => sock.destroy());
   const records = readRecords(sock);
   let m: CleanupMessage | undefined;
+  let served = 0;
   try {
     for (;;) {
       m = undefined;
-      const first = await records.next();
+      let first: IteratorResult<StreamRecord>;
+      try {
+        first = await records.next();
+      } catch (e) {
+        // Between messages a kept connection may just go away (idle timeout, client gone).
+        if (served === 0) throw e;
+        sock.destroy();
+        return;
+      }
       if (first.done) {
         sock.end();
         return;
@@ -107,6 +116,7 @@ export async function serveMessage(sock: Socket, env: CleanupEnv): Promise<void>
           encodeRecord(REC.END, ''),
         ]),
       );
+      served++;
       if (result.wakeQmgr) wakeQmgr(env.cfg);
       else sendWake(env.cfg, true); // a trigger owed for others may have waited for this one
     }
