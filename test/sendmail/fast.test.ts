@@ -217,6 +217,7 @@ test('fast path: what it does not handle goes to Node, whose result bin/sendmail
     { args: ['-bv', 'a@example.com'], compare: true },
     { args: ['-v', 'a@example.com'] },
     { args: ['-bs'] },
+    { args: ['-bp'], compare: true },
     { args: ['-Z', 'a@example.com'], compare: true },
     { args: ['-f'] },
     { args: ['-N', 'bogus', 'a@example.com'], compare: true },
