@@ -3,11 +3,12 @@
  * build-native - compile sendmail's C fast path into dist/sendmail-fast
  *
  * Run by "npm run build" after tsc. The fast path is optional: with no C
- * compiler this prints one line and exits 0 (bin/sendmail then runs Node,
- * as before). A compiler that rejects the source fails the build: that is a
- * bug to fix, not a machine to tolerate. The binary is written under a
- * temporary name and renamed, so a sendmail starting meanwhile never runs
- * a half-written file. See docs/sendmail.md.
+ * compiler, or one that cannot build it (no C library headers), this says
+ * so in one line, removes any older binary and exits 0: bin/sendmail then
+ * runs Node, as before. Under CI the tests require the binary, so a real
+ * compile error still fails there (.ci/run installs gcc). The binary is
+ * written under a temporary name and renamed, so a sendmail starting
+ * meanwhile never runs a half-written file. See docs/sendmail.md.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
@@ -23,12 +24,15 @@ const cc = process.env.CC || 'cc';
 mkdirSync(dirname(out), { recursive: true });
 const r = spawnSync(cc, ['-std=c99', '-O2', '-Wall', '-o', tmp, src], { stdio: ['ignore', 'inherit', 'inherit'] });
 if (r.error) {
+  rmSync(out, { force: true });
   console.log(`build-native: no C compiler (${cc}): sendmail runs without its fast path`);
   process.exit(0);
 }
 if (r.status !== 0) {
+  // No usable compiler (no C library headers...) or a bug: never leave an old binary to be tested.
   rmSync(tmp, { force: true });
-  console.error(`build-native: ${cc} failed on ${src}`);
-  process.exit(1);
+  rmSync(out, { force: true });
+  console.log(`build-native: ${cc} failed on ${src}: sendmail runs without its fast path`);
+  process.exit(0);
 }
 renameSync(tmp, out);
