@@ -10,17 +10,8 @@
  * queue ID's microseconds in hex (see queue_id.ts); other queues are flat.
  */
 
-import {
-  closeSync,
-  type Dirent,
-  fsync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  renameSync,
-  unlinkSync,
-} from 'node:fs';
-import { chmod, mkdir, readdir } from 'node:fs/promises';
+import { closeSync, type Dirent, fsync, mkdirSync, openSync, readdirSync, renameSync } from 'node:fs';
+import { chmod, mkdir, readdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { loadParams, type MainConfig } from './config.js';
 import { isQueueId, queueIdHashKey } from './queue_id.js';
@@ -87,8 +78,24 @@ export function queueFileDir(layout: QueueLayout, queue: string, name: string): 
   return join(layout.directory, queue, queueHashDirs(layout, queue, name));
 }
 
+/** A name made of letters and digits only (every queue ID): nothing in it for join() to normalize. */
+const PLAIN_NAME = /^[0-9A-Za-z]{1,64}$/;
+/** queue_directory as join() leaves it, per layout directory: the start of every path. */
+const bases = new Map<string, string>();
+
 /** The path of queue file `name` (a queue ID) in `queue`. */
 export function queueFilePath(layout: QueueLayout, queue: string, name: string): string {
+  // Daemons build several paths per message: plain names skip join()'s normalizing.
+  if (Object.hasOwn(QUEUE_MODES, queue) && PLAIN_NAME.test(name) && layout.directory.startsWith('/')) {
+    let base = bases.get(layout.directory);
+    if (base === undefined) {
+      base = join(layout.directory, '.');
+      if (base.endsWith('/')) base = base.slice(0, -1);
+      bases.set(layout.directory, base);
+    }
+    const hash = queueHashDirs(layout, queue, name);
+    return hash === '' ? `${base}/${queue}/${name}` : `${base}/${queue}/${hash}/${name}`;
+  }
   return join(queueFileDir(layout, queue, name), name);
 }
 
@@ -209,7 +216,9 @@ export async function removeQueueFile(
 ): Promise<boolean> {
   const path = queueFilePath(layout, queue, id);
   try {
-    unlinkSync(path);
+    // Asynchronous: freeing a file's blocks can wait for the file system's
+    // journal, which would stall the caller's whole event loop.
+    await unlink(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw e;
