@@ -97,11 +97,14 @@ interface RequestState {
 }
 
 const MAX_LEVEL = 100;
+/** How long an alias table's owner is kept (as users.ts keeps passwd answers). */
+const OWNER_TTL_MS = 60_000;
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
 
 export class LocalDelivery {
   readonly #t = new Tables();
   readonly #clients = new Map<string, RpcClient>();
+  readonly #owners = new Map<string, { at: number; owner: Promise<UserAttr | undefined> }>();
   #resolver: Resolver | undefined;
 
   constructor(readonly s: LocalSettings) {}
@@ -265,8 +268,25 @@ export class LocalDelivery {
     return true;
   }
 
-  /** Whose rights an alias table's deliveries get: its file's owner; root means default_privs. */
-  async #tableOwner(spec: string): Promise<UserAttr | undefined> {
+  /**
+   * Whose rights an alias table's deliveries get: its file's owner; root
+   * means default_privs. Postfix takes the owner when it opens the table;
+   * here it is kept OWNER_TTL_MS (one stat a table, not one a message).
+   */
+  #tableOwner(spec: string): Promise<UserAttr | undefined> {
+    const now = Date.now();
+    const hit = this.#owners.get(spec);
+    if (hit !== undefined && now - hit.at < OWNER_TTL_MS) return hit.owner;
+    const owner = this.#findTableOwner(spec);
+    const entry = { at: now, owner };
+    this.#owners.set(spec, entry);
+    owner.catch(() => {
+      if (this.#owners.get(spec) === entry) this.#owners.delete(spec);
+    });
+    return owner;
+  }
+
+  async #findTableOwner(spec: string): Promise<UserAttr | undefined> {
     const p = splitDictSpec(spec);
     let uid = 0;
     if (p?.name.startsWith('/')) {
