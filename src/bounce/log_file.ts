@@ -18,7 +18,8 @@
  * kept on one line: CR and LF become spaces.
  */
 
-import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { closeSync, fdatasync, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { readFile, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { DsnAction } from '../global/dsn.js';
 import { type QueueLayout, queueFilePath, syncQueueDir } from '../global/queue_dirs.js';
@@ -117,31 +118,40 @@ export class LogStore {
     return mine;
   }
 
-  /** Append one record and make it durable. */
+  /**
+   * Append one record and make it durable. The small local calls are
+   * synchronous (no thread-pool round trip each); the fdatasync and the
+   * directory sync stay asynchronous, so the appends of many logs are
+   * synced at once.
+   */
   append(log: LogName, queueId: string, r: LogRecord): Promise<void> {
     return this.exclusive(log, queueId, async () => {
       const path = this.path(log, queueId);
-      const fh = await open(path, 'a+', 0o600).catch(async (e: NodeJS.ErrnoException) => {
-        if (e.code !== 'ENOENT') throw e;
-        // A hashed subdirectory is made on first use.
-        await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-        return open(path, 'a+', 0o600);
-      });
+      let fd: number;
       try {
-        const st = await fh.stat();
+        fd = openSync(path, 'a+', 0o600);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        // A hashed subdirectory is made on first use.
+        mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+        fd = openSync(path, 'a+', 0o600);
+      }
+      try {
+        const size = fstatSync(fd).size;
         // After a record torn by a crash, start on a fresh line, in a record of its own.
         let sep = '';
-        if (st.size > 0) {
-          const tail = Buffer.alloc(Math.min(2, st.size));
-          await fh.read(tail, 0, tail.length, st.size - tail.length);
+        if (size > 0) {
+          const tail = Buffer.alloc(Math.min(2, size));
+          readSync(fd, tail, 0, tail.length, size - tail.length);
           sep = tail.toString('latin1').endsWith('\n\n') ? '' : '\n\n';
         }
-        await fh.write(sep + formatRecord(r));
-        await fh.datasync();
+        const data = Buffer.from(sep + formatRecord(r), 'utf8');
+        for (let off = 0; off < data.length; ) off += writeSync(fd, data, off);
+        await new Promise<void>((resolve, reject) => fdatasync(fd, (e) => (e ? reject(e) : resolve())));
         // A new log's directory entry must survive a crash as well as its data.
-        if (st.size === 0) await syncQueueDir(dirname(path));
+        if (size === 0) await syncQueueDir(dirname(path));
       } finally {
-        await fh.close();
+        closeSync(fd);
       }
     });
   }
