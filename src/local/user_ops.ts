@@ -189,6 +189,9 @@ class UserWorker {
   readonly child: ChildProcessWithoutNullStreams;
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
+  /** The writes of this event-loop turn, written when it ends. */
+  #turn: Promise<void> | undefined;
+  #drain: Promise<void> | undefined;
   #out = '';
   #err = '';
   dead = false;
@@ -265,19 +268,42 @@ class UserWorker {
     }
   }
 
-  async #write(b: Buffer): Promise<void> {
-    if (this.dead) return;
-    if (!this.child.stdin.write(b)) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          this.child.off('close', done);
-          this.child.stdin.off('drain', done);
-          resolve();
-        };
-        this.child.stdin.once('drain', done);
-        this.child.once('close', done);
-      });
+  /**
+   * Writes made in one turn of the event loop go out together when it ends
+   * (the stream is corked meanwhile: one writev, one wake-up of the worker
+   * for several ops). Resolves once written, or drained when the pipe is full.
+   */
+  #write(b: Buffer): Promise<void> {
+    if (this.dead) return Promise.resolve();
+    const stdin = this.child.stdin;
+    if (this.#turn === undefined) {
+      stdin.cork();
+      this.#turn = new Promise<void>((resolve) =>
+        setImmediate(() => {
+          this.#turn = undefined;
+          stdin.uncork();
+          if (!stdin.writableNeedDrain || this.dead) resolve();
+          else void this.#drained().then(resolve);
+        }),
+      );
     }
+    stdin.write(b);
+    return this.#turn;
+  }
+
+  /** The pipe has room again (or the worker is gone). */
+  #drained(): Promise<void> {
+    this.#drain ??= new Promise<void>((resolve) => {
+      const done = () => {
+        this.child.off('close', done);
+        this.child.stdin.off('drain', done);
+        this.#drain = undefined;
+        resolve();
+      };
+      this.child.stdin.once('drain', done);
+      this.child.once('close', done);
+    });
+    return this.#drain;
   }
 
   run(op: UserOp, content?: MessageSource, warnings?: string[]): Promise<OpResult> {

@@ -145,7 +145,23 @@ async function runOp(id: number, payload: Buffer, state: OpState): Promise<void>
   await state.whenClosed();
   state.drop();
   ops.delete(id);
-  process.stdout.write(`${JSON.stringify(reply)}\n`);
+  answer(JSON.stringify(reply));
+}
+
+/** Answers of one event-loop turn, written together when it ends (one wake-up of the agent). */
+let answers: string[] = [];
+
+function answer(line: string): void {
+  if (answers.length === 0) setImmediate(flushAnswers);
+  answers.push(`${line}\n`);
+}
+
+function flushAnswers(): void {
+  if (answers.length === 0) return;
+  const out = answers.join('');
+  answers = [];
+  // A pipe: written synchronously, so nothing is lost when the process exits next.
+  process.stdout.write(out);
 }
 
 function onFrame(type: number, id: number, payload: Buffer): void {
@@ -198,7 +214,10 @@ function main(): Promise<void> {
 }
 
 main().then(
-  () => process.exit(0),
+  () => {
+    flushAnswers();
+    process.exit(0);
+  },
   (e: unknown) => {
     process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);
