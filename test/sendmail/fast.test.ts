@@ -115,12 +115,15 @@ async function compare(
   args: readonly string[],
   input: string | Buffer,
   mainCf = '',
+  /** -C names main.cf itself instead of its directory. */
+  viaFile = false,
 ): Promise<Drop | undefined> {
   const { conf, maildrop } = maildropSetup(t, mainCf);
-  const fast = run(FAST, ['-C', conf, ...args], { input, env: { POSTROOM_SENDMAIL_FAST: 'test' } });
+  const c = ['-C', viaFile ? join(conf, 'main.cf') : conf];
+  const fast = run(FAST, [...c, ...args], { input, env: { POSTROOM_SENDMAIL_FAST: 'test' } });
   assert.doesNotMatch(fast.stderr, /handed over/, `fast path handles: ${args.join(' ')}`);
   const fastDrop = takeDrop(maildrop);
-  const node = await nodeSendmail(['-C', conf, ...args], input);
+  const node = await nodeSendmail([...c, ...args], input);
   const nodeDrop = takeDrop(maildrop);
   sameRun(fast, node, args.join(' '));
   sameDrop(fastDrop, nodeDrop, args.join(' '));
@@ -254,14 +257,16 @@ test('fast path: what it does not handle goes to Node, whose result bin/sendmail
   });
 });
 
-test('fast path: -C naming main.cf itself, and MAIL_CONFIG', (t) => {
+test('fast path: -C naming main.cf itself, and MAIL_CONFIG', async (t) => {
   if (!fastBinary(t)) return;
   const { conf, maildrop } = maildropSetup(t);
-  const viaFile = run(FAST, ['-C', join(conf, 'main.cf'), 'a@example.com'], {
+  const viaFile = await compare(t, ['a@example.com'], BODY, '', true);
+  assert.ok(viaFile !== undefined, '-C naming main.cf: the message is queued');
+  const missing = run(FAST, ['-C', join(conf, 'nothing.cf'), 'a@example.com'], {
     input: BODY,
     env: { POSTROOM_SENDMAIL_FAST: 'test' },
   });
-  assert.equal(viaFile.status, 99, 'a file for -C goes to Node');
+  assert.equal(missing.status, 99, 'a -C that does not exist goes to Node');
   const env = { POSTROOM_SENDMAIL_FAST: 'test', MAIL_CONFIG: conf };
   const r = run(FAST, ['a@example.com'], { input: BODY, env });
   assert.equal(r.status, 0, r.stderr);

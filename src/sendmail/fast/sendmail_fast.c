@@ -992,8 +992,18 @@ int main(int argc, char **argv)
 	/* main.cf */
 	const char *dir = conf;
 	if (dir != NULL) {
-		if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		/* -C names the directory or a file in it (config_dir.ts) */
+		if (stat(dir, &st) < 0)
 			slow();
+		if (!S_ISDIR(st.st_mode)) {
+			const char *slash = strrchr(dir, '/');
+			char *d = concat(dir, "", "");
+			if (slash == NULL)
+				strcpy(d, ".");
+			else
+				d[slash == dir ? 1 : slash - dir] = 0;
+			dir = d;
+		}
 	} else if ((dir = getenv("MAIL_CONFIG")) != NULL) {
 		if (*dir == 0)
 			slow();
