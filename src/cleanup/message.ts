@@ -140,8 +140,8 @@ let wakeTimer: NodeJS.Timeout | undefined;
 let wakeSentAt = Number.NEGATIVE_INFINITY;
 /** How long a trigger may wait for other messages' commits to end (load only). */
 const WAKE_HOLD_MS = 5;
-/** Triggers are at least this far apart: a busy cleanup wakes qmgr ~100 times a second at most. */
-const WAKE_GAP_MS = 10;
+/** Triggers are at least this far apart: a busy cleanup wakes qmgr ~50 times a second at most. */
+const WAKE_GAP_MS = 20;
 
 /**
  * Tell qmgr there is new mail; say so, as Postfix does, when qmgr is not
