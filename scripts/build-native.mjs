@@ -9,9 +9,13 @@
  * compile error still fails there (.ci/run installs gcc). The binary is
  * written under a temporary name and renamed, so a sendmail starting
  * meanwhile never runs a half-written file. See docs/sendmail.md.
+ *
+ * It also compiles the mailbox lock addon (src/local/native/lock.c) into
+ * dist/native/lock.node, by the same rules: without it mailbox deliveries
+ * lock through a perl helper process instead. See docs/local.md.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,6 +24,32 @@ const src = join(root, 'src/sendmail/fast/sendmail_fast.c');
 const out = join(root, 'dist/sendmail-fast');
 const tmp = `${out}.${process.pid}.tmp`;
 const cc = process.env.CC || 'cc';
+
+buildLockAddon();
+
+/** dist/native/lock.node, or one line saying why not (and no older addon left behind). */
+function buildLockAddon() {
+  const src = join(root, 'src/local/native/lock.c');
+  const out = join(root, 'dist/native/lock.node');
+  const tmp = `${out}.${process.pid}.tmp`;
+  const include = [join(dirname(process.execPath), '../include/node'), '/usr/include/node'].find((d) =>
+    existsSync(join(d, 'node_api.h')),
+  );
+  mkdirSync(dirname(out), { recursive: true });
+  const r = include
+    ? spawnSync(cc, ['-std=c99', '-O2', '-Wall', '-shared', '-fPIC', `-I${include}`, '-o', tmp, src], {
+        stdio: ['ignore', 'inherit', 'inherit'],
+      })
+    : undefined;
+  if (!r || r.error || r.status !== 0) {
+    rmSync(tmp, { force: true });
+    rmSync(out, { force: true });
+    const why = !r ? 'no node_api.h' : r.error ? `no C compiler (${cc})` : `${cc} failed on ${src}`;
+    console.log(`build-native: ${why}: mailboxes are locked through a perl helper`);
+    return;
+  }
+  renameSync(tmp, out);
+}
 
 mkdirSync(dirname(out), { recursive: true });
 const r = spawnSync(cc, ['-std=c99', '-O2', '-Wall', '-o', tmp, src], { stdio: ['ignore', 'inherit', 'inherit'] });

@@ -17,8 +17,9 @@
  * resource limit does.
  *
  * Locking, in Postfix's order: the dot lock (src/global/dotlock.ts), then
- * the file is opened, then the fcntl and/or flock lock is taken through a
- * helper process (src/local/mailbox_fcntl.ts), all with the retries of
+ * the file is opened, then the fcntl and/or flock lock is taken on that
+ * descriptor by the lock addon, or through a helper process where the
+ * addon was not built (src/local/mailbox_fcntl.ts), all with the retries of
  * deliver_lock_attempts/deliver_lock_delay. Where the helper cannot run,
  * a warning says so and the dot lock alone protects the mailbox. The file
  * is refused when it is a symbolic link, not a regular file, or has more
@@ -37,7 +38,7 @@ import {
   mailboxError,
   writeAll,
 } from '../local/mailbox_copy.js';
-import { type FcntlLock, fcntlLock, fcntlLockAvailable } from '../local/mailbox_fcntl.js';
+import { type FcntlLock, fcntlLock, fcntlLockAvailable, fdLock, lockAddon } from '../local/mailbox_fcntl.js';
 import { strerror } from '../util/strerror.js';
 import { DotLockError, dotLock, type LockRetry } from './dotlock.js';
 import { msg } from './msg.js';
@@ -153,7 +154,7 @@ async function appendLocked(req: MboxDelivery): Promise<number> {
     const badNow = unsafe(st, req.path);
     if (badNow) throw new MailboxError('5.2.0', badNow);
     if (before && !sameFile(before, st)) throw new MailboxError('4.2.0', 'file status changed unexpectedly');
-    held = await kernelLocks(req, st);
+    held = await kernelLocks(req, st, fh.fd);
     // The size to truncate back to is read under the lock: another writer may have appended before.
     origSize = (await fh.stat()).size;
     await copy(fh, req, origSize);
@@ -182,9 +183,20 @@ let warned = false;
  * opened. Where the helper cannot run, the dot lock (if configured) is all
  * the protection; that is said once.
  */
-async function kernelLocks(req: MboxDelivery, st: Stats): Promise<FcntlLock[]> {
+async function kernelLocks(req: MboxDelivery, st: Stats, fd: number): Promise<FcntlLock[]> {
   const styles = req.lock.filter((m): m is 'fcntl' | 'flock' => m !== 'dotlock');
   if (styles.length === 0) return [];
+  const lib = lockAddon();
+  if (lib) {
+    const held: FcntlLock[] = [];
+    try {
+      for (const style of styles) held.push(await fdLock(lib, fd, st, req.retry, style));
+    } catch (e) {
+      await releaseAll(held);
+      throw e;
+    }
+    return held;
+  }
   if (!fcntlLockAvailable()) {
     if (!warned)
       msg.warn(

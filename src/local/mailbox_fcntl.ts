@@ -1,7 +1,16 @@
 /*
- * mailbox_fcntl - the "fcntl" mailbox lock, without a native addon
+ * mailbox_fcntl - the "fcntl" and "flock" mailbox locks
  *
- * Node cannot call fcntl(F_SETLK). A small helper process (perl, part of
+ * Node cannot call fcntl(F_SETLK) nor flock(2). Where the build compiled
+ * the tiny addon src/local/native/lock.c (dist/native/lock.node),
+ * fdLock() takes the lock in-process on the descriptor the delivery
+ * writes through: no process, no fork, a system call per attempt. The
+ * fcntl lock is then an open file description lock, which conflicts with
+ * other programs' fcntl/lockf locks and also with a concurrent delivery
+ * of this same process. The kernel drops it when the descriptor is
+ * closed, so a crash never leaves it behind either.
+ *
+ * Without the addon (no C compiler at build time), a small helper process (perl, part of
  * every Debian/Ubuntu base system) opens the mailbox, takes the POSIX
  * write lock on the whole file, reports the device and inode it locked,
  * and holds the lock until we close its stdin; it dies with us, so a
@@ -18,7 +27,9 @@
  */
 
 import { spawn, spawnSync } from 'node:child_process';
-import { arch, platform } from 'node:os';
+import { createRequire } from 'node:module';
+import { arch, constants, platform } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { LockRetry } from '../global/dotlock.js';
 import { MailboxError } from './mailbox_copy.js';
 
@@ -38,6 +49,69 @@ for (my $n = 1; ; $n++) {
 my $eof = <STDIN>;
 exit 0;
 `;
+
+/** dist/native/lock.node: each call returns 0 or an errno, never blocks. */
+export interface LockAddon {
+  lock(fd: number, style: 'fcntl' | 'flock'): number;
+  unlock(fd: number, style: 'fcntl' | 'flock'): number;
+  strerror(errno: number): string;
+}
+
+let addon: LockAddon | null | undefined;
+let addonOff = false;
+
+/** The lock addon, or undefined where it was not built (the perl helper then does the locking). */
+export function lockAddon(): LockAddon | undefined {
+  if (addonOff) return undefined;
+  if (addon === undefined) {
+    try {
+      addon = createRequire(import.meta.url)('../../native/lock.node') as LockAddon;
+    } catch {
+      addon = null;
+    }
+  }
+  return addon ?? undefined;
+}
+
+/** Tests: false makes this process lock through the perl helper, as without the addon. */
+export function useLockAddon(on: boolean): void {
+  addonOff = !on;
+}
+
+const BUSY = new Set([constants.errno.EAGAIN, constants.errno.EACCES, constants.errno.EWOULDBLOCK]);
+
+/**
+ * Lock the open mailbox `fd` (device `dev`, inode `ino`) with the addon,
+ * retrying a busy lock as the helper does; the same MailboxError texts.
+ */
+export async function fdLock(
+  lib: LockAddon,
+  fd: number,
+  file: { dev: number; ino: number },
+  retry: LockRetry,
+  style: 'fcntl' | 'flock',
+): Promise<FcntlLock> {
+  const tries = Math.max(1, retry.attempts);
+  for (let n = 1; ; n++) {
+    const err = lib.lock(fd, style);
+    if (err === 0)
+      return {
+        dev: file.dev,
+        ino: file.ino,
+        held: true,
+        release: async () => {
+          lib.unlock(fd, style);
+        },
+      };
+    const busy = BUSY.has(err);
+    if (n >= tries || !busy)
+      throw new MailboxError(
+        busy ? '4.2.0' : '5.2.0',
+        `unable to lock for exclusive access: ${lib.strerror(err)}`,
+      );
+    await sleep(retry.delay * 1000);
+  }
+}
 
 let available: boolean | undefined;
 
