@@ -1,7 +1,7 @@
 /*
  * e2e_bench - messages per second and CPU per message, end to end, Postroom vs Postfix
  *
- *	npm run bench:e2e -- [-n messages] [-c concurrency] [-u users] [-t seconds] [-s postroom|postfix] [-m virtual|local] [-d] [-v]
+ *	npm run bench:e2e -- [-n messages] [-c concurrency] [-u users] [-t seconds] [-s postroom|postfix] [-m virtual|local|mbox] [-d] [-v]
  *	(= npm run build && node dist/bench/e2e_bench.js ...)
  *
  * For each system (Postroom, then Debian's Postfix 3.7 when installed and
@@ -11,7 +11,9 @@
  * one warm-up message, then N messages (default 2000) submitted with the
  * system's own sendmail, C at a time (default 8), to u0..u<users-1>@bench.test
  * (default 10), Maildir mailboxes reached through local(8) aliases (-m
- * local, the default) or virtual(8) (-m virtual). Measured:
+ * local, the default) or virtual(8) (-m virtual), or mboxes in
+ * mail_spool_directory through local(8), locked as by default (-m mbox;
+ * "delivered" = a From_ line there). Measured:
  *
  *	msgs/s		N / (last message delivered - first submission
  *			started); "delivered" = a file in a Maildir new/
@@ -33,7 +35,7 @@
  * the temporary directories removed, also on ^C.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { childrenCpu } from './cpu.js';
 import {
@@ -57,7 +59,7 @@ interface Options {
 
 function usage(text: string): never {
   process.stderr.write(
-    `e2e_bench: ${text}\nusage: node dist/bench/e2e_bench.js [-n messages] [-c concurrency] [-u users] [-t seconds] [-s postroom|postfix] [-m virtual|local] [-d] [-v]\n`,
+    `e2e_bench: ${text}\nusage: node dist/bench/e2e_bench.js [-n messages] [-c concurrency] [-u users] [-t seconds] [-s postroom|postfix] [-m virtual|local|mbox] [-d] [-v]\n`,
   );
   process.exit(2);
 }
@@ -89,7 +91,8 @@ function parseOptions(argv: string[]): Options {
     const value = argv[i + 1];
     if (value === undefined) usage(`${flag}: missing value`);
     if (flag === '-m') {
-      if (value !== 'virtual' && value !== 'local') usage(`-m: unknown mailbox mode ${value}`);
+      if (value !== 'virtual' && value !== 'local' && value !== 'mbox')
+        usage(`-m: unknown mailbox mode ${value}`);
       o.mode = value;
       continue;
     }
@@ -121,9 +124,21 @@ interface Result {
   timedOut: boolean;
 }
 
-/** Messages in the Maildir new/ directories of all users. */
+/** Messages in the Maildir new/ directories of all users (or in the mboxes). */
 function delivered(inst: Instance): number {
   let n = 0;
+  if (inst.mboxes.length > 0) {
+    for (const box of inst.mboxes) {
+      try {
+        const text = readFileSync(box, 'latin1');
+        if (text.startsWith('From ')) n++;
+        for (let at = text.indexOf('\nFrom '); at >= 0; at = text.indexOf('\nFrom ', at + 1)) n++;
+      } catch {
+        // Not created yet.
+      }
+    }
+    return n;
+  }
   for (let i = 0; i < inst.users; i++) {
     try {
       n += readdirSync(join(inst.vmail, `u${i}`, 'Maildir', 'new')).length;

@@ -9,6 +9,10 @@
  * mailbox domain), or through local(8) (aliases naming a Maildir path,
  * delivered as default_privs). Both are what the two systems do
  * identically without touching real accounts or home directories.
+ * Mode "mbox" instead aliases uN to system accounts without a login
+ * (daemon, bin, ...: MBOX_ACCOUNTS) and local(8) appends to their mboxes
+ * in <dir>/spool (mail_spool_directory, mode 1777), each delivery as
+ * that account, with the default mailbox_delivery_lock (fcntl, dotlock).
  *
  * Postfix runs as a private instance: `postfix -c <dir>/conf start` as
  * root, with the support files (postfix-files, postfix-script, ...) copied
@@ -54,8 +58,36 @@ export type SystemName = 'postroom' | 'postfix';
 
 export const MASTER_CF = postroomMasterCf();
 
-/** How mail reaches the Maildirs: virtual(8) mailboxes, or local(8) aliases to a Maildir path. */
-export type MailboxMode = 'virtual' | 'local';
+/** How mail reaches the mailboxes: virtual(8), local(8) aliases to a Maildir path, or local(8) to spool mboxes. */
+export type MailboxMode = 'virtual' | 'local' | 'mbox';
+
+/** Accounts that receive the mbox mode's mail: system accounts nobody logs in as, most of them present everywhere. */
+const MBOX_ACCOUNTS = [
+  'daemon',
+  'bin',
+  'sys',
+  'games',
+  'man',
+  'lp',
+  'news',
+  'uucp',
+  'proxy',
+  'backup',
+  'list',
+  'irc',
+];
+
+/** The mbox accounts that exist here, one per bench user (wrapping round when there are more users). */
+function mboxAccounts(users: number): string[] {
+  const known = new Set(
+    readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .map((l) => l.split(':')[0]),
+  );
+  const have = MBOX_ACCOUNTS.filter((a) => known.has(a));
+  if (have.length === 0) throw new Error('no system account to deliver mbox mail to');
+  return Array.from({ length: users }, (_, i) => have[i % have.length] as string);
+}
 
 function mainCf(dir: string, users: number, mode: MailboxMode): string {
   const common = `queue_directory = ${dir}/q
@@ -71,6 +103,13 @@ local_recipient_maps =
 compatibility_level = 3.6
 `;
   const each = (f: (i: number) => string) => Array.from({ length: users }, (_, i) => f(i)).join(', ');
+  if (mode === 'mbox')
+    return `${common}mydestination = $myhostname, localhost, bench.test
+mail_spool_directory = ${dir}/spool
+alias_maps = inline:{ ${mboxAccounts(users)
+      .map((a, i) => `u${i}=${a}`)
+      .join(', ')} }
+`;
   if (mode === 'local')
     // Alias deliveries to a file run as default_privs (nobody), the mailboxes' owner.
     return `${common}mydestination = $myhostname, localhost, bench.test
@@ -92,6 +131,8 @@ export interface Instance {
   readonly conf: string;
   readonly vmail: string;
   readonly users: number;
+  /** Mode "mbox": the mailbox files that receive the mail; otherwise empty. */
+  readonly mboxes: readonly string[];
   /** The sendmail command and the arguments before the recipients. */
   readonly sendmail: readonly string[];
   /** CPU seconds used by the instance's processes so far. */
@@ -147,6 +188,10 @@ export function makeInstance(system: SystemName, users: number, mode: MailboxMod
   const vmail = join(dir, 'vmail');
   for (const d of [conf, join(dir, 'data'), join(dir, 'q'), vmail]) mkdirSync(d);
   const root = process.getuid?.() === 0;
+  if (mode === 'mbox') {
+    mkdirSync(join(dir, 'spool'));
+    chmodSync(join(dir, 'spool'), 0o1777);
+  }
   if (root) {
     chownSync(vmail, MAILBOX_UID, MAILBOX_UID);
     const pf = spawnSync('id', ['-u', 'postfix'], { encoding: 'utf8' });
@@ -183,6 +228,7 @@ export function makeInstance(system: SystemName, users: number, mode: MailboxMod
     conf,
     vmail,
     users,
+    mboxes: mode === 'mbox' ? [...new Set(mboxAccounts(users))].map((a) => join(dir, 'spool', a)) : [],
     sendmail,
     cpuMethod: group ? 'cgroup' : '/proc tree',
     cpu: () => (group ? group.seconds() : masterPid ? treeCpu(masterPid) : 0),
