@@ -22,9 +22,12 @@
  *
  * Cost: during a scan each of the MAX_PARALLEL lanes sends its messages
  * over one cleanup connection, one after the other (no connect per
- * message); the connections are closed when the scan ends, so an idle
- * pickup holds none. A maildrop file is small and local: it is looked
- * at and removed with synchronous calls.
+ * message). The connections outlive the scan by KEEP_IDLE_MS: when mail
+ * trickles in (one sendmail trigger, one scan, one message) the next
+ * scan reuses them instead of connecting again; an idle pickup holds
+ * none, and a stopping pickup closes them at once (cleanup, told to stop
+ * at a reload, exits once its clients are gone). maildrop is listed and
+ * its small local files looked at and removed with synchronous calls.
  */
 import { statSync, unlinkSync } from 'node:fs';
 import {
@@ -39,12 +42,14 @@ import type { MainConfig } from '../global/config.js';
 import { DEL_REQ_FLAG } from '../global/deliver_request.js';
 import { pickupLine } from '../global/log_format.js';
 import { msg } from '../global/msg.js';
-import { type QueueLayout, scanQueue } from '../global/queue_dirs.js';
+import { listQueue, type QueueLayout } from '../global/queue_dirs.js';
 import { QueueFileError } from '../global/queue_file.js';
 import { openQueueFile, type QueueFileReader } from '../global/queue_file_reader.js';
 import { getpwnam } from '../master/master_user.js';
 
 const MAX_PARALLEL = 4;
+/** How long cleanup connections stay open after a scan, for the next one. */
+const KEEP_IDLE_MS = 1000;
 /**
  * Attributes a maildrop file may pass on; anything else (client_address...)
  * would be forged. trace_flags is sendmail -bv/-v asking for a report
@@ -63,6 +68,7 @@ export class Pickup {
   #owner: number | undefined | null = null;
   /** Cleanup connections free for the next message of this scan. */
   #conns: CleanupConnection[] = [];
+  #idleTimer: NodeJS.Timeout | undefined;
   #halted = false;
 
   constructor(
@@ -91,6 +97,7 @@ export class Pickup {
   halt(): void {
     this.#halted = true;
     this.#again = false;
+    if (this.#running === undefined) this.#closeConns();
   }
 
   /** Resolves when no scan is running. */
@@ -99,10 +106,12 @@ export class Pickup {
   }
 
   async #scanOnce(): Promise<void> {
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
     const inFlight = new Set<Promise<void>>();
     let unavailable = false;
     try {
-      for await (const { id, path } of scanQueue(this.layout, 'maildrop')) {
+      for (const { id, path } of listQueue(this.layout, 'maildrop')) {
         if (unavailable || this.#halted) break;
         if (this.#busy.has(path)) continue;
         this.#busy.add(path);
@@ -122,6 +131,16 @@ export class Pickup {
       msg.warn(`scan ${this.layout.directory}/maildrop: ${(e as Error).message}`);
     }
     await Promise.all(inFlight);
+    if (this.#halted || unavailable) this.#closeConns();
+    else {
+      this.#idleTimer = setTimeout(() => this.#closeConns(), KEEP_IDLE_MS);
+      this.#idleTimer.unref();
+    }
+  }
+
+  #closeConns(): void {
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
     for (const c of this.#conns.splice(0)) c.close();
   }
 
@@ -145,6 +164,7 @@ export class Pickup {
       return 'done';
     }
     const file = opened.file;
+    let remove = false;
     try {
       let status: number | null;
       try {
@@ -154,17 +174,20 @@ export class Pickup {
         if (!(e instanceof QueueFileError)) throw e;
         msg.warn(`maildrop/${id}: ${e.message.slice(path.length + 2)}`);
         msg.warn(`uid=${uid}: unexpected or malformed record type ${e.kind === 'incomplete' ? -1 : -2}`);
-        await this.#remove(path);
+        remove = true;
         return 'done';
       }
       if (status === null) return 'keep';
       if (status === 0 || !(status & TEMP_STAT)) {
-        await this.#remove(path);
+        remove = true;
         return 'done';
       }
       return 'keep';
     } finally {
+      // Closed, then removed: a close is then a cheap synchronous call (the
+      // close of an unlinked file frees it, and goes to the thread pool).
       await file.close().catch(() => {});
+      if (remove) await this.#remove(path);
     }
   }
 
