@@ -99,7 +99,9 @@ interface RequestState {
 const MAX_LEVEL = 100;
 /** How long an alias table's owner is kept (as users.ts keeps passwd answers). */
 const OWNER_TTL_MS = 60_000;
-const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
+/** Local never changes its own uid: asked once, not for each delivery. */
+let rootUid: boolean | undefined;
+const isRoot = () => (rootUid ??= typeof process.getuid === 'function' && process.getuid() === 0);
 
 export class LocalDelivery {
   readonly #t = new Tables();

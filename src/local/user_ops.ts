@@ -100,8 +100,12 @@ const MAX_PER_USER = 4;
 const OPS_PER_WORKER = 32;
 const WORKER_THREADS = '16';
 
+/** This process's uid never changes (local does not switch itself): asked once, not per op. */
+let myUid: number | undefined;
+
 function needSwitch(p: Privs | undefined): p is Privs {
-  return p !== undefined && typeof process.getuid === 'function' && process.getuid() === 0 && p.uid !== 0;
+  myUid ??= typeof process.getuid === 'function' ? process.getuid() : -1;
+  return p !== undefined && myUid === 0 && p.uid !== 0;
 }
 
 /** Frame types of the worker protocol: op (JSON), content chunk, end of content, abort. */
@@ -199,7 +203,10 @@ class UserWorker {
   busy = 0;
   /** Local is stopping: end the worker once its ops are done. */
   closing = false;
+  /** Checks now and then whether the worker sat idle IDLE_MS (one timer, not one per op). */
   idleTimer: NodeJS.Timeout | undefined;
+  /** When busy last fell to 0. */
+  idleSince = 0;
 
   constructor(
     readonly key: string,
@@ -366,8 +373,6 @@ async function takeWorker(privs: Privs): Promise<UserWorker> {
     // The first worker with room: the others then fall idle and end.
     const w = pool.workers.find((x) => x.busy < OPS_PER_WORKER);
     if (w !== undefined) {
-      clearTimeout(w.idleTimer);
-      w.idleTimer = undefined;
       w.busy++;
       return w;
     }
@@ -393,16 +398,33 @@ function giveBack(w: UserWorker): void {
     const i = pool.workers.indexOf(w);
     if (i >= 0) pool.workers.splice(i, 1);
   } else if (w.busy === 0) {
-    clearTimeout(w.idleTimer);
-    w.idleTimer = setTimeout(() => {
-      if (w.busy > 0) return;
+    w.idleSince = performance.now();
+    // A timer per op would be made and cleared for each message; one
+    // pending check per worker that looks again when it fires is enough.
+    if (w.idleTimer === undefined) idleCheck(pool, w, IDLE_MS);
+  }
+  pool.waiting.shift()?.();
+}
+
+/** End the worker once it has been idle IDLE_MS; until then look again when that could be. */
+function idleCheck(pool: Pool, w: UserWorker, ms: number): void {
+  w.idleTimer = setTimeout(
+    () => {
+      w.idleTimer = undefined;
+      if (w.dead || w.closing) return;
+      const idle = performance.now() - w.idleSince;
+      if (w.busy > 0 || idle < IDLE_MS) {
+        // Busy now: giveBack() starts the check again when it is idle.
+        if (w.busy === 0) idleCheck(pool, w, IDLE_MS - idle);
+        return;
+      }
       const i = pool.workers.indexOf(w);
       if (i >= 0) pool.workers.splice(i, 1);
       w.close();
-    }, IDLE_MS);
-    w.idleTimer.unref();
-  }
-  pool.waiting.shift()?.();
+    },
+    Math.max(1, Math.ceil(ms)),
+  );
+  w.idleTimer.unref();
 }
 
 /**
