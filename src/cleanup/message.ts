@@ -155,12 +155,23 @@ const WAKE_GAP_MS = 20;
  * hint: qmgr scans incoming whole).
  */
 function wakeQmgr(cfg: MainConfig): void {
-  if (!existsSync(servicePath(cfg, 'public', 'qmgr'))) {
+  if (!existsSync(qmgrPath(cfg))) {
     msg.warn('unable to look up public/qmgr: No such file or directory');
     return;
   }
   wakeOwed = true;
   sendWake(cfg, true);
+}
+
+/** public/qmgr per configuration, worked out once (a configuration does not change; a reload starts new processes). */
+const qmgrSockets = new WeakMap<MainConfig, string>();
+function qmgrPath(cfg: MainConfig): string {
+  let path = qmgrSockets.get(cfg);
+  if (path === undefined) {
+    path = servicePath(cfg, 'public', 'qmgr');
+    qmgrSockets.set(cfg, path);
+  }
+  return path;
 }
 
 function sendWake(cfg: MainConfig, hold: boolean): void {
@@ -178,7 +189,7 @@ function sendWake(cfg: MainConfig, hold: boolean): void {
   wakeOwed = false;
   waking = true;
   wakeSentAt = Date.now();
-  void triggerPath(servicePath(cfg, 'public', 'qmgr'), 'A').finally(() => {
+  void triggerPath(qmgrPath(cfg), 'A').finally(() => {
     waking = false;
     sendWake(cfg, true);
   });
