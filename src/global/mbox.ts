@@ -27,8 +27,17 @@
  * the lock helper locked) so it cannot be swapped in between.
  */
 
-import { constants, type Stats } from 'node:fs';
-import { lstat, open } from 'node:fs/promises';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  fsync,
+  ftruncateSync,
+  lstatSync,
+  openSync,
+  type Stats,
+} from 'node:fs';
+import { promisify } from 'node:util';
 import {
   BatchWriter,
   chunks,
@@ -36,12 +45,14 @@ import {
   MailboxError,
   type MessageSource,
   mailboxError,
-  writeAll,
+  writeAllSync,
 } from '../local/mailbox_copy.js';
 import { type FcntlLock, fcntlLock, fcntlLockAvailable, fdLock, lockAddon } from '../local/mailbox_fcntl.js';
 import { strerror } from '../util/strerror.js';
 import { DotLockError, dotLock, type LockRetry } from './dotlock.js';
 import { msg } from './msg.js';
+
+const fsyncAsync = promisify(fsync);
 
 export type LockMethod = 'flock' | 'fcntl' | 'dotlock';
 const METHODS: readonly LockMethod[] = ['flock', 'fcntl', 'dotlock'];
@@ -109,6 +120,29 @@ function unsafe(st: Stats, path: string): string | undefined {
 
 /** Resolves to the offset where the message starts (local's biff notice). */
 export async function deliverMbox(req: MboxDelivery): Promise<number> {
+  // Deliveries of this process to one mailbox take turns here, before the
+  // locks: otherwise the second finds our own dot lock and sleeps a whole
+  // deliver_lock_delay. Other processes still meet the locks as before.
+  const before = turns.get(req.path);
+  let done = () => {};
+  const mine = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  const chain = before !== undefined ? before.then(() => mine) : mine;
+  turns.set(req.path, chain);
+  try {
+    await before;
+    return await lockedDelivery(req);
+  } finally {
+    done();
+    if (turns.get(req.path) === chain) turns.delete(req.path);
+  }
+}
+
+/** The last delivery of this process to each mailbox path, to queue behind. */
+const turns = new Map<string, Promise<void>>();
+
+async function lockedDelivery(req: MboxDelivery): Promise<number> {
   let unlock: (() => Promise<void>) | undefined;
   if (req.lock.includes('dotlock')) {
     try {
@@ -130,9 +164,12 @@ export async function deliverMbox(req: MboxDelivery): Promise<number> {
 }
 
 async function appendLocked(req: MboxDelivery): Promise<number> {
+  // Synchronous calls on the one local file (no thread-pool round trip per
+  // call); only the fsync stays asynchronous, so that the deliveries a
+  // worker has in flight sync together.
   let before: Stats | undefined;
   try {
-    before = await lstat(req.path);
+    before = lstatSync(req.path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw mailboxError(e, '5.2.0', 'cannot open file');
   }
@@ -140,9 +177,9 @@ async function appendLocked(req: MboxDelivery): Promise<number> {
   if (bad) throw new MailboxError('5.2.0', bad);
 
   const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
-  let fh: import('node:fs/promises').FileHandle;
+  let fd: number;
   try {
-    fh = await open(req.path, flags, req.mode ?? 0o600);
+    fd = openSync(req.path, flags, req.mode ?? 0o600);
   } catch (e) {
     // Postfix words a mailbox that did not exist yet as its exclusive creation.
     throw mailboxError(e, '5.2.0', before ? 'cannot open file' : 'cannot create file exclusively');
@@ -150,26 +187,36 @@ async function appendLocked(req: MboxDelivery): Promise<number> {
   let origSize: number | undefined;
   let held: FcntlLock[] = [];
   try {
-    const st = await fh.stat();
+    const st = fstatSync(fd);
     const badNow = unsafe(st, req.path);
     if (badNow) throw new MailboxError('5.2.0', badNow);
     if (before && !sameFile(before, st)) throw new MailboxError('4.2.0', 'file status changed unexpectedly');
-    held = await kernelLocks(req, st, fh.fd);
+    held = await kernelLocks(req, st, fd);
     // The size to truncate back to is read under the lock: another writer may have appended before.
-    origSize = (await fh.stat()).size;
-    await copy(fh, req, origSize);
+    origSize = fstatSync(fd).size;
+    await copy(fd, req, origSize);
     if (held.some((lock) => !lock.held))
       throw new MailboxError('4.2.0', 'mailbox lock was lost during delivery');
   } catch (e) {
     // Only bytes of this delivery are cut off; before the size is known nothing was written.
-    if (origSize !== undefined) await fh.truncate(origSize).catch(() => undefined);
+    if (origSize !== undefined) {
+      try {
+        ftruncateSync(fd, origSize);
+      } catch {
+        // The delivery fails anyway; the reader sees a partial message at worst.
+      }
+    }
     await releaseAll(held);
-    await fh.close().catch(() => undefined);
+    try {
+      closeSync(fd);
+    } catch {
+      // Already failing.
+    }
     throw e instanceof MailboxError ? e : mailboxError(e, '4.3.0', 'error writing message');
   }
   await releaseAll(held);
   try {
-    await fh.close();
+    closeSync(fd);
   } catch (e) {
     throw new MailboxError('4.3.0', `error writing message: ${strerror(e)}`);
   }
@@ -225,14 +272,10 @@ async function releaseAll(held: readonly FcntlLock[]): Promise<void> {
   for (const lock of held) await lock.release();
 }
 
-async function copy(
-  fh: import('node:fs/promises').FileHandle,
-  req: MboxDelivery,
-  origSize: number,
-): Promise<void> {
+async function copy(fd: number, req: MboxDelivery, origSize: number): Promise<void> {
   const room =
     req.sizeLimit && req.sizeLimit > 0 ? Math.max(0, req.sizeLimit - origSize) : Number.POSITIVE_INFINITY;
-  const out = new BatchWriter((b) => writeAll(fh, b), room);
+  const out = new BatchWriter((b) => writeAllSync(fd, b), room);
   await out.add([Buffer.from(fromLine(req.sender, req.now ?? new Date()))]);
   if (req.prefix !== undefined && req.prefix.length > 0) {
     await out.add([typeof req.prefix === 'string' ? Buffer.from(req.prefix) : Buffer.from(req.prefix)]);
@@ -242,5 +285,5 @@ async function copy(
   await out.add(body.end());
   await out.add([Buffer.from('\n')]);
   await out.flush();
-  await fh.sync();
+  await fsyncAsync(fd);
 }
