@@ -12,10 +12,7 @@
  * directory fsyncs). Missing tmp/, new/ and cur/ are created (mode 0700).
  * Opens, writes, links and unlinks are synchronous calls (small local
  * files: cheaper than a thread-pool round trip); the fsyncs, which wait
- * for the disk, run in the thread pool so deliveries overlap, except
- * when a delivery is the only one in progress in its process: then
- * nothing could overlap and a synchronous fsync saves the thread hand-off
- * and the event-loop wake-up (the same fsync, the same durability).
+ * for the disk, run in the thread pool so deliveries overlap.
  *
  * Content is copied as is: no "From " line and no quoting; a last line
  * without newline gets one. The "Q<n>" counter in the tmp name keeps
@@ -24,17 +21,7 @@
  * written as \057 and \072, as the Maildir specification asks.
  */
 
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  fsync,
-  fsyncSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  unlinkSync,
-} from 'node:fs';
+import { closeSync, constants, fstatSync, fsync, linkSync, mkdirSync, openSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -77,22 +64,8 @@ function makeDirs(dir: string): void {
   for (const sub of ['tmp', 'new', 'cur']) mkdirSync(join(dir, sub), { recursive: true, mode: 0o700 });
 }
 
-/** Maildir deliveries in progress in this process. */
-let inProgress = 0;
-
-/**
- * fsync in the thread pool, so deliveries in one process sync at once;
- * synchronously when this delivery is alone (nothing to overlap with).
- */
+/** fsync in the thread pool: deliveries in one process may sync at once. */
 function syncFd(fd: number): Promise<void> {
-  if (inProgress <= 1) {
-    try {
-      fsyncSync(fd);
-      return Promise.resolve();
-    } catch (e) {
-      return Promise.reject(e);
-    }
-  }
   return new Promise((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
 }
 
@@ -118,15 +91,6 @@ function errCode(e: unknown): string | undefined {
 
 /** Deliver; resolves to the new/ path of the message once it is on disk. */
 export async function deliverMaildir(req: MaildirDelivery): Promise<string> {
-  inProgress++;
-  try {
-    return await deliver(req);
-  } finally {
-    inProgress--;
-  }
-}
-
-async function deliver(req: MaildirDelivery): Promise<string> {
   const host = maildirHostname(req.hostname);
   const start = timeOfDay();
   const tmpFile = join(req.dir, 'tmp', `${start.sec}.P${process.pid}Q${++sequence}.${host}`);
