@@ -10,7 +10,16 @@
  * queue ID's microseconds in hex (see queue_id.ts); other queues are flat.
  */
 
-import { closeSync, type Dirent, fsync, mkdirSync, openSync, readdirSync, renameSync } from 'node:fs';
+import {
+  closeSync,
+  type Dirent,
+  fsync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+} from 'node:fs';
 import { chmod, mkdir, readdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { loadParams, type MainConfig } from './config.js';
@@ -134,14 +143,32 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/** fsyncDir without the thread pool, for a caller with nothing to overlap it with. */
+function fsyncDirNow(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // As fsyncDir: some file systems refuse to sync a directory.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 /**
  * Make the entries of `dir` durable (after a link, rename or unlink in
- * it), without blocking the event loop. Callers that arrive while a sync
+ * it), without blocking the event loop (unless opts.blocking and no sync
+ * of `dir` is under way: then at once, synchronously). Callers that arrive while a sync
  * is running share the next one, which starts after it: one fsync then
  * covers every change made before it began, however many messages wait.
  */
-export function syncQueueDir(dir: string): Promise<void> {
+export function syncQueueDir(dir: string, opts: { readonly blocking?: boolean } = {}): Promise<void> {
   const cur = dirSyncs.get(dir);
+  if (cur === undefined && opts.blocking === true) {
+    fsyncDirNow(dir);
+    return Promise.resolve();
+  }
   if (cur === undefined) {
     const entry = { running: fsyncDir(dir), next: undefined as Promise<void> | undefined };
     dirSyncs.set(dir, entry);
