@@ -164,7 +164,6 @@ export class Pickup {
       return 'done';
     }
     const file = opened.file;
-    let remove = false;
     try {
       let status: number | null;
       try {
@@ -174,20 +173,19 @@ export class Pickup {
         if (!(e instanceof QueueFileError)) throw e;
         msg.warn(`maildrop/${id}: ${e.message.slice(path.length + 2)}`);
         msg.warn(`uid=${uid}: unexpected or malformed record type ${e.kind === 'incomplete' ? -1 : -2}`);
-        remove = true;
+        await this.#remove(path);
         return 'done';
       }
       if (status === null) return 'keep';
       if (status === 0 || !(status & TEMP_STAT)) {
-        remove = true;
+        await this.#remove(path);
         return 'done';
       }
       return 'keep';
     } finally {
-      // Closed, then removed: a close is then a cheap synchronous call (the
-      // close of an unlinked file frees it, and goes to the thread pool).
+      // Removed while open, then closed: the close frees the file, in the thread
+      // pool (a synchronous unlink of a closed file blocked pickup on the journal).
       await file.close().catch(() => {});
-      if (remove) await this.#remove(path);
     }
   }
 
