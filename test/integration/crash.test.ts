@@ -22,6 +22,10 @@ import { BIN, groupMembers, type Instance, sleep, startInstance } from '../harne
 const SEED = Number(process.env.CRASH_SEED ?? 20261125);
 const MESSAGES = Number(process.env.CRASH_MESSAGES ?? 200);
 const MAX_KILLS = 24;
+// The load goes on past MESSAGES until this many kills hit it (a fast
+// machine submits 200 messages in about a second), up to MESSAGES_CAP.
+const MIN_KILLS = 8;
+const MESSAGES_CAP = MESSAGES * 5;
 const SUBMIT_TIMEOUT = 10_000;
 const VICTIMS = ['cleanup', 'qmgr', 'local', 'pickup', 'cleanup', 'qmgr', 'local', 'master'] as const;
 
@@ -138,17 +142,18 @@ test('SIGKILL of random daemons under load loses no acknowledged message', {
   });
   if (!inst) return;
   const rand = prng(SEED);
-  t.diagnostic(`seed ${SEED}, ${MESSAGES} messages`);
+  t.diagnostic(`seed ${SEED}, at least ${MESSAGES} messages`);
 
   const acked = new Set<string>();
   const refused = [0, 0];
   let submitting = true;
+  const kills: string[] = [];
   const load = (async () => {
     const CONCURRENCY = 8;
     let next = 0;
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
-        while (next < MESSAGES) {
+        while (next < MESSAGES || (kills.length < MIN_KILLS && next < MESSAGES_CAP)) {
           const i = next++;
           const token = `tok-${SEED}-${i}`;
           // Half through sendmail/maildrop/pickup, half straight into cleanup's stream,
@@ -168,7 +173,6 @@ test('SIGKILL of random daemons under load loses no acknowledged message', {
     submitting = false;
   })();
 
-  const kills: string[] = [];
   let restarts = 0;
   let slowestRestart = 0;
   while (submitting && kills.length < MAX_KILLS) {
