@@ -10,18 +10,10 @@
  * queue ID's microseconds in hex (see queue_id.ts); other queues are flat.
  */
 
-import {
-  closeSync,
-  type Dirent,
-  fsync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  renameSync,
-} from 'node:fs';
+import { closeSync, type Dirent, fsync, mkdirSync, openSync, readdirSync, renameSync } from 'node:fs';
 import { chmod, mkdir, readdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { syncDirectory } from '../util/atomic_file.js';
 import { loadParams, type MainConfig } from './config.js';
 import { isQueueId, queueIdHashKey } from './queue_id.js';
 
@@ -143,19 +135,6 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** fsyncDir without the thread pool, for a caller with nothing to overlap it with. */
-function fsyncDirNow(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // As fsyncDir: some file systems refuse to sync a directory.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
 /**
  * Make the entries of `dir` durable (after a link, rename or unlink in
  * it), without blocking the event loop (unless opts.blocking and no sync
@@ -166,7 +145,7 @@ function fsyncDirNow(dir: string): void {
 export function syncQueueDir(dir: string, opts: { readonly blocking?: boolean } = {}): Promise<void> {
   const cur = dirSyncs.get(dir);
   if (cur === undefined && opts.blocking === true) {
-    fsyncDirNow(dir);
+    syncDirectory(dir);
     return Promise.resolve();
   }
   if (cur === undefined) {

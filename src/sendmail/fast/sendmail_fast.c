@@ -337,30 +337,33 @@ static struct param {
 };
 enum { P_QDIR, P_HNAMES, P_HDEPTH, P_LONG, P_SIZE, P_FIX, NPARAMS };
 
+/* The whole of a small file (at most 4 MB); -1 when it cannot be opened or read. */
+static int read_file(const char *name, struct buf *text)
+{
+	int fd = open(name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		if (grow(text, 65536) < 0)
+			slow();
+		ssize_t r = read(fd, text->p + text->len, 65536);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || (text->len += (size_t)r) > (1 << 22)) {
+			close(fd);
+			return r == 0 ? 0 : -1;
+		}
+	}
+}
+
 /* Read main.cf; falls back to Node on anything that would warn, fail or expand. */
 static void read_main_cf(const char *dir)
 {
 	struct buf path = {0}, text = {0};
 	if (add(&path, dir, strlen(dir)) < 0 || add(&path, "/main.cf", 9) < 0)
 		slow();
-	int fd = open((char *)path.p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (read_file((char *)path.p, &text) < 0)
 		slow();
-	for (;;) {
-		if (grow(&text, 65536) < 0)
-			slow();
-		ssize_t r = read(fd, text.p + text.len, 65536);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			slow();
-		if (r == 0)
-			break;
-		text.len += (size_t)r;
-		if (text.len > (1 << 22))
-			slow();
-	}
-	close(fd);
 	if (add(&text, "\n", 1) < 0 || memchr(text.p, 0, text.len) != NULL)
 		slow();
 	/* Logical lines: a line starting with whitespace continues the last one. */
@@ -836,20 +839,12 @@ static char *gecos_name(unsigned uid)
 {
 	struct buf text = {0}, name = {0};
 	char want[32];
-	int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	for (;;) {
-		if (grow(&text, 65536) < 0)
+	if (read_file("/etc/passwd", &text) < 0) {
+		if (text.len > (1 << 22))
 			slow();
-		ssize_t r = read(fd, text.p + text.len, 65536);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		text.len += (size_t)r;
+		if (text.len == 0)
+			return NULL;
 	}
-	close(fd);
 	snprintf(want, sizeof want, "%u", uid);
 	unsigned char *p = text.p, *end = text.p + text.len;
 	while (p < end) {
