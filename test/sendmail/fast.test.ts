@@ -13,6 +13,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
+import { defaultText } from '../../src/global/params.js';
 import { decodeRecord, parseSize, REC } from '../../src/global/queue_file.js';
 import { isLongQueueId, isShortQueueId } from '../../src/global/queue_id.js';
 import { ours, ROOT, type Run, run, tempDir } from '../harness/index.js';
@@ -308,4 +309,14 @@ test('fast path: a maildrop it cannot write is left to Node (same error)', (t) =
   });
   sameRun(launcher, node, 'missing maildrop');
   assert.equal(node.status, 75);
+});
+
+test("fast path: the C program's parameter defaults are the registry's (src/global/params.ts)", () => {
+  // The C program cannot read the registry; this keeps its copy of the defaults honest.
+  const source = readFileSync(join(ROOT, 'src/sendmail/fast/sendmail_fast.c'), 'utf8');
+  const table = /static struct param \{[^}]*\} params\[\] = \{([^;]*)\};/u.exec(source)?.[1];
+  assert.ok(table, 'params[] table in sendmail_fast.c');
+  const rows = [...table.matchAll(/\{"([a-z_0-9]+)", "([^"]*)", NULL\}/gu)];
+  assert.ok(rows.length >= 6, table);
+  for (const [, name, dflt] of rows) assert.equal(dflt, defaultText(name!), `default of ${name}`);
 });
