@@ -176,7 +176,10 @@ test('reload picks up a new service and drops a removed one; stop leaves no proc
   master.kill('SIGHUP');
   await waitLog(inst, new RegExp(`reload -- version 3\\.7\\.11, configuration ${inst.etc}\n`));
   await waitLog(inst, /(bogus_setting is set but not implemented[\s\S]*){2}/);
-  const b = client(join(inst.queue, 'private/echo2'));
+  // master logs the reload before it binds the new service's socket, as Postfix does.
+  const echo2 = join(inst.queue, 'private/echo2');
+  for (let n = 0; !existsSync(echo2) && n < 250; n++) await new Promise((r) => setTimeout(r, 20));
+  const b = client(echo2);
   await b.waitLines(1);
   b.close();
   assert.ok(!existsSync(join(inst.queue, 'public/echo')), 'the removed service no longer listens');
