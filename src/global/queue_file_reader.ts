@@ -132,13 +132,8 @@ export class QueueFileReader {
     return this.recipients.filter((r) => !r.done);
   }
 
-  /**
-   * @internal `handle`: a descriptor, or an object holding one (qmgr's
-   * interim synchronous handle); on success the reader owns it, on a throw
-   * the caller closes it.
-   */
-  static load(handle: number | { readonly fd: number }, path: string, writable: boolean): QueueFileReader {
-    const fd = typeof handle === 'number' ? handle : handle.fd;
+  /** @internal On success the reader owns `fd`; on a throw the caller closes it. */
+  static load(fd: number, path: string, writable: boolean): QueueFileReader {
     const incomplete = (why: string) => new QueueFileError('incomplete', path, why);
     const corrupt = (why: string) => new QueueFileError('corrupt', path, why);
     const st = fstatSync(fd);
